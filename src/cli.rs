@@ -1,0 +1,100 @@
+//! Command-line options as typed in. Every option can also come from its environment
+//! variable (and so from `.env`); `config` turns these raw strings into a checked `Config`.
+
+use std::path::PathBuf;
+
+use clap::Parser;
+
+/// Prove an OAuth 2.0 / OpenID Connect application is configured right: sign in through the
+/// provider with state, PKCE (S256) and nonce, exchange the code, and print the token JSON.
+///
+/// Settings come from flags, then the environment, then a `.env` file in the current
+/// folder (copy .env.sample to .env to start).
+#[derive(Debug, Default, Parser)]
+#[command(name = "oauth-test-client", version, about, long_about = None)]
+pub struct Cli {
+    /// Clerk publishable key (pk_test_... or pk_live_...); its Frontend API is the issuer.
+    #[arg(long, env = "CLERK_PUBLISHABLE_KEY")]
+    pub publishable_key: Option<String>,
+
+    /// Issuer URL of any OAuth 2.0 / OpenID Connect provider; wins over a publishable key.
+    #[arg(long, env = "OAUTH_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// Client ID of the OAuth application registered at the provider.
+    #[arg(long, env = "CLIENT_ID")]
+    pub client_id: Option<String>,
+
+    /// Client secret; leave unset for a public client (PKCE only).
+    #[arg(long, env = "CLIENT_SECRET", hide_env_values = true)]
+    pub client_secret: Option<String>,
+
+    /// Space-separated scopes to request.
+    #[arg(long, env = "OAUTH_SCOPES")]
+    pub scopes: Option<String>,
+
+    /// Port to listen on.
+    #[arg(long, env = "PORT")]
+    pub port: Option<String>,
+
+    /// Address to listen on [default: loopback only]; 0.0.0.0 or :: exposes the app.
+    #[arg(long, env = "HOST")]
+    pub host: Option<String>,
+
+    /// Redirect URI registered at the provider [default: http://localhost:<PORT>/oauth_callback].
+    #[arg(long, env = "REDIRECT_URI")]
+    pub redirect_uri: Option<String>,
+
+    /// PEM file of extra root certificates to trust for the provider.
+    #[arg(long, env = "OAUTH_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Exit after the first callback: 0 with the token JSON on stdout, 1 when the flow
+    /// failed, 2 for a configuration error, 3 when --timeout passed with no callback.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Seconds --once waits for the callback.
+    #[arg(long, env = "OAUTH_TIMEOUT")]
+    pub timeout: Option<String>,
+
+    /// Seconds each call to the provider may take.
+    #[arg(long, env = "OAUTH_HTTP_TIMEOUT")]
+    pub http_timeout: Option<String>,
+
+    /// Do not open the sign-in page in the system browser.
+    #[arg(long, env = "OAUTH_NO_BROWSER")]
+    pub no_browser: bool,
+
+    /// Print the resolved configuration as JSON (secret masked) and exit.
+    #[arg(long)]
+    pub print_config: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_parse() {
+        let cli = Cli::try_parse_from([
+            "oauth-test-client",
+            "--issuer",
+            "https://idp.example",
+            "--client-id",
+            "abc",
+            "--once",
+            "--no-browser",
+        ])
+        .unwrap();
+        assert_eq!(cli.issuer.as_deref(), Some("https://idp.example"));
+        assert_eq!(cli.client_id.as_deref(), Some("abc"));
+        assert!(cli.once && cli.no_browser);
+    }
+}

@@ -1,0 +1,480 @@
+//! Raw options -> a checked `Config`. The only module that turns user strings into URLs,
+//! secrets and addresses; every error names the setting, what is wrong, and the fix.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::clerk::{KeyError, PublishableKey};
+use crate::cli::Cli;
+
+pub const DEFAULT_SCOPES: &str = "openid profile email";
+pub const DEFAULT_PORT: u16 = 3000;
+pub const DEFAULT_CALLBACK_PATH: &str = "/oauth_callback";
+const DEFAULT_TIMEOUT_SECS: u64 = 300;
+const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 30;
+
+/// A configuration mistake: exit status 2, one message, nothing secret in it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no provider configured: set CLERK_PUBLISHABLE_KEY (Clerk dashboard > API keys) or \
+         OAUTH_ISSUER (any provider's issuer URL). To start, copy .env.sample to .env and fill it in"
+    )]
+    NoProvider,
+    #[error(
+        "CLERK_PUBLISHABLE_KEY is not a publishable key: {0}. A key looks like pk_test_ or \
+         pk_live_ followed by base64 text; copy it from the Clerk dashboard > API keys"
+    )]
+    PublishableKey(KeyError),
+    #[error("OAUTH_ISSUER {value:?} is not a usable issuer URL: {problem}")]
+    Issuer { value: String, problem: String },
+    #[error(
+        "CLIENT_ID is not set: copy the client ID of your OAuth application from the provider's \
+         dashboard into .env (CLIENT_ID=...) or pass --client-id"
+    )]
+    NoClientId,
+    #[error("OAUTH_SCOPES is empty: list scopes separated by spaces, e.g. OAUTH_SCOPES=\"{DEFAULT_SCOPES}\"")]
+    NoScopes,
+    #[error("PORT {0:?} is not a port number: use a number from 0 to 65535 (default {DEFAULT_PORT})")]
+    Port(String),
+    #[error(
+        "HOST {0:?} is not an IP address: use 127.0.0.1, ::1 or localhost (loopback, the default), \
+         or 0.0.0.0 to listen on every interface"
+    )]
+    Host(String),
+    #[error("REDIRECT_URI {value:?} is not usable: {problem}")]
+    Redirect { value: String, problem: String },
+    #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]
+    CaCert { path: PathBuf, problem: String },
+    #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
+    Seconds { name: &'static str, value: String },
+}
+
+/// An issuer URL, kept exactly as configured: issuer comparisons are simple string
+/// comparisons (OpenID Connect Discovery 1.0 section 4.3, RFC 9207 section 2.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    raw: String,
+    url: Url,
+}
+
+impl Issuer {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let url = Url::parse(raw).map_err(|e| format!("{e}; an issuer looks like https://login.example.com"))?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("an issuer has no query or fragment (RFC 8414 section 2)".into());
+        }
+        require_https_unless_loopback(&url)?;
+        Ok(Self { raw: raw.to_owned(), url })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The issuer without a trailing slash, the base that OpenID discovery appends to.
+    fn base(&self) -> &str {
+        self.raw.trim_end_matches('/')
+    }
+
+    /// `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 section 4).
+    pub fn openid_configuration_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.base())
+    }
+
+    /// RFC 8414 section 3.1: the well-known segment goes between the host and the path.
+    pub fn oauth_metadata_url(&self) -> String {
+        let path = self.url.path().trim_end_matches('/');
+        let origin = self.url.origin().ascii_serialization();
+        format!("{origin}/.well-known/oauth-authorization-server{path}")
+    }
+
+    /// Joins a path onto the issuer's origin (for providers with fixed paths, like Clerk).
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+}
+
+/// Plain HTTP is only acceptable on this machine (RFC 9700 section 2.6, RFC 8252 section 8.3).
+pub fn require_https_unless_loopback(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_host(url) => Ok(()),
+        "http" => Err(format!(
+            "plain http:// is refused for {}: use https://, or a loopback host (localhost, 127.0.0.1, [::1]) for a local provider",
+            url.host_str().unwrap_or("")
+        )),
+        other => Err(format!("scheme {other}:// is not http(s)")),
+    }
+}
+
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// Where the provider is, and how we learned it.
+#[derive(Debug, Clone)]
+pub struct ProviderSetting {
+    pub issuer: Issuer,
+    /// Set when the issuer came from a Clerk publishable key (enables Clerk's fixed paths).
+    pub clerk: Option<PublishableKey>,
+}
+
+/// The addresses to listen on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listen {
+    pub addrs: Vec<IpAddr>,
+    pub port: u16,
+}
+
+/// A PEM bundle of extra trusted roots, already checked to parse.
+#[derive(Debug, Clone)]
+pub struct CaBundle {
+    pub path: PathBuf,
+    pub pem: Vec<u8>,
+    pub count: usize,
+}
+
+/// Everything the app needs, checked.
+#[derive(Debug)]
+pub struct Config {
+    pub provider: ProviderSetting,
+    pub client_id: ClientId,
+    pub client_secret: Option<ClientSecret>,
+    pub scopes: Vec<Scope>,
+    pub listen: Listen,
+    /// `None`: `http://localhost:<bound port>/oauth_callback`, known once the port is bound.
+    pub redirect: Option<RedirectUrl>,
+    pub ca: Option<CaBundle>,
+    pub once: bool,
+    pub timeout: Duration,
+    pub http_timeout: Duration,
+    pub open_browser: bool,
+}
+
+/// Empty values (`CLIENT_SECRET=` in .env) count as unset.
+fn given(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+impl Config {
+    pub fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
+        let provider = provider_setting(cli)?;
+        let client_id = given(&cli.client_id)
+            .map(|s| ClientId::new(s.to_owned()))
+            .ok_or(ConfigError::NoClientId)?;
+        let client_secret = given(&cli.client_secret).map(|s| ClientSecret::new(s.to_owned()));
+        let scopes: Vec<Scope> = cli
+            .scopes
+            .as_deref()
+            .unwrap_or(DEFAULT_SCOPES)
+            .split_whitespace()
+            .map(|s| Scope::new(s.to_owned()))
+            .collect();
+        if scopes.is_empty() {
+            return Err(ConfigError::NoScopes);
+        }
+        let port = match given(&cli.port) {
+            None => DEFAULT_PORT,
+            Some(p) => p.parse().map_err(|_| ConfigError::Port(p.to_owned()))?,
+        };
+        let redirect = given(&cli.redirect_uri).map(parse_redirect).transpose()?;
+        let listen = Listen {
+            addrs: listen_addrs(given(&cli.host), redirect.as_ref())?,
+            port,
+        };
+        let ca = cli.ca_cert.as_ref().filter(|p| !p.as_os_str().is_empty()).map(|p| load_ca(p)).transpose()?;
+        Ok(Self {
+            provider,
+            client_id,
+            client_secret,
+            scopes,
+            listen,
+            redirect,
+            ca,
+            once: cli.once,
+            timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
+            http_timeout: seconds("OAUTH_HTTP_TIMEOUT", &cli.http_timeout, DEFAULT_HTTP_TIMEOUT_SECS)?,
+            open_browser: !cli.no_browser,
+        })
+    }
+
+    /// The redirect URI for a bound port: the configured one, or the loopback default.
+    pub fn redirect_for_port(&self, port: u16) -> RedirectUrl {
+        self.redirect.clone().unwrap_or_else(|| {
+            RedirectUrl::new(format!("http://localhost:{port}{DEFAULT_CALLBACK_PATH}"))
+                .expect("the default redirect URI is a valid URL")
+        })
+    }
+
+    pub fn scope_string(&self) -> String {
+        scope_string(&self.scopes)
+    }
+
+    /// What the index page and `--print-config` show: never the secret itself.
+    pub fn summary(&self) -> Value {
+        json!({
+            "issuer": self.provider.issuer.as_str(),
+            "clerk_frontend_api": self.provider.clerk.as_ref().map(|k| k.frontend_api.clone()),
+            "client_id": self.client_id.as_str(),
+            "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
+            "scopes": self.scope_string(),
+            "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
+            "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
+            "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
+            "once": self.once,
+            "timeout_secs": self.timeout.as_secs(),
+            "http_timeout_secs": self.http_timeout.as_secs(),
+            "open_browser": self.open_browser,
+        })
+    }
+}
+
+pub fn scope_string(scopes: &[Scope]) -> String {
+    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+}
+
+fn provider_setting(cli: &Cli) -> Result<ProviderSetting, ConfigError> {
+    let key = given(&cli.publishable_key)
+        .map(|k| PublishableKey::parse(k).map_err(ConfigError::PublishableKey))
+        .transpose()?;
+    if let Some(raw) = given(&cli.issuer) {
+        let issuer = Issuer::parse(raw).map_err(|problem| ConfigError::Issuer {
+            value: raw.to_owned(),
+            problem,
+        })?;
+        if key.is_some() {
+            log::info!("both OAUTH_ISSUER and CLERK_PUBLISHABLE_KEY are set: using OAUTH_ISSUER");
+        }
+        return Ok(ProviderSetting { issuer, clerk: None });
+    }
+    let key = key.ok_or(ConfigError::NoProvider)?;
+    let issuer = Issuer::parse(&key.issuer()).map_err(|_| ConfigError::PublishableKey(KeyError::BadHost))?;
+    Ok(ProviderSetting {
+        issuer,
+        clerk: Some(key),
+    })
+}
+
+fn parse_redirect(raw: &str) -> Result<RedirectUrl, ConfigError> {
+    let err = |problem: String| ConfigError::Redirect {
+        value: raw.to_owned(),
+        problem,
+    };
+    let url = Url::parse(raw).map_err(|e| {
+        err(format!(
+            "{e}; it must be the full URL registered at the provider, e.g. http://localhost:{DEFAULT_PORT}{DEFAULT_CALLBACK_PATH}"
+        ))
+    })?;
+    if url.fragment().is_some() {
+        return Err(err("a redirect URI has no #fragment (RFC 6749 section 3.1.2)".into()));
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(err("this app can only receive http(s) callbacks".into()));
+    }
+    if matches!(url.path(), "/" | "/login" | "/healthz") {
+        return Err(err(format!(
+            "its path {} is one of this app's own pages; use a path of its own, e.g. {DEFAULT_CALLBACK_PATH}",
+            url.path()
+        )));
+    }
+    if !is_loopback_host(&url) {
+        log::warn!(
+            "REDIRECT_URI {raw} is not a loopback address: the provider will send the browser there, \
+             so something at that address must forward to this app"
+        );
+    }
+    RedirectUrl::new(raw.to_owned()).map_err(|e| err(e.to_string()))
+}
+
+/// Loopback only unless HOST says otherwise; `localhost` means both 127.0.0.1 and ::1,
+/// since a browser may resolve it to either (RFC 8252 section 8.3).
+fn listen_addrs(host: Option<&str>, redirect: Option<&RedirectUrl>) -> Result<Vec<IpAddr>, ConfigError> {
+    let both = vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
+    match host {
+        Some(h) if h.eq_ignore_ascii_case("localhost") => Ok(both),
+        Some(h) => {
+            let ip: IpAddr = h
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse()
+                .map_err(|_| ConfigError::Host(h.to_owned()))?;
+            if !ip.is_loopback() {
+                log::warn!("HOST={h}: listening beyond loopback, as asked; anyone who can reach it can use this app");
+            }
+            Ok(vec![ip])
+        }
+        None => Ok(match redirect.and_then(|r| r.url().host()) {
+            Some(url::Host::Ipv4(ip)) if ip.is_loopback() => vec![IpAddr::V4(ip)],
+            Some(url::Host::Ipv6(ip)) if ip.is_loopback() => vec![IpAddr::V6(ip)],
+            _ => both,
+        }),
+    }
+}
+
+fn load_ca(path: &PathBuf) -> Result<CaBundle, ConfigError> {
+    let err = |problem: String| ConfigError::CaCert {
+        path: path.clone(),
+        problem,
+    };
+    let pem = std::fs::read(path).map_err(|e| err(format!("{e}; give the path of a PEM file")))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| err(format!("not a PEM certificate bundle ({e})")))?;
+    if certs.is_empty() {
+        return Err(err("the file holds no -----BEGIN CERTIFICATE----- block".into()));
+    }
+    Ok(CaBundle {
+        path: path.clone(),
+        count: certs.len(),
+        pem,
+    })
+}
+
+fn seconds(name: &'static str, raw: &Option<String>, default: u64) -> Result<Duration, ConfigError> {
+    match given(raw) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+            _ => Err(ConfigError::Seconds {
+                name,
+                value: v.to_owned(),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli() -> Cli {
+        Cli {
+            issuer: Some("https://idp.example.com".into()),
+            client_id: Some("client".into()),
+            ..Cli::default()
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_cli(&cli()).unwrap();
+        assert_eq!(c.scope_string(), "openid profile email");
+        assert_eq!(c.listen.port, 3000);
+        assert!(c.listen.addrs.iter().all(|a| a.is_loopback()));
+        assert_eq!(c.listen.addrs.len(), 2, "localhost means both 127.0.0.1 and ::1");
+        assert_eq!(c.redirect_for_port(3000).as_str(), "http://localhost:3000/oauth_callback");
+        assert!(c.client_secret.is_none());
+        assert_eq!(c.timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn issuer_wins_over_publishable_key() {
+        let mut raw = cli();
+        raw.publishable_key = Some("pk_test_Y2xlcmsuZXhhbXBsZS5jb20k".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.provider.issuer.as_str(), "https://idp.example.com");
+        assert!(c.provider.clerk.is_none());
+        raw.issuer = None;
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.provider.issuer.as_str(), "https://clerk.example.com");
+        assert!(c.provider.clerk.is_some());
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let mut raw = cli();
+        raw.client_secret = Some(String::new());
+        raw.port = Some(" ".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.client_secret.is_none());
+        assert_eq!(c.listen.port, DEFAULT_PORT);
+        raw.client_id = Some(String::new());
+        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::NoClientId)));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let mut raw = Cli::default();
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(msg.contains("CLERK_PUBLISHABLE_KEY") && msg.contains("OAUTH_ISSUER") && msg.contains(".env.sample"));
+        raw.publishable_key = Some("pk_test_bm90LWEta2V5".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(msg.starts_with("CLERK_PUBLISHABLE_KEY") && msg.contains("'$'"), "{msg}");
+        let mut raw = cli();
+        raw.port = Some("http".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("PORT"));
+        let mut raw = cli();
+        raw.host = Some("example.com".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("HOST"));
+        let mut raw = cli();
+        raw.timeout = Some("0".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("OAUTH_TIMEOUT"));
+        let mut raw = cli();
+        raw.scopes = Some("  ".into());
+        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::NoScopes)));
+        let mut raw = cli();
+        raw.ca_cert = Some("/nonexistent/ca.pem".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("OAUTH_CA_CERT"));
+    }
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for ok in ["http://localhost:8080", "http://127.0.0.1:9000/tenant", "http://[::1]:1", "https://idp.example"] {
+            assert!(Issuer::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://idp.example.com", "ftp://idp.example", "https://idp.example/?x=1", "not a url"] {
+            assert!(Issuer::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn well_known_urls() {
+        let plain = Issuer::parse("https://idp.example.com/").unwrap();
+        assert_eq!(plain.as_str(), "https://idp.example.com/", "kept exactly as configured");
+        assert_eq!(plain.openid_configuration_url(), "https://idp.example.com/.well-known/openid-configuration");
+        assert_eq!(plain.oauth_metadata_url(), "https://idp.example.com/.well-known/oauth-authorization-server");
+        let tenant = Issuer::parse("https://idp.example.com/realms/demo").unwrap();
+        assert_eq!(
+            tenant.openid_configuration_url(),
+            "https://idp.example.com/realms/demo/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            tenant.oauth_metadata_url(),
+            "https://idp.example.com/.well-known/oauth-authorization-server/realms/demo"
+        );
+        assert_eq!(tenant.endpoint("/oauth/token"), "https://idp.example.com/realms/demo/oauth/token");
+    }
+
+    #[test]
+    fn listen_addresses_follow_host_and_redirect() {
+        let mut raw = cli();
+        raw.redirect_uri = Some("http://127.0.0.1:4000/cb".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.listen.addrs, vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
+        assert_eq!(c.redirect_for_port(1).as_str(), "http://127.0.0.1:4000/cb");
+        raw.host = Some("0.0.0.0".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.listen.addrs, vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)]);
+        raw.host = Some("[::1]".into());
+        assert_eq!(Config::from_cli(&raw).unwrap().listen.addrs, vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]);
+        raw.redirect_uri = Some("http://localhost:3000/cb#frag".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("REDIRECT_URI"));
+        raw.redirect_uri = Some("http://localhost:3000/".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().contains("own pages"));
+    }
+}

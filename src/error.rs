@@ -1,0 +1,256 @@
+//! Error enums, and how each maps to an exit status, an HTTP status and a page.
+
+use std::process::ExitCode;
+
+use actix_web::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::config::ConfigError;
+use crate::flow::StateError;
+use crate::provider::{DiscoveryError, IssError, TokenError};
+
+/// The process's exit statuses, for CI scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Tokens received (or the server was stopped normally).
+    Success,
+    /// The flow failed: provider error, denied consent, bad state, code refused.
+    FlowFailed,
+    /// A configuration or usage mistake.
+    Usage,
+    /// `--once` waited `--timeout` seconds with no callback.
+    Timeout,
+    /// Interrupted (Ctrl-C / SIGTERM) during `--once`.
+    Interrupted,
+}
+
+impl ExitStatus {
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::FlowFailed => 1,
+            Self::Usage => 2,
+            Self::Timeout => 3,
+            Self::Interrupted => 130,
+        }
+    }
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(s: ExitStatus) -> Self {
+        ExitCode::from(s.code())
+    }
+}
+
+/// Why a run ended without success; printed once, to stderr, by `main`.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error("cannot listen on {addr}: {source}. Set PORT to a free port (or HOST to an address of this machine)")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped unexpectedly: {0}")]
+    Server(std::io::Error),
+    #[error("the sign-in failed: {0}")]
+    Flow(String),
+    #[error("no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?")]
+    Timeout(u64),
+    #[error("interrupted before the sign-in completed")]
+    Interrupted,
+}
+
+impl RunError {
+    pub fn exit_status(&self) -> ExitStatus {
+        match self {
+            Self::Config(_) | Self::Bind { .. } => ExitStatus::Usage,
+            Self::Discovery(_) | Self::Server(_) | Self::Flow(_) => ExitStatus::FlowFailed,
+            Self::Timeout(_) => ExitStatus::Timeout,
+            Self::Interrupted => ExitStatus::Interrupted,
+        }
+    }
+}
+
+/// Why a callback did not end in tokens. Shown as a page, as JSON, and (with `--once`) on
+/// stdout; never contains the code, the verifier or a token.
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error("{0}")]
+    BadQuery(String),
+    #[error("state check failed: {0}")]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Iss(#[from] IssError),
+    #[error("the provider returned an error: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Authorization {
+        error: String,
+        description: Option<String>,
+        uri: Option<String>,
+    },
+    #[error("the callback has neither a code nor an error")]
+    MissingCode,
+    #[error("the code exchange failed: {0}")]
+    Token(#[from] TokenError),
+}
+
+impl FlowError {
+    /// Which step of the flow failed.
+    pub fn step(&self) -> &'static str {
+        match self {
+            Self::BadQuery(_) | Self::State(_) | Self::Iss(_) | Self::MissingCode => "callback",
+            Self::Authorization { .. } => "authorization",
+            Self::Token(_) => "token",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Token(TokenError::Http(_)) => StatusCode::BAD_GATEWAY,
+            Self::Token(_) => StatusCode::BAD_GATEWAY,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// A short machine-readable code: the provider's own `error` when it sent one.
+    pub fn code(&self) -> String {
+        match self {
+            Self::Authorization { error, .. } | Self::Token(TokenError::Provider { error, .. }) => error.clone(),
+            Self::State(StateError::Missing) => "missing_state".into(),
+            Self::State(StateError::Replayed) => "state_replayed".into(),
+            Self::State(StateError::Unknown) => "unknown_state".into(),
+            Self::State(StateError::Expired) => "flow_expired".into(),
+            Self::Iss(_) => "issuer_mismatch".into(),
+            Self::BadQuery(_) => "bad_callback".into(),
+            Self::MissingCode => "missing_code".into(),
+            Self::Token(TokenError::Http(_)) => "provider_unreachable".into(),
+            Self::Token(_) => "bad_token_response".into(),
+        }
+    }
+
+    /// The provider's `error_description` and `error_uri`, when it sent them.
+    pub fn provider_detail(&self) -> (Option<&str>, Option<&str>) {
+        match self {
+            Self::Authorization { description, uri, .. } | Self::Token(TokenError::Provider { description, uri, .. }) => {
+                (description.as_deref(), uri.as_deref())
+            }
+            _ => (None, None),
+        }
+    }
+
+    /// What to change, for the mistakes people make most.
+    pub fn hint(&self, redirect_uri: &str) -> Option<String> {
+        let (description, _) = self.provider_detail();
+        let mentions_redirect = description.is_some_and(|d| d.to_ascii_lowercase().contains("redirect"));
+        let hint = match self.code().as_str() {
+            _ if mentions_redirect => format!(
+                "The provider's dashboard must list REDIRECT_URI exactly, character for character: {redirect_uri}"
+            ),
+            "access_denied" => "The sign-in was declined on the provider's consent or login page (or its policy \
+                                refused this application). Sign in again and approve."
+                .into(),
+            "invalid_client" | "unauthorized_client" if matches!(self, Self::Token(_)) => {
+                "The provider did not accept the client's credentials: check that CLIENT_ID and CLIENT_SECRET \
+                 match the OAuth application in the dashboard (for a public client, leave CLIENT_SECRET empty)."
+                    .into()
+            }
+            "invalid_client" | "unauthorized_client" => {
+                "The provider does not know this client or its grant: check CLIENT_ID, and that the application \
+                 allows the authorization code grant."
+                    .into()
+            }
+            "invalid_scope" => "A scope in OAUTH_SCOPES is not allowed for this application: remove it, or enable \
+                                it in the dashboard."
+                .into(),
+            "invalid_grant" => "The code was refused: it expired, was used already, or the redirect URI or PKCE \
+                                verifier did not match. Start again at /login; if it repeats, check REDIRECT_URI."
+                .into(),
+            "login_required" | "consent_required" | "interaction_required" => {
+                "The provider needs the user to sign in or consent: try again without prompt=none.".into()
+            }
+            "unknown_state" | "state_replayed" | "flow_expired" | "missing_state" => {
+                "Start a new sign-in at /login; each sign-in can be completed once, within 10 minutes, by this \
+                 running app."
+                    .into()
+            }
+            "issuer_mismatch" => "The response came from, or claims to come from, another provider than the one \
+                                  configured: this is what a mix-up attack looks like."
+                .into(),
+            "provider_unreachable" => "Check that the provider is reachable from this machine (OAUTH_ISSUER, \
+                                       proxies, OAUTH_CA_CERT for a private CA)."
+                .into(),
+            _ => return None,
+        };
+        Some(hint)
+    }
+
+    /// The JSON form, for `Accept: application/json` and `--once`.
+    pub fn to_json(&self, redirect_uri: &str) -> Value {
+        let (description, uri) = self.provider_detail();
+        json!({
+            "error": self.code(),
+            "error_description": description,
+            "error_uri": uri,
+            "step": self.step(),
+            "message": self.to_string(),
+            "hint": self.hint(redirect_uri),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_are_stable() {
+        let codes: Vec<u8> = [
+            ExitStatus::Success,
+            ExitStatus::FlowFailed,
+            ExitStatus::Usage,
+            ExitStatus::Timeout,
+            ExitStatus::Interrupted,
+        ]
+        .into_iter()
+        .map(ExitStatus::code)
+        .collect();
+        assert_eq!(codes, vec![0, 1, 2, 3, 130]);
+        assert_eq!(RunError::Timeout(5).exit_status(), ExitStatus::Timeout);
+        assert_eq!(RunError::Config(ConfigError::NoClientId).exit_status(), ExitStatus::Usage);
+        assert_eq!(RunError::Flow("x".into()).exit_status(), ExitStatus::FlowFailed);
+    }
+
+    #[test]
+    fn provider_errors_keep_their_own_words_and_get_a_hint() {
+        let e = FlowError::Authorization {
+            error: "access_denied".into(),
+            description: Some("End-User aborted interaction".into()),
+            uri: None,
+        };
+        let j = e.to_json("http://localhost:3000/oauth_callback");
+        assert_eq!(j["error"], "access_denied");
+        assert_eq!(j["error_description"], "End-User aborted interaction");
+        assert_eq!(j["step"], "authorization");
+        assert!(j["hint"].as_str().unwrap().contains("declined"));
+
+        let e = FlowError::Token(TokenError::Provider {
+            status: 400,
+            error: "invalid_request".into(),
+            description: Some("redirect_uri did not match".into()),
+            uri: None,
+        });
+        assert!(e.hint("http://localhost:3000/cb").unwrap().contains("http://localhost:3000/cb"));
+
+        let e = FlowError::Token(TokenError::Provider {
+            status: 401,
+            error: "invalid_client".into(),
+            description: None,
+            uri: None,
+        });
+        assert!(e.hint("").unwrap().contains("CLIENT_SECRET"));
+        assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+    }
+}

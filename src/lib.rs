@@ -1,0 +1,14 @@
+//! oauth-test-client: prove an OAuth 2.0 / OpenID Connect application is configured right.
+
+pub mod clerk;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod flow;
+pub mod output;
+pub mod provider;
+pub mod routes;
+pub mod run;
+pub mod startup;
+pub mod state;
+pub mod templates;

@@ -1,0 +1,83 @@
+//! The only writer to stdout: one JSON document per result, pretty-printed, so that stdout
+//! pipes straight into `jq`. Narration goes to stderr through the logger.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+pub struct Output {
+    writer: Mutex<Box<dyn Write + Send>>,
+}
+
+impl Output {
+    pub fn stdout() -> Self {
+        Self::new(Box::new(std::io::stdout()))
+    }
+
+    pub fn new(writer: Box<dyn Write + Send>) -> Self {
+        Self {
+            writer: Mutex::new(writer),
+        }
+    }
+
+    /// An output whose documents tests can read back.
+    pub fn capture() -> (Self, Captured) {
+        let captured = Captured::default();
+        (Self::new(Box::new(captured.clone())), captured)
+    }
+
+    /// Writes one JSON document and a newline.
+    pub fn json(&self, value: &Value) {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let text = serde_json::to_string_pretty(value).expect("a serde_json::Value always serialises");
+        // A closed pipe (`| head`) is a normal end for a CLI, not an error to report.
+        if let Err(e) = writeln!(w, "{text}").and_then(|_| w.flush()) {
+            log::debug!("stdout closed: {e}");
+        }
+    }
+}
+
+/// A shared buffer standing in for stdout in tests.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    /// Every JSON document written so far.
+    pub fn documents(&self) -> Vec<Value> {
+        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        serde_json::Deserializer::from_slice(&bytes)
+            .into_iter::<Value>()
+            .collect::<Result<_, _>>()
+            .expect("only JSON is written to the output")
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn documents_round_trip_in_order() {
+        let (out, cap) = Output::capture();
+        out.json(&json!({"access_token": "a", "z": 1, "b": [1, 2]}));
+        out.json(&json!({"error": "x"}));
+        let docs = cap.documents();
+        assert_eq!(docs.len(), 2);
+        let keys: Vec<&String> = docs[0].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["access_token", "z", "b"], "field order is kept");
+        assert_eq!(docs[1]["error"], "x");
+    }
+}

@@ -1,0 +1,410 @@
+//! Everything that talks to the provider: discovery (or Clerk's fixed paths), the
+//! authorization URL, and the code exchange. The only module that makes outbound calls.
+
+pub mod http;
+
+use std::sync::Mutex;
+
+use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
+    IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, RevocationUrl, Scope,
+    StandardErrorResponse, TokenResponse, TokenUrl,
+};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::clerk;
+use crate::config::{Config, require_https_unless_loopback};
+pub use http::{HttpClient, HttpError};
+
+type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Why the provider's endpoints could not be established. Exit status 1.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoveryError {
+    #[error(
+        "could not read the provider's metadata at {tried}. Check that OAUTH_ISSUER (or \
+         CLERK_PUBLISHABLE_KEY) names the issuer exactly as the provider documents it"
+    )]
+    NotFound { tried: String },
+    #[error(
+        "the metadata at {url} names issuer {advertised:?}, but the configured issuer is {configured:?}. \
+         Set OAUTH_ISSUER to exactly {advertised:?} if that is the provider you mean (OpenID Connect \
+         Discovery 1.0 section 4.3: the two must be identical)"
+    )]
+    IssuerMismatch {
+        url: String,
+        configured: String,
+        advertised: String,
+    },
+    #[error("the metadata at {url} has no {field}: this client needs it for the authorization code flow")]
+    MissingEndpoint { url: String, field: &'static str },
+    #[error("the metadata at {url} gives {field} = {value:?}, which is not usable: {problem}")]
+    BadEndpoint {
+        url: String,
+        field: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error("could not set up the HTTP client: {0} (check OAUTH_CA_CERT)")]
+    Client(String),
+}
+
+/// Why a token request produced no tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the provider refused the request: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    Provider {
+        status: u16,
+        error: String,
+        description: Option<String>,
+        uri: Option<String>,
+    },
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(
+        "the token endpoint answered HTTP {status} with a body that is not a valid token response \
+         (problem at `{path}`: {kind})"
+    )]
+    Parse { status: u16, path: String, kind: String },
+    #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
+    Other { status: u16, detail: String },
+}
+
+/// How the endpoints were found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointSource {
+    Discovery { url: String },
+    ClerkFixedPaths,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub authorization: AuthUrl,
+    pub token: TokenUrl,
+    pub userinfo: Option<Url>,
+    pub introspection: Option<IntrospectionUrl>,
+    pub revocation: Option<RevocationUrl>,
+    pub jwks: Option<Url>,
+}
+
+/// The fields of RFC 8414 / OpenID Discovery metadata this client acts on; the whole
+/// document is kept as `Provider::metadata`.
+#[derive(Debug, Deserialize)]
+struct Metadata {
+    issuer: String,
+    authorization_endpoint: Option<String>,
+    token_endpoint: Option<String>,
+    userinfo_endpoint: Option<String>,
+    introspection_endpoint: Option<String>,
+    revocation_endpoint: Option<String>,
+    jwks_uri: Option<String>,
+    #[serde(default)]
+    authorization_response_iss_parameter_supported: bool,
+    code_challenge_methods_supported: Option<Vec<String>>,
+}
+
+/// Tokens from a successful token response.
+pub struct TokenSet {
+    /// Exactly the JSON object the provider sent, unknown fields included.
+    pub raw: Map<String, Value>,
+    pub access_token: oauth2::AccessToken,
+    pub refresh_token: Option<oauth2::RefreshToken>,
+    pub id_token: Option<String>,
+}
+
+/// A provider with known endpoints.
+pub struct Provider {
+    /// The issuer as the provider states it (equal to the configured one).
+    pub issuer: String,
+    pub endpoints: Endpoints,
+    pub source: EndpointSource,
+    /// The metadata document as served, when discovery worked.
+    pub metadata: Option<Value>,
+    /// RFC 9207: the provider promises `iss` on every authorization response.
+    pub iss_parameter_supported: bool,
+    client_id: ClientId,
+    client_secret: Option<ClientSecret>,
+    http: HttpClient,
+}
+
+impl Provider {
+    /// Finds the endpoints: OpenID discovery, then RFC 8414 metadata, then (for a Clerk key
+    /// only) Clerk's fixed paths.
+    pub async fn discover(config: &Config) -> Result<Self, DiscoveryError> {
+        let http = HttpClient::new(config.http_timeout, config.ca.as_ref())
+            .map_err(|e| DiscoveryError::Client(e.to_string()))?;
+        let issuer = &config.provider.issuer;
+        let mut tried = Vec::new();
+        for url in [issuer.openid_configuration_url(), issuer.oauth_metadata_url()] {
+            match fetch_metadata(&http, &url).await {
+                Ok((doc, meta)) => {
+                    log::info!("discovery: read provider metadata from {url}");
+                    return Self::from_metadata(config, http, url, doc, meta);
+                }
+                Err(problem) => {
+                    log::debug!("discovery: {url}: {problem}");
+                    tried.push(format!("{url} ({problem})"));
+                }
+            }
+        }
+        if config.provider.clerk.is_some() {
+            log::warn!(
+                "discovery failed ({}); using Clerk's fixed paths on {}",
+                tried.join("; "),
+                issuer.as_str()
+            );
+            return Self::clerk_fixed_paths(config, http);
+        }
+        Err(DiscoveryError::NotFound {
+            tried: tried.join(" nor "),
+        })
+    }
+
+    fn clerk_fixed_paths(config: &Config, http: HttpClient) -> Result<Self, DiscoveryError> {
+        let issuer = &config.provider.issuer;
+        let bad = |field: &'static str, value: String, problem: String| DiscoveryError::BadEndpoint {
+            url: issuer.as_str().to_owned(),
+            field,
+            value,
+            problem,
+        };
+        let at = |path: &str| issuer.endpoint(path);
+        Ok(Self {
+            issuer: issuer.as_str().to_owned(),
+            endpoints: Endpoints {
+                authorization: AuthUrl::new(at(clerk::AUTHORIZE_PATH))
+                    .map_err(|e| bad("authorization_endpoint", at(clerk::AUTHORIZE_PATH), e.to_string()))?,
+                token: TokenUrl::new(at(clerk::TOKEN_PATH))
+                    .map_err(|e| bad("token_endpoint", at(clerk::TOKEN_PATH), e.to_string()))?,
+                userinfo: Url::parse(&at(clerk::USERINFO_PATH)).ok(),
+                introspection: IntrospectionUrl::new(at(clerk::INTROSPECTION_PATH)).ok(),
+                revocation: None,
+                jwks: Url::parse(&at(clerk::JWKS_PATH)).ok(),
+            },
+            source: EndpointSource::ClerkFixedPaths,
+            metadata: None,
+            iss_parameter_supported: false,
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            http,
+        })
+    }
+
+    fn from_metadata(
+        config: &Config,
+        http: HttpClient,
+        url: String,
+        doc: Value,
+        meta: Metadata,
+    ) -> Result<Self, DiscoveryError> {
+        let configured = config.provider.issuer.as_str();
+        if meta.issuer != configured {
+            if meta.issuer.trim_end_matches('/') == configured.trim_end_matches('/') {
+                log::warn!(
+                    "quirk: the metadata's issuer {:?} differs from the configured {:?} only by a trailing slash; \
+                     using the provider's form for the `iss` checks",
+                    meta.issuer,
+                    configured
+                );
+            } else {
+                return Err(DiscoveryError::IssuerMismatch {
+                    url,
+                    configured: configured.to_owned(),
+                    advertised: meta.issuer,
+                });
+            }
+        }
+        if let Some(methods) = &meta.code_challenge_methods_supported
+            && !methods.iter().any(|m| m == "S256")
+        {
+            log::warn!("the provider does not list S256 in code_challenge_methods_supported; sending S256 PKCE anyway");
+        }
+        let endpoint = |field: &'static str, value: &Option<String>| -> Result<Option<Url>, DiscoveryError> {
+            let Some(value) = value else { return Ok(None) };
+            let bad = |problem: String| DiscoveryError::BadEndpoint {
+                url: url.clone(),
+                field,
+                value: value.clone(),
+                problem,
+            };
+            let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
+            require_https_unless_loopback(&parsed).map_err(bad)?;
+            Ok(Some(parsed))
+        };
+        let required = |field: &'static str, value: &Option<String>| {
+            endpoint(field, value)?.ok_or(DiscoveryError::MissingEndpoint {
+                url: url.clone(),
+                field,
+            })
+        };
+        let authorization = required("authorization_endpoint", &meta.authorization_endpoint)?;
+        let token = required("token_endpoint", &meta.token_endpoint)?;
+        let endpoints = Endpoints {
+            authorization: AuthUrl::from_url(authorization),
+            token: TokenUrl::from_url(token),
+            userinfo: endpoint("userinfo_endpoint", &meta.userinfo_endpoint)?,
+            introspection: endpoint("introspection_endpoint", &meta.introspection_endpoint)?.map(IntrospectionUrl::from_url),
+            revocation: endpoint("revocation_endpoint", &meta.revocation_endpoint)?.map(RevocationUrl::from_url),
+            jwks: endpoint("jwks_uri", &meta.jwks_uri)?,
+        };
+        Ok(Self {
+            issuer: meta.issuer,
+            endpoints,
+            source: EndpointSource::Discovery { url },
+            metadata: Some(doc),
+            iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            http,
+        })
+    }
+
+    fn oauth_client(&self, redirect: &RedirectUrl) -> OAuthClient {
+        let client = BasicClient::new(self.client_id.clone())
+            .set_auth_uri(self.endpoints.authorization.clone())
+            .set_token_uri(self.endpoints.token.clone())
+            .set_redirect_uri(redirect.clone())
+            // client_secret_post, as Clerk's own client does; without a secret this sends
+            // only client_id (token_endpoint_auth_method `none`).
+            .set_auth_type(AuthType::RequestBody);
+        match &self.client_secret {
+            Some(secret) => client.set_client_secret(secret.clone()),
+            None => client,
+        }
+    }
+
+    /// The authorization request (RFC 6749 section 4.1.1) with a fresh state, the PKCE S256
+    /// challenge (RFC 7636) and, for OpenID requests, the nonce.
+    pub fn authorize_url(
+        &self,
+        redirect: &RedirectUrl,
+        scopes: &[Scope],
+        challenge: PkceCodeChallenge,
+        nonce: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> (Url, CsrfToken) {
+        let client = self.oauth_client(redirect);
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(scopes.iter().cloned())
+            .set_pkce_challenge(challenge);
+        if let Some(nonce) = nonce {
+            request = request.add_extra_param("nonce", nonce);
+        }
+        for (k, v) in extra {
+            request = request.add_extra_param(*k, *v);
+        }
+        request.url()
+    }
+
+    /// Redeems an authorization code (RFC 6749 section 4.1.3) with the PKCE verifier and
+    /// the same redirect URI as the authorization request.
+    pub async fn exchange_code(
+        &self,
+        code: AuthorizationCode,
+        verifier: PkceCodeVerifier,
+        redirect: &RedirectUrl,
+    ) -> Result<TokenSet, TokenError> {
+        let client = self.oauth_client(redirect);
+        let seen: Mutex<Option<(u16, Vec<u8>)>> = Mutex::new(None);
+        let send = |request: oauth2::HttpRequest| {
+            let (http, seen) = (&self.http, &seen);
+            async move {
+                let response = http.execute(request).await?;
+                *seen.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some((response.status().as_u16(), response.body().clone()));
+                Ok::<_, HttpError>(response)
+            }
+        };
+        let result = client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request_async(&send)
+            .await;
+        let (status, body) = seen
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or((0, Vec::new()));
+        match result {
+            Ok(typed) => {
+                let raw: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| TokenError::Parse {
+                    status,
+                    path: ".".into(),
+                    kind: format!("{:?}", e.classify()),
+                })?;
+                let id_token = raw.get("id_token").and_then(Value::as_str).map(str::to_owned);
+                Ok(TokenSet {
+                    access_token: typed.access_token().clone(),
+                    refresh_token: typed.refresh_token().cloned(),
+                    id_token,
+                    raw,
+                })
+            }
+            Err(e) => Err(token_error(status, e)),
+        }
+    }
+}
+
+fn token_error(
+    status: u16,
+    e: RequestTokenError<HttpError, StandardErrorResponse<BasicErrorResponseType>>,
+) -> TokenError {
+    match e {
+        RequestTokenError::ServerResponse(r) => TokenError::Provider {
+            status,
+            error: r.error().as_ref().to_owned(),
+            description: r.error_description().cloned(),
+            uri: r.error_uri().cloned(),
+        },
+        RequestTokenError::Request(e) => TokenError::Http(e),
+        // Only the path and kind: serde's message could quote a token from the body.
+        RequestTokenError::Parse(e, _) => TokenError::Parse {
+            status,
+            path: e.path().to_string(),
+            kind: format!("{:?}", e.inner().classify()),
+        },
+        RequestTokenError::Other(detail) => TokenError::Other { status, detail },
+    }
+}
+
+/// Fetches and parses one metadata document; the error is a short reason for the log.
+async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata), String> {
+    let response = http.get(url).await.map_err(|e| e.to_string())?;
+    if response.status != 200 {
+        return Err(format!("HTTP {}", response.status));
+    }
+    let doc: Value = serde_json::from_slice(&response.body).map_err(|e| format!("not JSON: {e}"))?;
+    let meta: Metadata = serde_json::from_value(doc.clone()).map_err(|e| format!("not provider metadata: {e}"))?;
+    Ok((doc, meta))
+}
+
+/// Why an authorization response's `iss` parameter was refused (RFC 9207).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssError {
+    #[error(
+        "the provider advertises authorization_response_iss_parameter_supported but the callback has no \
+         `iss`: refusing to redeem the code (RFC 9207 section 2.4, mix-up defence)"
+    )]
+    Missing,
+    #[error("the callback's `iss` is {got:?} but the provider is {expected:?}: refusing to redeem the code (RFC 9207)")]
+    Mismatch { expected: String, got: String },
+}
+
+impl Provider {
+    /// RFC 9207 section 2.4: a present `iss` must equal the issuer (simple string
+    /// comparison); a missing one is refused when the provider promised it.
+    pub fn check_response_iss(&self, iss: Option<&str>) -> Result<(), IssError> {
+        match iss {
+            Some(got) if got == self.issuer => Ok(()),
+            Some(got) => Err(IssError::Mismatch {
+                expected: self.issuer.clone(),
+                got: got.to_owned(),
+            }),
+            None if self.iss_parameter_supported => Err(IssError::Missing),
+            None => Ok(()),
+        }
+    }
+}

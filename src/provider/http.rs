@@ -1,0 +1,179 @@
+//! The one outbound HTTP client: rustls, no redirects followed (a back-channel redirect is an
+//! SSRF vector, RFC 9700 section 4.11), a connect and a total timeout on every call, and
+//! response bodies capped in size.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use oauth2::http;
+use reqwest::redirect::Policy;
+
+use crate::config::CaBundle;
+
+/// The largest response body read from a provider.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why an outbound call produced no usable response. Messages carry URLs and statuses,
+/// never request bodies or headers (those hold secrets).
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    #[error("{url} did not answer within {secs} s (OAUTH_HTTP_TIMEOUT)")]
+    Timeout { url: String, secs: u64 },
+    #[error("could not connect to {url}: {detail}")]
+    Connect { url: String, detail: String },
+    #[error("{url} answered with more than {limit} bytes; refusing to read further")]
+    TooLarge { url: String, limit: usize },
+    #[error(
+        "{url} answered HTTP {status} redirecting to {location}: redirects are not followed on \
+         calls to the provider; configure the final URL instead"
+    )]
+    Redirect { url: String, status: u16, location: String },
+    #[error("request to {url} failed: {detail}")]
+    Other { url: String, detail: String },
+}
+
+/// A bounded response.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+#[derive(Clone)]
+pub struct HttpClient {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+impl HttpClient {
+    pub fn new(timeout: Duration, ca: Option<&CaBundle>) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            .redirect(Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .user_agent(concat!("oauth-test-client/", env!("CARGO_PKG_VERSION")));
+        if let Some(ca) = ca {
+            for cert in reqwest::Certificate::from_pem_bundle(&ca.pem)? {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        Ok(Self {
+            client: builder.build()?,
+            timeout,
+        })
+    }
+
+    /// GET a URL, accepting JSON.
+    pub async fn get(&self, url: &str) -> Result<Response, HttpError> {
+        let request = self
+            .client
+            .get(url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        self.send(url, request).await
+    }
+
+    /// Runs a request built by the oauth2 crate; used as its `AsyncHttpClient`.
+    pub async fn execute(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, HttpError> {
+        let url = request.uri().to_string();
+        let (parts, body) = request.into_parts();
+        let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| HttpError::Other {
+            url: url.clone(),
+            detail: e.to_string(),
+        })?;
+        let mut builder = self.client.request(method, &url).body(body);
+        for (name, value) in &parts.headers {
+            builder = builder.header(name.as_str(), value.as_bytes());
+        }
+        let response = self.send(&url, builder).await?;
+        let mut out = http::Response::builder().status(response.status);
+        if let Some(ct) = &response.content_type {
+            out = out.header(http::header::CONTENT_TYPE, ct.as_str());
+        }
+        out.body(response.body).map_err(|e| HttpError::Other {
+            url,
+            detail: e.to_string(),
+        })
+    }
+
+    async fn send(&self, url: &str, request: reqwest::RequestBuilder) -> Result<Response, HttpError> {
+        let mut response = request.send().await.map_err(|e| self.classify(url, e))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("(no Location header)")
+                .to_owned();
+            return Err(HttpError::Redirect {
+                url: url.to_owned(),
+                status: status.as_u16(),
+                location,
+            });
+        }
+        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+            return Err(HttpError::TooLarge {
+                url: url.to_owned(),
+                limit: MAX_BODY_BYTES,
+            });
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(url, e))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(HttpError::TooLarge {
+                    url: url.to_owned(),
+                    limit: MAX_BODY_BYTES,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response {
+            status: status.as_u16(),
+            content_type,
+            body,
+        })
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> HttpError {
+        let url = url.to_owned();
+        if e.is_timeout() {
+            return HttpError::Timeout {
+                url,
+                secs: self.timeout.as_secs(),
+            };
+        }
+        // The innermost causes say what went wrong (refused, DNS, certificate).
+        let mut detail = Vec::new();
+        let mut source = e.source();
+        while let Some(s) = source {
+            detail.push(s.to_string());
+            source = s.source();
+        }
+        let detail = if detail.is_empty() {
+            e.to_string()
+        } else {
+            detail.join(": ")
+        };
+        if e.is_connect() {
+            let hint = if detail.contains("certificate") || detail.contains("UnknownIssuer") {
+                " (if the provider uses a private CA, point OAUTH_CA_CERT at its PEM file)"
+            } else {
+                ""
+            };
+            HttpError::Connect {
+                url,
+                detail: format!("{detail}{hint}"),
+            }
+        } else {
+            HttpError::Other { url, detail }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use oauth2::AuthorizationCode;
+use serde_json::Value;
+use std::time::SystemTime;
+
+use super::{page, wants_json};
+use crate::error::{ExitStatus, FlowError};
+use crate::provider::TokenSet;
+use crate::state::{AppState, LastResult};
+use crate::templates::{ErrorPage, ResultPage};
+
+/// The longest callback query read; real ones are a few hundred bytes.
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
+
+/// The authorization response parameters (RFC 6749 sections 4.1.2 and 4.1.2.1, RFC 9207).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    pub error_uri: Option<String>,
+    pub iss: Option<String>,
+}
+
+impl CallbackParams {
+    /// Parses a query string; a repeated parameter is refused (RFC 6749 section 3.1), and
+    /// unknown ones are ignored.
+    pub fn parse(query: &str) -> Result<Self, String> {
+        if query.len() > MAX_QUERY_BYTES {
+            return Err(format!("the callback query is longer than {MAX_QUERY_BYTES} bytes"));
+        }
+        let mut p = Self::default();
+        for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+            let slot = match name.as_ref() {
+                "state" => &mut p.state,
+                "code" => &mut p.code,
+                "error" => &mut p.error,
+                "error_description" => &mut p.error_description,
+                "error_uri" => &mut p.error_uri,
+                "iss" => &mut p.iss,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(format!(
+                    "the callback repeats the `{name}` parameter, which RFC 6749 section 3.1 forbids"
+                ));
+            }
+            *slot = Some(value.into_owned());
+        }
+        Ok(p)
+    }
+}
+
+/// The redirect target: checks state (once), `iss`, the provider's error, then redeems the code.
+pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    match finish(req.query_string(), &state).await {
+        Ok(tokens) => success(&req, &state, tokens),
+        Err(e) => failure(&req, &state, e),
+    }
+}
+
+async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
+    let params = CallbackParams::parse(query).map_err(FlowError::BadQuery)?;
+    let flow = state.flows.take(params.state.as_deref())?;
+    log::info!("flow {}: callback received", flow.id);
+    // RFC 9207 section 2.4: checked on error responses too.
+    state.provider.check_response_iss(params.iss.as_deref())?;
+    if let Some(error) = params.error {
+        return Err(FlowError::Authorization {
+            error,
+            description: params.error_description,
+            uri: params.error_uri,
+        });
+    }
+    let code = params.code.filter(|c| !c.is_empty()).ok_or(FlowError::MissingCode)?;
+    let tokens = state
+        .provider
+        .exchange_code(AuthorizationCode::new(code), flow.verifier, &state.redirect)
+        .await?;
+    log::info!(
+        "flow {}: tokens received (fields: {})",
+        flow.id,
+        tokens.raw.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+    );
+    Ok(tokens)
+}
+
+fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpResponse {
+    let json = Value::Object(tokens.raw.clone());
+    state.output.json(&json);
+    let response = if wants_json(req) {
+        HttpResponse::Ok().json(&json)
+    } else {
+        page(
+            StatusCode::OK,
+            &ResultPage {
+                client_id: state.summary["client_id"].as_str().unwrap_or_default().to_owned(),
+                fields: token_fields(&tokens),
+                token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
+            },
+        )
+    };
+    state.remember(LastResult::SignedIn {
+        at: SystemTime::now(),
+        tokens,
+    });
+    state.finish(ExitStatus::Success, None);
+    response
+}
+
+fn failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
+    let redirect = state.redirect.as_str();
+    let json = e.to_json(redirect);
+    if state.once.is_some() {
+        state.output.json(&json);
+    } else {
+        log::warn!("sign-in failed at the {} step: {e}", e.step());
+    }
+    let (description, uri) = e.provider_detail();
+    let response = if wants_json(req) {
+        HttpResponse::build(e.status()).json(&json)
+    } else {
+        page(
+            e.status(),
+            &ErrorPage {
+                message: e.to_string(),
+                step: e.step().to_owned(),
+                code: e.code(),
+                description: description.map(str::to_owned),
+                uri: uri.map(str::to_owned),
+                hint: e.hint(redirect),
+            },
+        )
+    };
+    state.remember(LastResult::Failed {
+        at: SystemTime::now(),
+        message: e.to_string(),
+    });
+    state.finish(ExitStatus::FlowFailed, Some(e.to_string()));
+    response
+}
+
+/// The fields a person looks for first; the whole JSON is shown below them.
+fn token_fields(tokens: &TokenSet) -> Vec<(String, String)> {
+    let raw = &tokens.raw;
+    let text = |k: &str| match raw.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => "(not sent)".to_owned(),
+    };
+    let issued = |present: bool| if present { "issued" } else { "not issued" }.to_owned();
+    vec![
+        ("token_type".into(), text("token_type")),
+        ("expires_in".into(), text("expires_in")),
+        ("scope".into(), text("scope")),
+        ("refresh_token".into(), issued(tokens.refresh_token.is_some())),
+        ("id_token".into(), issued(tokens.id_token.is_some())),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_success_and_an_error_response() {
+        let p = CallbackParams::parse("code=abc&state=xyz&iss=https%3A%2F%2Fidp.example&extra=1").unwrap();
+        assert_eq!(p.code.as_deref(), Some("abc"));
+        assert_eq!(p.state.as_deref(), Some("xyz"));
+        assert_eq!(p.iss.as_deref(), Some("https://idp.example"));
+        let p = CallbackParams::parse("error=access_denied&error_description=End-User+aborted&state=s").unwrap();
+        assert_eq!(p.error.as_deref(), Some("access_denied"));
+        assert_eq!(p.error_description.as_deref(), Some("End-User aborted"));
+        assert_eq!(CallbackParams::parse("").unwrap(), CallbackParams::default());
+    }
+
+    #[test]
+    fn refuses_repeats_and_oversized_queries() {
+        assert!(CallbackParams::parse("state=a&state=b").unwrap_err().contains("`state`"));
+        assert!(CallbackParams::parse("code=a&code=a").is_err());
+        assert!(CallbackParams::parse(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());
+    }
+}

@@ -1,0 +1,92 @@
+//! One run of the tool: configure, discover, serve, and (with `--once`) wait for the first
+//! callback. Returns the exit status; `main` prints the error, once.
+
+use tokio::sync::mpsc;
+
+use crate::cli::Cli;
+use crate::config::Config;
+use crate::error::{ExitStatus, RunError};
+use crate::output::Output;
+use crate::provider::Provider;
+use crate::startup::Application;
+
+pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
+    let config = Config::from_cli(&cli)?;
+    if cli.print_config {
+        output.json(&config.summary());
+        return Ok(ExitStatus::Success);
+    }
+    let provider = Provider::discover(&config).await?;
+    let (tx, rx) = if config.once {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    let app = Application::build(&config, provider, output, tx)?;
+    let url = app.sign_in_url();
+    log::info!(
+        "listening on {}; redirect URI {} (register it at the provider exactly)",
+        app.addrs().iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "),
+        app.redirect_uri()
+    );
+    eprintln!("Sign in at {url}");
+    if config.open_browser
+        && let Err(e) = open::that_detached(&url)
+    {
+        log::warn!("could not open a browser ({e}): open {url} yourself");
+    }
+
+    let handle = app.handle();
+    let mut server = tokio::spawn(app.run_until_stopped());
+    let result = match rx {
+        Some(mut rx) => tokio::select! {
+            outcome = rx.recv() => match outcome {
+                Some(o) if o.status == ExitStatus::Success => Ok(ExitStatus::Success),
+                Some(o) => Err(RunError::Flow(o.reason.unwrap_or_else(|| "see the page".into()))),
+                None => Err(RunError::Flow("the server stopped before a callback".into())),
+            },
+            _ = tokio::time::sleep(config.timeout) => Err(RunError::Timeout(config.timeout.as_secs())),
+            _ = shutdown_signal() => Err(RunError::Interrupted),
+            ended = &mut server => Err(server_ended(ended)),
+        },
+        None => tokio::select! {
+            _ = shutdown_signal() => Ok(ExitStatus::Success),
+            ended = &mut server => Err(server_ended(ended)),
+        },
+    };
+    // Graceful: the page for the last callback is still delivered.
+    handle.stop(true).await;
+    result
+}
+
+fn server_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> RunError {
+    match ended {
+        Ok(Ok(())) => RunError::Server(std::io::Error::other("stopped")),
+        Ok(Err(e)) => RunError::Server(e),
+        Err(e) => RunError::Server(std::io::Error::other(e.to_string())),
+    }
+}
+
+/// Ctrl-C, or SIGTERM on Unix (what CI runners send).
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
