@@ -25,14 +25,17 @@ const defaultClients = [
     token_endpoint_auth_method: 'client_secret_post',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    redirect_uris: ['http://localhost:3000/oauth_callback'],
+    // native: loopback redirect URIs match on any port (RFC 8252 section 7.3).
+    application_type: 'native',
+    redirect_uris: ['http://localhost:3000/oauth_callback', 'http://127.0.0.1:3000/oauth_callback'],
   },
   {
     client_id: 'test-public',
     token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code', 'refresh_token'],
     response_types: ['code'],
-    redirect_uris: ['http://localhost:3000/oauth_callback'],
+    application_type: 'native',
+    redirect_uris: ['http://localhost:3000/oauth_callback', 'http://127.0.0.1:3000/oauth_callback'],
   },
 ];
 

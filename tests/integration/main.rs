@@ -1,0 +1,5 @@
+//! Integration tests: the real app against a real OpenID provider, over real HTTP.
+
+mod support;
+
+mod flow;

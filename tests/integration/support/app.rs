@@ -1,0 +1,74 @@
+//! `spawn_app`: the real app, in process, on port 0, against a given issuer.
+
+use oauth_test_client::cli::Cli;
+use oauth_test_client::config::Config;
+use oauth_test_client::output::{Captured, Output};
+use oauth_test_client::provider::Provider;
+use oauth_test_client::startup::Application;
+use oauth_test_client::state::Outcome;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+pub struct TestApp {
+    pub port: u16,
+    pub base: String,
+    pub redirect_uri: String,
+    pub stdout: Captured,
+    pub outcomes: Option<UnboundedReceiver<Outcome>>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl TestApp {
+    pub fn login_url(&self) -> String {
+        format!("{}/login", self.base)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let handle = self.handle.clone();
+        // Stop without waiting: the runtime may be shutting down with the test.
+        drop(handle.stop(false));
+    }
+}
+
+/// The options every test shares; adjust the returned `Cli` before calling `spawn_app`.
+pub fn cli_for(issuer: &str, client_id: &str, secret: Option<&str>) -> Cli {
+    Cli {
+        issuer: Some(issuer.to_owned()),
+        client_id: Some(client_id.to_owned()),
+        client_secret: secret.map(str::to_owned),
+        port: Some("0".to_owned()),
+        no_browser: true,
+        http_timeout: Some("10".to_owned()),
+        ..Cli::default()
+    }
+}
+
+pub async fn spawn_app(cli: Cli) -> TestApp {
+    try_spawn_app(cli).await.unwrap_or_else(|e| panic!("the app did not start: {e}"))
+}
+
+pub async fn try_spawn_app(cli: Cli) -> Result<TestApp, oauth_test_client::error::RunError> {
+    let config = Config::from_cli(&cli)?;
+    let provider = Provider::discover(&config).await?;
+    let (output, stdout) = Output::capture();
+    let (tx, rx) = if config.once {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
+    let app = Application::build(&config, provider, output, tx)?;
+    let port = app.port();
+    let redirect_uri = app.redirect_uri().to_owned();
+    let handle = app.handle();
+    tokio::spawn(app.run_until_stopped());
+    Ok(TestApp {
+        port,
+        base: format!("http://127.0.0.1:{port}"),
+        redirect_uri,
+        stdout,
+        outcomes: rx,
+        handle,
+    })
+}
