@@ -48,6 +48,12 @@ pub enum DiscoveryError {
         value: String,
         problem: String,
     },
+    #[error("the provider at {issuer} cannot be reached: {source}")]
+    Unreachable {
+        issuer: String,
+        #[source]
+        source: HttpError,
+    },
     #[error("could not set up the HTTP client: {0} (check OAUTH_CA_CERT)")]
     Client(String),
 }
@@ -144,7 +150,14 @@ impl Provider {
                     log::info!("discovery: read provider metadata from {url}");
                     return Self::from_metadata(config, http, url, doc, meta);
                 }
-                Err(problem) => {
+                // No fallback can help when the host itself cannot be reached (or trusted).
+                Err(Fetch::Unreachable(source)) => {
+                    return Err(DiscoveryError::Unreachable {
+                        issuer: issuer.as_str().to_owned(),
+                        source,
+                    });
+                }
+                Err(Fetch::Unusable(problem)) => {
                     log::debug!("discovery: {url}: {problem}");
                     tried.push(format!("{url} ({problem})"));
                 }
@@ -370,14 +383,27 @@ fn token_error(
     }
 }
 
-/// Fetches and parses one metadata document; the error is a short reason for the log.
-async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata), String> {
-    let response = http.get(url).await.map_err(|e| e.to_string())?;
+enum Fetch {
+    /// The host did not answer, or could not be trusted.
+    Unreachable(HttpError),
+    /// It answered, but not with metadata: a short reason for the message.
+    Unusable(String),
+}
+
+/// Fetches and parses one metadata document.
+async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata), Fetch> {
+    let response = match http.get(url).await {
+        Ok(r) => r,
+        Err(e @ (HttpError::Connect { .. } | HttpError::Timeout { .. })) => return Err(Fetch::Unreachable(e)),
+        Err(e) => return Err(Fetch::Unusable(e.to_string())),
+    };
     if response.status != 200 {
-        return Err(format!("HTTP {}", response.status));
+        return Err(Fetch::Unusable(format!("HTTP {}", response.status)));
     }
-    let doc: Value = serde_json::from_slice(&response.body).map_err(|e| format!("not JSON: {e}"))?;
-    let meta: Metadata = serde_json::from_value(doc.clone()).map_err(|e| format!("not provider metadata: {e}"))?;
+    let doc: Value =
+        serde_json::from_slice(&response.body).map_err(|e| Fetch::Unusable(format!("not JSON: {e}")))?;
+    let meta: Metadata = serde_json::from_value(doc.clone())
+        .map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))?;
     Ok((doc, meta))
 }
 

@@ -2,4 +2,7 @@
 
 mod support;
 
+mod callback;
 mod flow;
+mod discovery;
+mod pages;
