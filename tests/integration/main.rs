@@ -2,6 +2,7 @@
 
 mod support;
 
+mod binary;
 mod callback;
 mod flow;
 mod discovery;

@@ -1,0 +1,265 @@
+//! The built binary, as a CI job runs it: `--once`, each exit status, stdout holding only
+//! JSON, nothing secret in the logs, and where settings come from.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::browser::{Browser, Choice};
+use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
+
+struct Running {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    sign_in: Receiver<String>,
+}
+
+struct Finished {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Finished {
+    fn documents(&self) -> Vec<Value> {
+        serde_json::Deserializer::from_str(&self.stdout)
+            .into_iter::<Value>()
+            .collect::<Result<_, _>>()
+            .unwrap_or_else(|e| panic!("stdout is not only JSON ({e}): {}", self.stdout))
+    }
+}
+
+/// Starts the binary in `cwd` with only the given environment (plus PATH).
+fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-test-client"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = channel();
+    let pipe = child.stderr.take().expect("stderr");
+    let sink = stderr.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("Sign in at ") {
+                let _ = tx.send(url.trim().to_owned());
+            }
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+    Running {
+        child,
+        stderr,
+        sign_in: rx,
+    }
+}
+
+impl Running {
+    fn sign_in_url(&self) -> String {
+        self.sign_in
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("no sign-in URL on stderr:\n{}", self.stderr.lock().unwrap()))
+    }
+
+    fn finish(mut self, within: Duration) -> Finished {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                panic!("the binary did not exit within {within:?}:\n{}", self.stderr.lock().unwrap());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stdout = String::new();
+        self.child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
+        std::thread::sleep(Duration::from_millis(100)); // let the stderr reader finish
+        Finished {
+            code: status.code(),
+            stdout,
+            stderr: self.stderr.lock().unwrap().clone(),
+        }
+    }
+}
+
+fn run(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Finished {
+    spawn(args, env, cwd).finish(Duration::from_secs(30))
+}
+
+fn callback_prefix(sign_in: &str) -> String {
+    sign_in.replace("/login", "/oauth_callback")
+}
+
+#[tokio::test]
+async fn once_prints_only_the_token_json_exits_0_and_logs_nothing_secret_even_at_trace() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &["--once", "--no-browser", "--port", "0"],
+        &[
+            ("OAUTH_ISSUER", &provider.issuer),
+            ("CLIENT_ID", CONFIDENTIAL_ID),
+            ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+            ("RUST_LOG", "trace"),
+        ],
+        dir.path(),
+    );
+    let sign_in = running.sign_in_url();
+    assert!(sign_in.starts_with("http://localhost:"), "{sign_in}");
+    let browser = Browser::new();
+    let callback = browser.authorize(&sign_in, &callback_prefix(&sign_in), "kim", Choice::Approve).await;
+    let page = browser.client().get(callback.clone()).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let docs = done.documents();
+    assert_eq!(docs.len(), 1, "exactly one JSON document on stdout");
+    let token = &docs[0];
+    for field in ["access_token", "expires_in", "id_token", "refresh_token", "scope", "token_type"] {
+        assert!(token.get(field).is_some(), "no {field} in {token}");
+    }
+
+    let query: std::collections::HashMap<String, String> = callback.query_pairs().into_owned().collect();
+    let mut secrets = vec![
+        ("client secret", CONFIDENTIAL_SECRET.to_owned()),
+        ("code", query["code"].clone()),
+        ("state", query["state"].clone()),
+        ("PKCE verifier parameter", "code_verifier".to_owned()),
+    ];
+    for field in ["access_token", "refresh_token", "id_token"] {
+        secrets.push((field, token[field].as_str().unwrap().to_owned()));
+    }
+    assert!(done.stderr.len() > 1000, "trace logging was on: {}", done.stderr.len());
+    for (what, value) in secrets {
+        assert!(!done.stderr.contains(&value), "the {what} appears in stderr at RUST_LOG=trace");
+    }
+}
+
+#[tokio::test]
+async fn once_exits_1_with_the_providers_error_as_json_when_consent_is_denied() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &["--once", "--no-browser", "--port", "0", "--issuer", &provider.issuer, "--client-id", PUBLIC_ID],
+        &[],
+        dir.path(),
+    );
+    let sign_in = running.sign_in_url();
+    let browser = Browser::new();
+    let callback = browser.authorize(&sign_in, &callback_prefix(&sign_in), "lee", Choice::Abort).await;
+    let page = browser.client().get(callback).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    let docs = done.documents();
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0]["error"], "access_denied");
+    assert_eq!(docs[0]["error_description"], "End-User aborted interaction");
+    assert!(done.stderr.contains("access_denied"), "the reason is on stderr: {}", done.stderr);
+}
+
+#[test]
+fn configuration_errors_exit_2_with_one_message_naming_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let done = run(&["--once"], &[("OAUTH_ISSUER", "https://idp.example")], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(done.stdout.is_empty());
+    assert!(done.stderr.contains("CLIENT_ID is not set") && done.stderr.contains(".env"), "{}", done.stderr);
+    assert_eq!(done.stderr.matches("error:").count(), 1, "one message: {}", done.stderr);
+
+    let done = run(&[], &[], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(done.stderr.contains("cp") || done.stderr.contains("copy .env.sample"), "{}", done.stderr);
+
+    let done = run(&["--client-id", "x"], &[("CLERK_PUBLISHABLE_KEY", "pk_test_bm9kb2xsYXI")], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(done.stderr.contains("CLERK_PUBLISHABLE_KEY") && done.stderr.contains("pk_test_"), "{}", done.stderr);
+
+    let done = run(&["--client-id", "x", "--issuer", "http://idp.example.com"], &[], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(done.stderr.contains("OAUTH_ISSUER") && done.stderr.contains("https://"), "{}", done.stderr);
+
+    let done = run(&["--bogus-flag"], &[], dir.path());
+    assert_eq!(done.code, Some(2), "clap's usage errors exit 2 too");
+}
+
+#[tokio::test]
+async fn once_exits_3_when_no_callback_arrives_in_time() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &["--once", "--no-browser", "--port", "0", "--timeout", "1"],
+        &[("OAUTH_ISSUER", &provider.issuer), ("CLIENT_ID", PUBLIC_ID)],
+        dir.path(),
+    );
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(done.stderr.contains("OAUTH_TIMEOUT"), "{}", done.stderr);
+    assert!(done.stdout.is_empty());
+}
+
+#[tokio::test]
+async fn once_exits_130_on_ctrl_c() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &["--once", "--no-browser", "--port", "0"],
+        &[("OAUTH_ISSUER", &provider.issuer), ("CLIENT_ID", PUBLIC_ID)],
+        dir.path(),
+    );
+    running.sign_in_url();
+    let status = Command::new("kill")
+        .args(["-INT", &running.child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(130), "{}", done.stderr);
+}
+
+#[test]
+fn flags_beat_the_environment_which_beats_dotenv() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "OAUTH_ISSUER=https://dotenv.example\nCLIENT_ID=from-dotenv\nCLIENT_SECRET=dotenv-secret\nOAUTH_SCOPES=\"openid dotenv\"\n",
+    )
+    .unwrap();
+    let config = |args: &[&str], env: &[(&str, &str)]| -> Value {
+        let mut all = vec!["--print-config"];
+        all.extend_from_slice(args);
+        let done = run(&all, env, dir.path());
+        assert_eq!(done.code, Some(0), "{}", done.stderr);
+        assert!(!done.stdout.contains("dotenv-secret"), "the secret is never printed");
+        done.documents().remove(0)
+    };
+    let c = config(&[], &[]);
+    assert_eq!(c["issuer"], "https://dotenv.example");
+    assert_eq!(c["client_id"], "from-dotenv");
+    assert_eq!(c["scopes"], "openid dotenv");
+    assert_eq!(c["client_secret"], "set");
+
+    let c = config(&[], &[("CLIENT_ID", "from-env"), ("OAUTH_ISSUER", "https://env.example")]);
+    assert_eq!(c["client_id"], "from-env", ".env never overrides the environment");
+    assert_eq!(c["issuer"], "https://env.example");
+    assert_eq!(c["scopes"], "openid dotenv");
+
+    let c = config(&["--client-id", "from-flag"], &[("CLIENT_ID", "from-env")]);
+    assert_eq!(c["client_id"], "from-flag");
+}
