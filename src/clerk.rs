@@ -86,7 +86,8 @@ mod tests {
         // "clerk.example.com$" is 18 bytes: base64 needs no padding; add one char for a case that does.
         for host in ["clerk.example.com", "clerk.example.co", "localhost:8443"] {
             for pad in [true, false] {
-                let parsed = PublishableKey::parse(&key("pk_test_", &format!("{host}$"), pad)).unwrap();
+                let parsed =
+                    PublishableKey::parse(&key("pk_test_", &format!("{host}$"), pad)).unwrap();
                 assert_eq!(parsed.frontend_api, host);
                 assert_eq!(parsed.environment, "test");
                 assert_eq!(parsed.issuer(), format!("https://{host}"));
@@ -99,7 +100,8 @@ mod tests {
     #[test]
     fn a_real_looking_key_decodes() {
         // pk_test_ + base64("eager-owl-12.clerk.accounts.dev$")
-        let parsed = PublishableKey::parse("pk_test_ZWFnZXItb3dsLTEyLmNsZXJrLmFjY291bnRzLmRldiQ").unwrap();
+        let parsed =
+            PublishableKey::parse("pk_test_ZWFnZXItb3dsLTEyLmNsZXJrLmFjY291bnRzLmRldiQ").unwrap();
         assert_eq!(parsed.frontend_api, "eager-owl-12.clerk.accounts.dev");
     }
 
@@ -107,12 +109,18 @@ mod tests {
     fn refuses_malformed_keys() {
         assert_eq!(PublishableKey::parse("sk_test_abc"), Err(KeyError::Prefix));
         assert_eq!(PublishableKey::parse(""), Err(KeyError::Prefix));
-        assert_eq!(PublishableKey::parse("pk_test_***"), Err(KeyError::NotBase64));
+        assert_eq!(
+            PublishableKey::parse("pk_test_***"),
+            Err(KeyError::NotBase64)
+        );
         assert_eq!(
             PublishableKey::parse(&key("pk_test_", "clerk.example.com", true)),
             Err(KeyError::NoDollar)
         );
-        assert_eq!(PublishableKey::parse(&key("pk_test_", "$", true)), Err(KeyError::BadHost));
+        assert_eq!(
+            PublishableKey::parse(&key("pk_test_", "$", true)),
+            Err(KeyError::BadHost)
+        );
         assert_eq!(
             PublishableKey::parse(&key("pk_test_", "evil.com/path$", true)),
             Err(KeyError::BadHost)

@@ -63,7 +63,7 @@ pub struct Cli {
     pub http_timeout: Option<String>,
 
     /// Do not open the sign-in page in the system browser.
-    #[arg(long, env = "OAUTH_NO_BROWSER")]
+    #[arg(long, env = "OAUTH_NO_BROWSER", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_browser: bool,
 
     /// Print the resolved configuration as JSON (secret masked) and exit.

@@ -38,9 +38,13 @@ pub enum ConfigError {
          dashboard into .env (CLIENT_ID=...) or pass --client-id"
     )]
     NoClientId,
-    #[error("OAUTH_SCOPES is empty: list scopes separated by spaces, e.g. OAUTH_SCOPES=\"{DEFAULT_SCOPES}\"")]
+    #[error(
+        "OAUTH_SCOPES is empty: list scopes separated by spaces, e.g. OAUTH_SCOPES=\"{DEFAULT_SCOPES}\""
+    )]
     NoScopes,
-    #[error("PORT {0:?} is not a port number: use a number from 0 to 65535 (default {DEFAULT_PORT})")]
+    #[error(
+        "PORT {0:?} is not a port number: use a number from 0 to 65535 (default {DEFAULT_PORT})"
+    )]
     Port(String),
     #[error(
         "HOST {0:?} is not an IP address: use 127.0.0.1, ::1 or localhost (loopback, the default), \
@@ -66,12 +70,16 @@ pub struct Issuer {
 impl Issuer {
     pub fn parse(raw: &str) -> Result<Self, String> {
         let raw = raw.trim();
-        let url = Url::parse(raw).map_err(|e| format!("{e}; an issuer looks like https://login.example.com"))?;
+        let url = Url::parse(raw)
+            .map_err(|e| format!("{e}; an issuer looks like https://login.example.com"))?;
         if url.query().is_some() || url.fragment().is_some() {
             return Err("an issuer has no query or fragment (RFC 8414 section 2)".into());
         }
         require_https_unless_loopback(&url)?;
-        Ok(Self { raw: raw.to_owned(), url })
+        Ok(Self {
+            raw: raw.to_owned(),
+            url,
+        })
     }
 
     pub fn as_str(&self) -> &str {
@@ -198,7 +206,12 @@ impl Config {
             addrs: listen_addrs(given(&cli.host), redirect.as_ref())?,
             port,
         };
-        let ca = cli.ca_cert.as_ref().filter(|p| !p.as_os_str().is_empty()).map(|p| load_ca(p)).transpose()?;
+        let ca = cli
+            .ca_cert
+            .as_ref()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(load_ca)
+            .transpose()?;
         Ok(Self {
             provider,
             client_id,
@@ -209,7 +222,11 @@ impl Config {
             ca,
             once: cli.once,
             timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
-            http_timeout: seconds("OAUTH_HTTP_TIMEOUT", &cli.http_timeout, DEFAULT_HTTP_TIMEOUT_SECS)?,
+            http_timeout: seconds(
+                "OAUTH_HTTP_TIMEOUT",
+                &cli.http_timeout,
+                DEFAULT_HTTP_TIMEOUT_SECS,
+            )?,
             open_browser: !cli.no_browser,
         })
     }
@@ -246,7 +263,11 @@ impl Config {
 }
 
 pub fn scope_string(scopes: &[Scope]) -> String {
-    scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn provider_setting(cli: &Cli) -> Result<ProviderSetting, ConfigError> {
@@ -261,10 +282,14 @@ fn provider_setting(cli: &Cli) -> Result<ProviderSetting, ConfigError> {
         if key.is_some() {
             log::info!("both OAUTH_ISSUER and CLERK_PUBLISHABLE_KEY are set: using OAUTH_ISSUER");
         }
-        return Ok(ProviderSetting { issuer, clerk: None });
+        return Ok(ProviderSetting {
+            issuer,
+            clerk: None,
+        });
     }
     let key = key.ok_or(ConfigError::NoProvider)?;
-    let issuer = Issuer::parse(&key.issuer()).map_err(|_| ConfigError::PublishableKey(KeyError::BadHost))?;
+    let issuer =
+        Issuer::parse(&key.issuer()).map_err(|_| ConfigError::PublishableKey(KeyError::BadHost))?;
     Ok(ProviderSetting {
         issuer,
         clerk: Some(key),
@@ -282,7 +307,9 @@ fn parse_redirect(raw: &str) -> Result<RedirectUrl, ConfigError> {
         ))
     })?;
     if url.fragment().is_some() {
-        return Err(err("a redirect URI has no #fragment (RFC 6749 section 3.1.2)".into()));
+        return Err(err(
+            "a redirect URI has no #fragment (RFC 6749 section 3.1.2)".into(),
+        ));
     }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(err("this app can only receive http(s) callbacks".into()));
@@ -304,8 +331,14 @@ fn parse_redirect(raw: &str) -> Result<RedirectUrl, ConfigError> {
 
 /// Loopback only unless HOST says otherwise; `localhost` means both 127.0.0.1 and ::1,
 /// since a browser may resolve it to either (RFC 8252 section 8.3).
-fn listen_addrs(host: Option<&str>, redirect: Option<&RedirectUrl>) -> Result<Vec<IpAddr>, ConfigError> {
-    let both = vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
+fn listen_addrs(
+    host: Option<&str>,
+    redirect: Option<&RedirectUrl>,
+) -> Result<Vec<IpAddr>, ConfigError> {
+    let both = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
     match host {
         Some(h) if h.eq_ignore_ascii_case("localhost") => Ok(both),
         Some(h) => {
@@ -315,7 +348,9 @@ fn listen_addrs(host: Option<&str>, redirect: Option<&RedirectUrl>) -> Result<Ve
                 .parse()
                 .map_err(|_| ConfigError::Host(h.to_owned()))?;
             if !ip.is_loopback() {
-                log::warn!("HOST={h}: listening beyond loopback, as asked; anyone who can reach it can use this app");
+                log::warn!(
+                    "HOST={h}: listening beyond loopback, as asked; anyone who can reach it can use this app"
+                );
             }
             Ok(vec![ip])
         }
@@ -336,7 +371,9 @@ fn load_ca(path: &PathBuf) -> Result<CaBundle, ConfigError> {
     let certs = reqwest::Certificate::from_pem_bundle(&pem)
         .map_err(|e| err(format!("not a PEM certificate bundle ({e})")))?;
     if certs.is_empty() {
-        return Err(err("the file holds no -----BEGIN CERTIFICATE----- block".into()));
+        return Err(err(
+            "the file holds no -----BEGIN CERTIFICATE----- block".into()
+        ));
     }
     Ok(CaBundle {
         path: path.clone(),
@@ -345,7 +382,11 @@ fn load_ca(path: &PathBuf) -> Result<CaBundle, ConfigError> {
     })
 }
 
-fn seconds(name: &'static str, raw: &Option<String>, default: u64) -> Result<Duration, ConfigError> {
+fn seconds(
+    name: &'static str,
+    raw: &Option<String>,
+    default: u64,
+) -> Result<Duration, ConfigError> {
     match given(raw) {
         None => Ok(Duration::from_secs(default)),
         Some(v) => match v.parse::<u64>() {
@@ -376,8 +417,15 @@ mod tests {
         assert_eq!(c.scope_string(), "openid profile email");
         assert_eq!(c.listen.port, 3000);
         assert!(c.listen.addrs.iter().all(|a| a.is_loopback()));
-        assert_eq!(c.listen.addrs.len(), 2, "localhost means both 127.0.0.1 and ::1");
-        assert_eq!(c.redirect_for_port(3000).as_str(), "http://localhost:3000/oauth_callback");
+        assert_eq!(
+            c.listen.addrs.len(),
+            2,
+            "localhost means both 127.0.0.1 and ::1"
+        );
+        assert_eq!(
+            c.redirect_for_port(3000).as_str(),
+            "http://localhost:3000/oauth_callback"
+        );
         assert!(c.client_secret.is_none());
         assert_eq!(c.timeout, Duration::from_secs(300));
     }
@@ -404,40 +452,80 @@ mod tests {
         assert!(c.client_secret.is_none());
         assert_eq!(c.listen.port, DEFAULT_PORT);
         raw.client_id = Some(String::new());
-        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::NoClientId)));
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::NoClientId)
+        ));
     }
 
     #[test]
     fn errors_name_the_setting() {
         let mut raw = Cli::default();
         let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.contains("CLERK_PUBLISHABLE_KEY") && msg.contains("OAUTH_ISSUER") && msg.contains(".env.sample"));
+        assert!(
+            msg.contains("CLERK_PUBLISHABLE_KEY")
+                && msg.contains("OAUTH_ISSUER")
+                && msg.contains(".env.sample")
+        );
         raw.publishable_key = Some("pk_test_bm90LWEta2V5".into());
         let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.starts_with("CLERK_PUBLISHABLE_KEY") && msg.contains("'$'"), "{msg}");
+        assert!(
+            msg.starts_with("CLERK_PUBLISHABLE_KEY") && msg.contains("'$'"),
+            "{msg}"
+        );
         let mut raw = cli();
         raw.port = Some("http".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("PORT"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("PORT")
+        );
         let mut raw = cli();
         raw.host = Some("example.com".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("HOST"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("HOST")
+        );
         let mut raw = cli();
         raw.timeout = Some("0".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("OAUTH_TIMEOUT"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_TIMEOUT")
+        );
         let mut raw = cli();
         raw.scopes = Some("  ".into());
         assert!(matches!(Config::from_cli(&raw), Err(ConfigError::NoScopes)));
         let mut raw = cli();
         raw.ca_cert = Some("/nonexistent/ca.pem".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("OAUTH_CA_CERT"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_CA_CERT")
+        );
     }
 
     #[test]
     fn plain_http_only_on_loopback() {
-        for ok in ["http://localhost:8080", "http://127.0.0.1:9000/tenant", "http://[::1]:1", "https://idp.example"] {
+        for ok in [
+            "http://localhost:8080",
+            "http://127.0.0.1:9000/tenant",
+            "http://[::1]:1",
+            "https://idp.example",
+        ] {
             assert!(Issuer::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["http://idp.example.com", "ftp://idp.example", "https://idp.example/?x=1", "not a url"] {
+        for bad in [
+            "http://idp.example.com",
+            "ftp://idp.example",
+            "https://idp.example/?x=1",
+            "not a url",
+        ] {
             assert!(Issuer::parse(bad).is_err(), "{bad}");
         }
     }
@@ -445,9 +533,19 @@ mod tests {
     #[test]
     fn well_known_urls() {
         let plain = Issuer::parse("https://idp.example.com/").unwrap();
-        assert_eq!(plain.as_str(), "https://idp.example.com/", "kept exactly as configured");
-        assert_eq!(plain.openid_configuration_url(), "https://idp.example.com/.well-known/openid-configuration");
-        assert_eq!(plain.oauth_metadata_url(), "https://idp.example.com/.well-known/oauth-authorization-server");
+        assert_eq!(
+            plain.as_str(),
+            "https://idp.example.com/",
+            "kept exactly as configured"
+        );
+        assert_eq!(
+            plain.openid_configuration_url(),
+            "https://idp.example.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            plain.oauth_metadata_url(),
+            "https://idp.example.com/.well-known/oauth-authorization-server"
+        );
         let tenant = Issuer::parse("https://idp.example.com/realms/demo").unwrap();
         assert_eq!(
             tenant.openid_configuration_url(),
@@ -457,7 +555,10 @@ mod tests {
             tenant.oauth_metadata_url(),
             "https://idp.example.com/.well-known/oauth-authorization-server/realms/demo"
         );
-        assert_eq!(tenant.endpoint("/oauth/token"), "https://idp.example.com/realms/demo/oauth/token");
+        assert_eq!(
+            tenant.endpoint("/oauth/token"),
+            "https://idp.example.com/realms/demo/oauth/token"
+        );
     }
 
     #[test]
@@ -471,10 +572,23 @@ mod tests {
         let c = Config::from_cli(&raw).unwrap();
         assert_eq!(c.listen.addrs, vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)]);
         raw.host = Some("[::1]".into());
-        assert_eq!(Config::from_cli(&raw).unwrap().listen.addrs, vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]);
+        assert_eq!(
+            Config::from_cli(&raw).unwrap().listen.addrs,
+            vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]
+        );
         raw.redirect_uri = Some("http://localhost:3000/cb#frag".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("REDIRECT_URI"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("REDIRECT_URI")
+        );
         raw.redirect_uri = Some("http://localhost:3000/".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().contains("own pages"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("own pages")
+        );
     }
 }

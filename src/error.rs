@@ -49,7 +49,9 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Discovery(#[from] DiscoveryError),
-    #[error("cannot listen on {addr}: {source}. Set PORT to a free port (or HOST to an address of this machine)")]
+    #[error(
+        "cannot listen on {addr}: {source}. Set PORT to a free port (or HOST to an address of this machine)"
+    )]
     Bind {
         addr: std::net::SocketAddr,
         source: std::io::Error,
@@ -58,7 +60,9 @@ pub enum RunError {
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
     Flow(String),
-    #[error("no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?")]
+    #[error(
+        "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
+    )]
     Timeout(u64),
     #[error("interrupted before the sign-in completed")]
     Interrupted,
@@ -118,7 +122,9 @@ impl FlowError {
     /// A short machine-readable code: the provider's own `error` when it sent one.
     pub fn code(&self) -> String {
         match self {
-            Self::Authorization { error, .. } | Self::Token(TokenError::Provider { error, .. }) => error.clone(),
+            Self::Authorization { error, .. } | Self::Token(TokenError::Provider { error, .. }) => {
+                error.clone()
+            }
             Self::State(StateError::Missing) => "missing_state".into(),
             Self::State(StateError::Replayed) => "state_replayed".into(),
             Self::State(StateError::Unknown) => "unknown_state".into(),
@@ -134,9 +140,12 @@ impl FlowError {
     /// The provider's `error_description` and `error_uri`, when it sent them.
     pub fn provider_detail(&self) -> (Option<&str>, Option<&str>) {
         match self {
-            Self::Authorization { description, uri, .. } | Self::Token(TokenError::Provider { description, uri, .. }) => {
-                (description.as_deref(), uri.as_deref())
+            Self::Authorization {
+                description, uri, ..
             }
+            | Self::Token(TokenError::Provider {
+                description, uri, ..
+            }) => (description.as_deref(), uri.as_deref()),
             _ => (None, None),
         }
     }
@@ -144,7 +153,8 @@ impl FlowError {
     /// What to change, for the mistakes people make most.
     pub fn hint(&self, redirect_uri: &str) -> Option<String> {
         let (description, _) = self.provider_detail();
-        let mentions_redirect = description.is_some_and(|d| d.to_ascii_lowercase().contains("redirect"));
+        let mentions_redirect =
+            description.is_some_and(|d| d.to_ascii_lowercase().contains("redirect"));
         let hint = match self.code().as_str() {
             _ if mentions_redirect => format!(
                 "The provider's dashboard must list REDIRECT_URI exactly, character for character: {redirect_uri}"
@@ -219,8 +229,14 @@ mod tests {
         .collect();
         assert_eq!(codes, vec![0, 1, 2, 3, 130]);
         assert_eq!(RunError::Timeout(5).exit_status(), ExitStatus::Timeout);
-        assert_eq!(RunError::Config(ConfigError::NoClientId).exit_status(), ExitStatus::Usage);
-        assert_eq!(RunError::Flow("x".into()).exit_status(), ExitStatus::FlowFailed);
+        assert_eq!(
+            RunError::Config(ConfigError::NoClientId).exit_status(),
+            ExitStatus::Usage
+        );
+        assert_eq!(
+            RunError::Flow("x".into()).exit_status(),
+            ExitStatus::FlowFailed
+        );
     }
 
     #[test]
@@ -242,7 +258,11 @@ mod tests {
             description: Some("redirect_uri did not match".into()),
             uri: None,
         });
-        assert!(e.hint("http://localhost:3000/cb").unwrap().contains("http://localhost:3000/cb"));
+        assert!(
+            e.hint("http://localhost:3000/cb")
+                .unwrap()
+                .contains("http://localhost:3000/cb")
+        );
 
         let e = FlowError::Token(TokenError::Provider {
             status: 401,

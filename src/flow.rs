@@ -163,7 +163,11 @@ mod tests {
 
     fn flow() -> PendingFlow {
         let (_, verifier) = PkceCodeChallenge::new_random_sha256();
-        PendingFlow::new(verifier, Some("n".into()), vec![Scope::new("openid".into())])
+        PendingFlow::new(
+            verifier,
+            Some("n".into()),
+            vec![Scope::new("openid".into())],
+        )
     }
 
     #[test]
@@ -174,7 +178,10 @@ mod tests {
         let id = f.id;
         store.insert(&state, f);
         assert_eq!(store.take(Some(state.secret())).unwrap().id, id);
-        assert_eq!(store.take(Some(state.secret())).unwrap_err(), StateError::Replayed);
+        assert_eq!(
+            store.take(Some(state.secret())).unwrap_err(),
+            StateError::Replayed
+        );
         assert!(store.is_empty());
     }
 
@@ -194,7 +201,10 @@ mod tests {
         let state = CsrfToken::new_random();
         store.insert(&state, flow());
         std::thread::sleep(Duration::from_millis(5));
-        assert_eq!(store.take(Some(state.secret())).unwrap_err(), StateError::Expired);
+        assert_eq!(
+            store.take(Some(state.secret())).unwrap_err(),
+            StateError::Expired
+        );
         store.insert(&CsrfToken::new_random(), flow());
         std::thread::sleep(Duration::from_millis(5));
         store.insert(&CsrfToken::new_random(), flow());
@@ -214,7 +224,10 @@ mod tests {
         }
         assert_eq!(store.len(), 3);
         assert_eq!(evicted, vec![ids[0], ids[1]]);
-        assert_eq!(store.take(Some(states[0].secret())).unwrap_err(), StateError::Unknown);
+        assert_eq!(
+            store.take(Some(states[0].secret())).unwrap_err(),
+            StateError::Unknown
+        );
         assert!(store.take(Some(states[4].secret())).is_ok());
     }
 
@@ -226,7 +239,13 @@ mod tests {
             store.insert(s, flow());
             store.take(Some(s.secret())).unwrap();
         }
-        assert_eq!(store.take(Some(states[0].secret())).unwrap_err(), StateError::Unknown);
-        assert_eq!(store.take(Some(states[3].secret())).unwrap_err(), StateError::Replayed);
+        assert_eq!(
+            store.take(Some(states[0].secret())).unwrap_err(),
+            StateError::Unknown
+        );
+        assert_eq!(
+            store.take(Some(states[3].secret())).unwrap_err(),
+            StateError::Replayed
+        );
     }
 }

@@ -9,13 +9,18 @@ use oauth_test_client::run::run;
 fn main() -> ExitCode {
     // .env never overrides a variable already set in the environment.
     let dotenv = dotenvy::dotenv();
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("oauth_test_client=info")).init();
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("oauth_test_client=info"),
+    )
+    .init();
     match dotenv {
         Ok(path) => log::debug!("read settings from {}", path.display()),
         Err(e) if e.not_found() => log::debug!("no .env file; using flags and the environment"),
         Err(dotenvy::Error::LineParse(_, at)) => {
             // The line itself is not shown: it may hold a secret.
-            eprintln!("error: .env has a line that is not NAME=value (parse error at character {at}); fix or remove it");
+            eprintln!(
+                "error: .env has a line that is not NAME=value (parse error at character {at}); fix or remove it"
+            );
             return ExitStatus::Usage.into();
         }
         Err(e) => {
@@ -24,7 +29,10 @@ fn main() -> ExitCode {
         }
     }
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -30,7 +30,8 @@ impl Output {
     /// Writes one JSON document and a newline.
     pub fn json(&self, value: &Value) {
         let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        let text = serde_json::to_string_pretty(value).expect("a serde_json::Value always serialises");
+        let text =
+            serde_json::to_string_pretty(value).expect("a serde_json::Value always serialises");
         // A closed pipe (`| head`) is a normal end for a CLI, not an error to report.
         if let Err(e) = writeln!(w, "{text}").and_then(|_| w.flush()) {
             log::debug!("stdout closed: {e}");
@@ -55,7 +56,10 @@ impl Captured {
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(buf);
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
         Ok(buf.len())
     }
 

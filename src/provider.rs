@@ -7,9 +7,9 @@ use std::sync::Mutex;
 
 use oauth2::basic::{BasicClient, BasicErrorResponseType};
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
-    IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, RevocationUrl, Scope,
-    StandardErrorResponse, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, RevocationUrl, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -19,7 +19,8 @@ use crate::clerk;
 use crate::config::{Config, require_https_unless_loopback};
 pub use http::{HttpClient, HttpError};
 
-type OAuthClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type OAuthClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 /// Why the provider's endpoints could not be established. Exit status 1.
 #[derive(Debug, thiserror::Error)]
@@ -39,7 +40,9 @@ pub enum DiscoveryError {
         configured: String,
         advertised: String,
     },
-    #[error("the metadata at {url} has no {field}: this client needs it for the authorization code flow")]
+    #[error(
+        "the metadata at {url} has no {field}: this client needs it for the authorization code flow"
+    )]
     MissingEndpoint { url: String, field: &'static str },
     #[error("the metadata at {url} gives {field} = {value:?}, which is not usable: {problem}")]
     BadEndpoint {
@@ -48,7 +51,10 @@ pub enum DiscoveryError {
         value: String,
         problem: String,
     },
-    #[error("the provider at {issuer} cannot be reached: {source}")]
+    #[error(
+        "the provider at {issuer} cannot be reached: {source}. Check OAUTH_ISSUER (or \
+         CLERK_PUBLISHABLE_KEY) and that this machine can reach it (network, HTTPS_PROXY)"
+    )]
     Unreachable {
         issuer: String,
         #[source]
@@ -74,7 +80,11 @@ pub enum TokenError {
         "the token endpoint answered HTTP {status} with a body that is not a valid token response \
          (problem at `{path}`: {kind})"
     )]
-    Parse { status: u16, path: String, kind: String },
+    Parse {
+        status: u16,
+        path: String,
+        kind: String,
+    },
     #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
     Other { status: u16, detail: String },
 }
@@ -144,7 +154,10 @@ impl Provider {
             .map_err(|e| DiscoveryError::Client(e.to_string()))?;
         let issuer = &config.provider.issuer;
         let mut tried = Vec::new();
-        for url in [issuer.openid_configuration_url(), issuer.oauth_metadata_url()] {
+        for url in [
+            issuer.openid_configuration_url(),
+            issuer.oauth_metadata_url(),
+        ] {
             match fetch_metadata(&http, &url).await {
                 Ok((doc, meta)) => {
                     log::info!("discovery: read provider metadata from {url}");
@@ -178,18 +191,24 @@ impl Provider {
 
     fn clerk_fixed_paths(config: &Config, http: HttpClient) -> Result<Self, DiscoveryError> {
         let issuer = &config.provider.issuer;
-        let bad = |field: &'static str, value: String, problem: String| DiscoveryError::BadEndpoint {
-            url: issuer.as_str().to_owned(),
-            field,
-            value,
-            problem,
-        };
+        let bad =
+            |field: &'static str, value: String, problem: String| DiscoveryError::BadEndpoint {
+                url: issuer.as_str().to_owned(),
+                field,
+                value,
+                problem,
+            };
         let at = |path: &str| issuer.endpoint(path);
         Ok(Self {
             issuer: issuer.as_str().to_owned(),
             endpoints: Endpoints {
-                authorization: AuthUrl::new(at(clerk::AUTHORIZE_PATH))
-                    .map_err(|e| bad("authorization_endpoint", at(clerk::AUTHORIZE_PATH), e.to_string()))?,
+                authorization: AuthUrl::new(at(clerk::AUTHORIZE_PATH)).map_err(|e| {
+                    bad(
+                        "authorization_endpoint",
+                        at(clerk::AUTHORIZE_PATH),
+                        e.to_string(),
+                    )
+                })?,
                 token: TokenUrl::new(at(clerk::TOKEN_PATH))
                     .map_err(|e| bad("token_endpoint", at(clerk::TOKEN_PATH), e.to_string()))?,
                 userinfo: Url::parse(&at(clerk::USERINFO_PATH)).ok(),
@@ -233,20 +252,23 @@ impl Provider {
         if let Some(methods) = &meta.code_challenge_methods_supported
             && !methods.iter().any(|m| m == "S256")
         {
-            log::warn!("the provider does not list S256 in code_challenge_methods_supported; sending S256 PKCE anyway");
+            log::warn!(
+                "the provider does not list S256 in code_challenge_methods_supported; sending S256 PKCE anyway"
+            );
         }
-        let endpoint = |field: &'static str, value: &Option<String>| -> Result<Option<Url>, DiscoveryError> {
-            let Some(value) = value else { return Ok(None) };
-            let bad = |problem: String| DiscoveryError::BadEndpoint {
-                url: url.clone(),
-                field,
-                value: value.clone(),
-                problem,
+        let endpoint =
+            |field: &'static str, value: &Option<String>| -> Result<Option<Url>, DiscoveryError> {
+                let Some(value) = value else { return Ok(None) };
+                let bad = |problem: String| DiscoveryError::BadEndpoint {
+                    url: url.clone(),
+                    field,
+                    value: value.clone(),
+                    problem,
+                };
+                let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
+                require_https_unless_loopback(&parsed).map_err(bad)?;
+                Ok(Some(parsed))
             };
-            let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
-            require_https_unless_loopback(&parsed).map_err(bad)?;
-            Ok(Some(parsed))
-        };
         let required = |field: &'static str, value: &Option<String>| {
             endpoint(field, value)?.ok_or(DiscoveryError::MissingEndpoint {
                 url: url.clone(),
@@ -259,8 +281,10 @@ impl Provider {
             authorization: AuthUrl::from_url(authorization),
             token: TokenUrl::from_url(token),
             userinfo: endpoint("userinfo_endpoint", &meta.userinfo_endpoint)?,
-            introspection: endpoint("introspection_endpoint", &meta.introspection_endpoint)?.map(IntrospectionUrl::from_url),
-            revocation: endpoint("revocation_endpoint", &meta.revocation_endpoint)?.map(RevocationUrl::from_url),
+            introspection: endpoint("introspection_endpoint", &meta.introspection_endpoint)?
+                .map(IntrospectionUrl::from_url),
+            revocation: endpoint("revocation_endpoint", &meta.revocation_endpoint)?
+                .map(RevocationUrl::from_url),
             jwks: endpoint("jwks_uri", &meta.jwks_uri)?,
         };
         Ok(Self {
@@ -343,12 +367,16 @@ impl Provider {
             .unwrap_or((0, Vec::new()));
         match result {
             Ok(typed) => {
-                let raw: Map<String, Value> = serde_json::from_slice(&body).map_err(|e| TokenError::Parse {
-                    status,
-                    path: ".".into(),
-                    kind: format!("{:?}", e.classify()),
-                })?;
-                let id_token = raw.get("id_token").and_then(Value::as_str).map(str::to_owned);
+                let raw: Map<String, Value> =
+                    serde_json::from_slice(&body).map_err(|e| TokenError::Parse {
+                        status,
+                        path: ".".into(),
+                        kind: format!("{:?}", e.classify()),
+                    })?;
+                let id_token = raw
+                    .get("id_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 Ok(TokenSet {
                     access_token: typed.access_token().clone(),
                     refresh_token: typed.refresh_token().cloned(),
@@ -394,14 +422,16 @@ enum Fetch {
 async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata), Fetch> {
     let response = match http.get(url).await {
         Ok(r) => r,
-        Err(e @ (HttpError::Connect { .. } | HttpError::Timeout { .. })) => return Err(Fetch::Unreachable(e)),
+        Err(e @ (HttpError::Connect { .. } | HttpError::Timeout { .. })) => {
+            return Err(Fetch::Unreachable(e));
+        }
         Err(e) => return Err(Fetch::Unusable(e.to_string())),
     };
     if response.status != 200 {
         return Err(Fetch::Unusable(format!("HTTP {}", response.status)));
     }
-    let doc: Value =
-        serde_json::from_slice(&response.body).map_err(|e| Fetch::Unusable(format!("not JSON: {e}")))?;
+    let doc: Value = serde_json::from_slice(&response.body)
+        .map_err(|e| Fetch::Unusable(format!("not JSON: {e}")))?;
     let meta: Metadata = serde_json::from_value(doc.clone())
         .map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))?;
     Ok((doc, meta))
@@ -415,7 +445,9 @@ pub enum IssError {
          `iss`: refusing to redeem the code (RFC 9207 section 2.4, mix-up defence)"
     )]
     Missing,
-    #[error("the callback's `iss` is {got:?} but the provider is {expected:?}: refusing to redeem the code (RFC 9207)")]
+    #[error(
+        "the callback's `iss` is {got:?} but the provider is {expected:?}: refusing to redeem the code (RFC 9207)"
+    )]
     Mismatch { expected: String, got: String },
 }
 

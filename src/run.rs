@@ -27,7 +27,11 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let url = app.sign_in_url();
     log::info!(
         "listening on {}; redirect URI {} (register it at the provider exactly)",
-        app.addrs().iter().map(ToString::to_string).collect::<Vec<_>>().join(" and "),
+        app.addrs()
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" and "),
         app.redirect_uri()
     );
     eprintln!("Sign in at {url}");
@@ -73,13 +77,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

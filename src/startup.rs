@@ -33,13 +33,20 @@ impl Application {
         once: Option<UnboundedSender<Outcome>>,
     ) -> Result<Self, RunError> {
         let listeners = bind(&config.listen.addrs, config.listen.port)?;
-        let addrs: Vec<SocketAddr> = listeners.iter().filter_map(|l| l.local_addr().ok()).collect();
+        let addrs: Vec<SocketAddr> = listeners
+            .iter()
+            .filter_map(|l| l.local_addr().ok())
+            .collect();
         let port = addrs.first().map_or(config.listen.port, SocketAddr::port);
         let redirect = config.redirect_for_port(port);
         let callback_path = redirect.url().path().to_owned();
         let mut summary = config.summary();
         summary["redirect_uri"] = redirect.as_str().into();
-        summary["listen"] = addrs.iter().map(ToString::to_string).collect::<Vec<_>>().into();
+        summary["listen"] = addrs
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .into();
 
         let state = web::Data::new(AppState {
             provider,
@@ -69,7 +76,9 @@ impl Application {
         .disable_signals();
         for listener in listeners {
             let addr = listener.local_addr().map_err(RunError::Server)?;
-            server = server.listen(listener).map_err(|source| RunError::Bind { addr, source })?;
+            server = server
+                .listen(listener)
+                .map_err(|source| RunError::Bind { addr, source })?;
         }
         Ok(Self {
             server: server.run(),

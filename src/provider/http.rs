@@ -28,7 +28,11 @@ pub enum HttpError {
         "{url} answered HTTP {status} redirecting to {location}: redirects are not followed on \
          calls to the provider; configure the final URL instead"
     )]
-    Redirect { url: String, status: u16, location: String },
+    Redirect {
+        url: String,
+        status: u16,
+        location: String,
+    },
     #[error("request to {url} failed: {detail}")]
     Other { url: String, detail: String },
 }
@@ -76,13 +80,19 @@ impl HttpClient {
     }
 
     /// Runs a request built by the oauth2 crate; used as its `AsyncHttpClient`.
-    pub async fn execute(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, HttpError> {
+    pub async fn execute(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> Result<oauth2::HttpResponse, HttpError> {
         let url = request.uri().to_string();
         let (parts, body) = request.into_parts();
-        let method = reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| HttpError::Other {
-            url: url.clone(),
-            detail: e.to_string(),
-        })?;
+        let method =
+            reqwest::Method::from_bytes(parts.method.as_str().as_bytes()).map_err(|e| {
+                HttpError::Other {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                }
+            })?;
         let mut builder = self.client.request(method, &url).body(body);
         for (name, value) in &parts.headers {
             builder = builder.header(name.as_str(), value.as_bytes());
@@ -98,7 +108,11 @@ impl HttpClient {
         })
     }
 
-    async fn send(&self, url: &str, request: reqwest::RequestBuilder) -> Result<Response, HttpError> {
+    async fn send(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Response, HttpError> {
         let mut response = request.send().await.map_err(|e| self.classify(url, e))?;
         let status = response.status();
         if status.is_redirection() {
@@ -114,7 +128,10 @@ impl HttpClient {
                 location,
             });
         }
-        if response.content_length().is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+        {
             return Err(HttpError::TooLarge {
                 url: url.to_owned(),
                 limit: MAX_BODY_BYTES,

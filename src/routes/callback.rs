@@ -29,7 +29,9 @@ impl CallbackParams {
     /// unknown ones are ignored.
     pub fn parse(query: &str) -> Result<Self, String> {
         if query.len() > MAX_QUERY_BYTES {
-            return Err(format!("the callback query is longer than {MAX_QUERY_BYTES} bytes"));
+            return Err(format!(
+                "the callback query is longer than {MAX_QUERY_BYTES} bytes"
+            ));
         }
         let mut p = Self::default();
         for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
@@ -74,7 +76,10 @@ async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
             uri: params.error_uri,
         });
     }
-    let code = params.code.filter(|c| !c.is_empty()).ok_or(FlowError::MissingCode)?;
+    let code = params
+        .code
+        .filter(|c| !c.is_empty())
+        .ok_or(FlowError::MissingCode)?;
     let tokens = state
         .provider
         .exchange_code(AuthorizationCode::new(code), flow.verifier, &state.redirect)
@@ -82,7 +87,12 @@ async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
     log::info!(
         "flow {}: tokens received (fields: {})",
         flow.id,
-        tokens.raw.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
+        tokens
+            .raw
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     Ok(tokens)
 }
@@ -96,7 +106,10 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpRespons
         page(
             StatusCode::OK,
             &ResultPage {
-                client_id: state.summary["client_id"].as_str().unwrap_or_default().to_owned(),
+                client_id: state.summary["client_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
             },
@@ -155,7 +168,10 @@ fn token_fields(tokens: &TokenSet) -> Vec<(String, String)> {
         ("token_type".into(), text("token_type")),
         ("expires_in".into(), text("expires_in")),
         ("scope".into(), text("scope")),
-        ("refresh_token".into(), issued(tokens.refresh_token.is_some())),
+        (
+            "refresh_token".into(),
+            issued(tokens.refresh_token.is_some()),
+        ),
         ("id_token".into(), issued(tokens.id_token.is_some())),
     ]
 }
@@ -166,19 +182,29 @@ mod tests {
 
     #[test]
     fn parses_a_success_and_an_error_response() {
-        let p = CallbackParams::parse("code=abc&state=xyz&iss=https%3A%2F%2Fidp.example&extra=1").unwrap();
+        let p = CallbackParams::parse("code=abc&state=xyz&iss=https%3A%2F%2Fidp.example&extra=1")
+            .unwrap();
         assert_eq!(p.code.as_deref(), Some("abc"));
         assert_eq!(p.state.as_deref(), Some("xyz"));
         assert_eq!(p.iss.as_deref(), Some("https://idp.example"));
-        let p = CallbackParams::parse("error=access_denied&error_description=End-User+aborted&state=s").unwrap();
+        let p =
+            CallbackParams::parse("error=access_denied&error_description=End-User+aborted&state=s")
+                .unwrap();
         assert_eq!(p.error.as_deref(), Some("access_denied"));
         assert_eq!(p.error_description.as_deref(), Some("End-User aborted"));
-        assert_eq!(CallbackParams::parse("").unwrap(), CallbackParams::default());
+        assert_eq!(
+            CallbackParams::parse("").unwrap(),
+            CallbackParams::default()
+        );
     }
 
     #[test]
     fn refuses_repeats_and_oversized_queries() {
-        assert!(CallbackParams::parse("state=a&state=b").unwrap_err().contains("`state`"));
+        assert!(
+            CallbackParams::parse("state=a&state=b")
+                .unwrap_err()
+                .contains("`state`")
+        );
         assert!(CallbackParams::parse("code=a&code=a").is_err());
         assert!(CallbackParams::parse(&"x".repeat(MAX_QUERY_BYTES + 1)).is_err());
     }

@@ -2,5 +2,7 @@ use actix_web::HttpResponse;
 
 /// 200 once the app listens and the provider's endpoints are known (for CI scripts).
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok\n")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
 }

@@ -25,36 +25,59 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
     let e = &provider.endpoints;
     let mut endpoints = vec![
         ("issuer".to_owned(), provider.issuer.clone()),
-        ("authorization_endpoint".to_owned(), e.authorization.to_string()),
+        (
+            "authorization_endpoint".to_owned(),
+            e.authorization.to_string(),
+        ),
         ("token_endpoint".to_owned(), e.token.to_string()),
     ];
     let optional = [
-        ("userinfo_endpoint", e.userinfo.as_ref().map(|u| u.to_string())),
-        ("introspection_endpoint", e.introspection.as_ref().map(|u| u.to_string())),
-        ("revocation_endpoint", e.revocation.as_ref().map(|u| u.to_string())),
+        (
+            "userinfo_endpoint",
+            e.userinfo.as_ref().map(|u| u.to_string()),
+        ),
+        (
+            "introspection_endpoint",
+            e.introspection.as_ref().map(|u| u.to_string()),
+        ),
+        (
+            "revocation_endpoint",
+            e.revocation.as_ref().map(|u| u.to_string()),
+        ),
         ("jwks_uri", e.jwks.as_ref().map(|u| u.to_string())),
     ];
-    endpoints.extend(optional.into_iter().filter_map(|(k, v)| Some((k.to_owned(), v?))));
+    endpoints.extend(
+        optional
+            .into_iter()
+            .filter_map(|(k, v)| Some((k.to_owned(), v?))),
+    );
     endpoints.push((
         "authorization_response_iss_parameter_supported".to_owned(),
         provider.iss_parameter_supported.to_string(),
     ));
     let endpoint_source = match &provider.source {
         EndpointSource::Discovery { url } => format!("From discovery: {url}"),
-        EndpointSource::ClerkFixedPaths => "Discovery was unreachable: using Clerk's fixed paths.".to_owned(),
+        EndpointSource::ClerkFixedPaths => {
+            "Discovery was unreachable: using Clerk's fixed paths.".to_owned()
+        }
     };
-    let last = state.last.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|last| match last {
-        LastResult::SignedIn { at, tokens } => LastView {
-            ok: true,
-            headline: format!("Signed in {}", ago(*at)),
-            token_json: serde_json::to_string_pretty(&tokens.raw).ok(),
-        },
-        LastResult::Failed { at, message } => LastView {
-            ok: false,
-            headline: format!("Failed {}: {message}", ago(*at)),
-            token_json: None,
-        },
-    });
+    let last = state
+        .last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|last| match last {
+            LastResult::SignedIn { at, tokens } => LastView {
+                ok: true,
+                headline: format!("Signed in {}", ago(*at)),
+                token_json: serde_json::to_string_pretty(&tokens.raw).ok(),
+            },
+            LastResult::Failed { at, message } => LastView {
+                ok: false,
+                headline: format!("Failed {}: {message}", ago(*at)),
+                token_json: None,
+            },
+        });
     page(
         StatusCode::OK,
         &IndexPage {

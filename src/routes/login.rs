@@ -19,7 +19,11 @@ pub async fn login(params: web::Query<LoginParams>, state: web::Data<AppState>) 
     let scopes: Vec<Scope> = params
         .scope
         .as_deref()
-        .map(|s| s.split_whitespace().map(|w| Scope::new(w.to_owned())).collect::<Vec<_>>())
+        .map(|s| {
+            s.split_whitespace()
+                .map(|w| Scope::new(w.to_owned()))
+                .collect::<Vec<_>>()
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| state.scopes.clone());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -32,13 +36,22 @@ pub async fn login(params: web::Query<LoginParams>, state: web::Data<AppState>) 
     if let Some(prompt) = params.prompt.as_deref().filter(|p| !p.is_empty()) {
         extra.push(("prompt", prompt));
     }
-    let (url, csrf) = state
-        .provider
-        .authorize_url(&state.redirect, &scopes, challenge, nonce.as_deref(), &extra);
+    let (url, csrf) = state.provider.authorize_url(
+        &state.redirect,
+        &scopes,
+        challenge,
+        nonce.as_deref(),
+        &extra,
+    );
     let flow = PendingFlow::new(verifier, nonce, scopes);
-    log::info!("flow {}: sending the browser to the authorization endpoint", flow.id);
+    log::info!(
+        "flow {}: sending the browser to the authorization endpoint",
+        flow.id
+    );
     if let Some(evicted) = state.flows.insert(&csrf, flow) {
-        log::warn!("flow {evicted}: dropped, too many sign-ins pending at once (the oldest goes first)");
+        log::warn!(
+            "flow {evicted}: dropped, too many sign-ins pending at once (the oldest goes first)"
+        );
     }
     HttpResponse::Found()
         .insert_header((LOCATION, url.as_str()))

@@ -23,7 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, callback_path: &str) {
 /// Renders a page; a template failure is a bug, answered with a plain 500.
 fn page(status: StatusCode, template: &impl Template) -> HttpResponse {
     match template.render() {
-        Ok(html) => HttpResponse::build(status).content_type(ContentType::html()).body(html),
+        Ok(html) => HttpResponse::build(status)
+            .content_type(ContentType::html())
+            .body(html),
         Err(e) => {
             log::error!("template failed to render: {e}");
             HttpResponse::InternalServerError().finish()

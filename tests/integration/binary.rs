@@ -72,7 +72,9 @@ impl Running {
     fn sign_in_url(&self) -> String {
         self.sign_in
             .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("no sign-in URL on stderr:\n{}", self.stderr.lock().unwrap()))
+            .unwrap_or_else(|_| {
+                panic!("no sign-in URL on stderr:\n{}", self.stderr.lock().unwrap())
+            })
     }
 
     fn finish(mut self, within: Duration) -> Finished {
@@ -83,12 +85,20 @@ impl Running {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!("the binary did not exit within {within:?}:\n{}", self.stderr.lock().unwrap());
+                panic!(
+                    "the binary did not exit within {within:?}:\n{}",
+                    self.stderr.lock().unwrap()
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         };
         let mut stdout = String::new();
-        self.child.stdout.take().expect("stdout").read_to_string(&mut stdout).expect("stdout");
+        self.child
+            .stdout
+            .take()
+            .expect("stdout")
+            .read_to_string(&mut stdout)
+            .expect("stdout");
         std::thread::sleep(Duration::from_millis(100)); // let the stderr reader finish
         Finished {
             code: status.code(),
@@ -123,7 +133,9 @@ async fn once_prints_only_the_token_json_exits_0_and_logs_nothing_secret_even_at
     let sign_in = running.sign_in_url();
     assert!(sign_in.starts_with("http://localhost:"), "{sign_in}");
     let browser = Browser::new();
-    let callback = browser.authorize(&sign_in, &callback_prefix(&sign_in), "kim", Choice::Approve).await;
+    let callback = browser
+        .authorize(&sign_in, &callback_prefix(&sign_in), "kim", Choice::Approve)
+        .await;
     let page = browser.client().get(callback.clone()).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let done = running.finish(Duration::from_secs(30));
@@ -131,11 +143,19 @@ async fn once_prints_only_the_token_json_exits_0_and_logs_nothing_secret_even_at
     let docs = done.documents();
     assert_eq!(docs.len(), 1, "exactly one JSON document on stdout");
     let token = &docs[0];
-    for field in ["access_token", "expires_in", "id_token", "refresh_token", "scope", "token_type"] {
+    for field in [
+        "access_token",
+        "expires_in",
+        "id_token",
+        "refresh_token",
+        "scope",
+        "token_type",
+    ] {
         assert!(token.get(field).is_some(), "no {field} in {token}");
     }
 
-    let query: std::collections::HashMap<String, String> = callback.query_pairs().into_owned().collect();
+    let query: std::collections::HashMap<String, String> =
+        callback.query_pairs().into_owned().collect();
     let mut secrets = vec![
         ("client secret", CONFIDENTIAL_SECRET.to_owned()),
         ("code", query["code"].clone()),
@@ -145,9 +165,16 @@ async fn once_prints_only_the_token_json_exits_0_and_logs_nothing_secret_even_at
     for field in ["access_token", "refresh_token", "id_token"] {
         secrets.push((field, token[field].as_str().unwrap().to_owned()));
     }
-    assert!(done.stderr.len() > 1000, "trace logging was on: {}", done.stderr.len());
+    assert!(
+        done.stderr.len() > 1000,
+        "trace logging was on: {}",
+        done.stderr.len()
+    );
     for (what, value) in secrets {
-        assert!(!done.stderr.contains(&value), "the {what} appears in stderr at RUST_LOG=trace");
+        assert!(
+            !done.stderr.contains(&value),
+            "the {what} appears in stderr at RUST_LOG=trace"
+        );
     }
 }
 
@@ -156,13 +183,24 @@ async fn once_exits_1_with_the_providers_error_as_json_when_consent_is_denied() 
     let provider = LocalProvider::start();
     let dir = tempfile::tempdir().unwrap();
     let running = spawn(
-        &["--once", "--no-browser", "--port", "0", "--issuer", &provider.issuer, "--client-id", PUBLIC_ID],
+        &[
+            "--once",
+            "--no-browser",
+            "--port",
+            "0",
+            "--issuer",
+            &provider.issuer,
+            "--client-id",
+            PUBLIC_ID,
+        ],
         &[],
         dir.path(),
     );
     let sign_in = running.sign_in_url();
     let browser = Browser::new();
-    let callback = browser.authorize(&sign_in, &callback_prefix(&sign_in), "lee", Choice::Abort).await;
+    let callback = browser
+        .authorize(&sign_in, &callback_prefix(&sign_in), "lee", Choice::Abort)
+        .await;
     let page = browser.client().get(callback).send().await.unwrap();
     assert_eq!(page.status(), 400);
     let done = running.finish(Duration::from_secs(30));
@@ -171,29 +209,66 @@ async fn once_exits_1_with_the_providers_error_as_json_when_consent_is_denied() 
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0]["error"], "access_denied");
     assert_eq!(docs[0]["error_description"], "End-User aborted interaction");
-    assert!(done.stderr.contains("access_denied"), "the reason is on stderr: {}", done.stderr);
+    assert!(
+        done.stderr.contains("access_denied"),
+        "the reason is on stderr: {}",
+        done.stderr
+    );
 }
 
 #[test]
 fn configuration_errors_exit_2_with_one_message_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let done = run(&["--once"], &[("OAUTH_ISSUER", "https://idp.example")], dir.path());
+    let done = run(
+        &["--once"],
+        &[("OAUTH_ISSUER", "https://idp.example")],
+        dir.path(),
+    );
     assert_eq!(done.code, Some(2));
     assert!(done.stdout.is_empty());
-    assert!(done.stderr.contains("CLIENT_ID is not set") && done.stderr.contains(".env"), "{}", done.stderr);
-    assert_eq!(done.stderr.matches("error:").count(), 1, "one message: {}", done.stderr);
+    assert!(
+        done.stderr.contains("CLIENT_ID is not set") && done.stderr.contains(".env"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(
+        done.stderr.matches("error:").count(),
+        1,
+        "one message: {}",
+        done.stderr
+    );
 
     let done = run(&[], &[], dir.path());
     assert_eq!(done.code, Some(2));
-    assert!(done.stderr.contains("cp") || done.stderr.contains("copy .env.sample"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("cp") || done.stderr.contains("copy .env.sample"),
+        "{}",
+        done.stderr
+    );
 
-    let done = run(&["--client-id", "x"], &[("CLERK_PUBLISHABLE_KEY", "pk_test_bm9kb2xsYXI")], dir.path());
+    let done = run(
+        &["--client-id", "x"],
+        &[("CLERK_PUBLISHABLE_KEY", "pk_test_bm9kb2xsYXI")],
+        dir.path(),
+    );
     assert_eq!(done.code, Some(2));
-    assert!(done.stderr.contains("CLERK_PUBLISHABLE_KEY") && done.stderr.contains("pk_test_"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("CLERK_PUBLISHABLE_KEY") && done.stderr.contains("pk_test_"),
+        "{}",
+        done.stderr
+    );
 
-    let done = run(&["--client-id", "x", "--issuer", "http://idp.example.com"], &[], dir.path());
+    let done = run(
+        &["--client-id", "x", "--issuer", "http://idp.example.com"],
+        &[],
+        dir.path(),
+    );
     assert_eq!(done.code, Some(2));
-    assert!(done.stderr.contains("OAUTH_ISSUER") && done.stderr.contains("https://"), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("OAUTH_ISSUER") && done.stderr.contains("https://"),
+        "{}",
+        done.stderr
+    );
 
     let done = run(&["--bogus-flag"], &[], dir.path());
     assert_eq!(done.code, Some(2), "clap's usage errors exit 2 too");
@@ -246,7 +321,10 @@ fn flags_beat_the_environment_which_beats_dotenv() {
         all.extend_from_slice(args);
         let done = run(&all, env, dir.path());
         assert_eq!(done.code, Some(0), "{}", done.stderr);
-        assert!(!done.stdout.contains("dotenv-secret"), "the secret is never printed");
+        assert!(
+            !done.stdout.contains("dotenv-secret"),
+            "the secret is never printed"
+        );
         done.documents().remove(0)
     };
     let c = config(&[], &[]);
@@ -255,8 +333,17 @@ fn flags_beat_the_environment_which_beats_dotenv() {
     assert_eq!(c["scopes"], "openid dotenv");
     assert_eq!(c["client_secret"], "set");
 
-    let c = config(&[], &[("CLIENT_ID", "from-env"), ("OAUTH_ISSUER", "https://env.example")]);
-    assert_eq!(c["client_id"], "from-env", ".env never overrides the environment");
+    let c = config(
+        &[],
+        &[
+            ("CLIENT_ID", "from-env"),
+            ("OAUTH_ISSUER", "https://env.example"),
+        ],
+    );
+    assert_eq!(
+        c["client_id"], "from-env",
+        ".env never overrides the environment"
+    );
     assert_eq!(c["issuer"], "https://env.example");
     assert_eq!(c["scopes"], "openid dotenv");
 

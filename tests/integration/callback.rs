@@ -9,7 +9,11 @@ use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvid
 
 fn with_param(url: &Url, name: &str, value: Option<&str>) -> Url {
     let mut out = url.clone();
-    let pairs: Vec<(String, String)> = url.query_pairs().into_owned().filter(|(k, _)| k != name).collect();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .filter(|(k, _)| k != name)
+        .collect();
     {
         let mut q = out.query_pairs_mut();
         q.clear();
@@ -28,20 +32,47 @@ async fn forged_replayed_and_missing_state_are_refused() {
     let provider = LocalProvider::start();
     let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
     let browser = Browser::new();
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "carol", Choice::Approve).await;
+    let callback = browser
+        .authorize(
+            &app.login_url(),
+            &app.redirect_uri,
+            "carol",
+            Choice::Approve,
+        )
+        .await;
 
-    let (status, json) = browser.callback_json(&with_param(&callback, "state", Some("forged-state"))).await;
-    assert_eq!((status, json["error"].as_str()), (400, Some("unknown_state")), "{json}");
+    let (status, json) = browser
+        .callback_json(&with_param(&callback, "state", Some("forged-state")))
+        .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("unknown_state")),
+        "{json}"
+    );
 
-    let (status, json) = browser.callback_json(&with_param(&callback, "state", None)).await;
-    assert_eq!((status, json["error"].as_str()), (400, Some("missing_state")), "{json}");
+    let (status, json) = browser
+        .callback_json(&with_param(&callback, "state", None))
+        .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("missing_state")),
+        "{json}"
+    );
 
     let (status, json) = browser.callback_json(&callback).await;
     assert_eq!(status, 200, "the genuine callback still works: {json}");
     let (status, json) = browser.callback_json(&callback).await;
-    assert_eq!((status, json["error"].as_str()), (400, Some("state_replayed")), "{json}");
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("state_replayed")),
+        "{json}"
+    );
     assert!(json["hint"].as_str().unwrap().contains("/login"));
-    assert_eq!(app.stdout.documents().len(), 1, "only the successful exchange reached stdout");
+    assert_eq!(
+        app.stdout.documents().len(),
+        1,
+        "only the successful exchange reached stdout"
+    );
 }
 
 #[tokio::test]
@@ -50,17 +81,42 @@ async fn a_foreign_or_missing_iss_is_refused_before_the_code_is_redeemed() {
     let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
     let browser = Browser::new();
 
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "dan", Choice::Approve).await;
-    let iss = callback.query_pairs().find(|(k, _)| k == "iss").map(|(_, v)| v.into_owned());
-    assert_eq!(iss.as_deref(), Some(provider.issuer.as_str()), "the provider sends iss (RFC 9207)");
-    let (status, json) = browser
-        .callback_json(&with_param(&callback, "iss", Some("https://attacker.example")))
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "dan", Choice::Approve)
         .await;
-    assert_eq!((status, json["error"].as_str()), (400, Some("issuer_mismatch")), "{json}");
+    let iss = callback
+        .query_pairs()
+        .find(|(k, _)| k == "iss")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(
+        iss.as_deref(),
+        Some(provider.issuer.as_str()),
+        "the provider sends iss (RFC 9207)"
+    );
+    let (status, json) = browser
+        .callback_json(&with_param(
+            &callback,
+            "iss",
+            Some("https://attacker.example"),
+        ))
+        .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("issuer_mismatch")),
+        "{json}"
+    );
 
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "dan", Choice::Approve).await;
-    let (status, json) = browser.callback_json(&with_param(&callback, "iss", None)).await;
-    assert_eq!((status, json["error"].as_str()), (400, Some("issuer_mismatch")), "{json}");
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "dan", Choice::Approve)
+        .await;
+    let (status, json) = browser
+        .callback_json(&with_param(&callback, "iss", None))
+        .await;
+    assert_eq!(
+        (status, json["error"].as_str()),
+        (400, Some("issuer_mismatch")),
+        "{json}"
+    );
     assert!(json["message"].as_str().unwrap().contains("RFC 9207"));
     assert!(app.stdout.documents().is_empty());
 }
@@ -70,7 +126,9 @@ async fn access_denied_is_shown_with_the_providers_own_words() {
     let provider = LocalProvider::start();
     let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
     let browser = Browser::new();
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "erin", Choice::Abort).await;
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "erin", Choice::Abort)
+        .await;
     let (status, json) = browser.callback_json(&callback).await;
     assert_eq!(status, 400);
     assert_eq!(json["error"], "access_denied");
@@ -78,23 +136,51 @@ async fn access_denied_is_shown_with_the_providers_own_words() {
     assert_eq!(json["step"], "authorization");
 
     // The page says the same, escaped, with a hint.
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "erin", Choice::Abort).await;
-    let html = browser.client().get(callback).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("access_denied") && html.contains("End-User aborted interaction"), "{html}");
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "erin", Choice::Abort)
+        .await;
+    let html = browser
+        .client()
+        .get(callback)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("access_denied") && html.contains("End-User aborted interaction"),
+        "{html}"
+    );
     assert!(html.contains("declined"), "{html}");
 }
 
 #[tokio::test]
 async fn a_wrong_client_secret_names_the_setting_to_fix() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, CONFIDENTIAL_ID, Some("not-the-secret"))).await;
+    let app = spawn_app(cli_for(
+        &provider.issuer,
+        CONFIDENTIAL_ID,
+        Some("not-the-secret"),
+    ))
+    .await;
     let browser = Browser::new();
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "frank", Choice::Approve).await;
+    let callback = browser
+        .authorize(
+            &app.login_url(),
+            &app.redirect_uri,
+            "frank",
+            Choice::Approve,
+        )
+        .await;
     let (status, json) = browser.callback_json(&callback).await;
     assert_eq!(status, 502, "{json}");
     assert_eq!(json["error"], "invalid_client");
     assert_eq!(json["step"], "token");
-    assert!(json["hint"].as_str().unwrap().contains("CLIENT_SECRET"), "{json}");
+    assert!(
+        json["hint"].as_str().unwrap().contains("CLIENT_SECRET"),
+        "{json}"
+    );
     assert!(!json.to_string().contains("not-the-secret"));
     assert!(!json.to_string().contains(CONFIDENTIAL_SECRET));
 }

@@ -6,7 +6,9 @@ use serde_json::json;
 
 use crate::support::app::{cli_for, spawn_app, try_spawn_app};
 use crate::support::browser::{Browser, Choice};
-use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID, TestCa};
+use crate::support::provider::{
+    CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID, TestCa,
+};
 use oauth_test_client::error::RunError;
 use oauth_test_client::provider::DiscoveryError;
 
@@ -35,10 +37,16 @@ async fn clerk_mode_end_to_end_over_https_with_a_test_ca() {
     cli.ca_cert = Some(ca.ca_pem.clone());
     let app = spawn_app(cli).await;
     let browser = Browser::with_ca(Some(&ca.ca_pem));
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "hana", Choice::Approve).await;
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "hana", Choice::Approve)
+        .await;
     let (status, json) = browser.callback_json(&callback).await;
     assert_eq!(status, 200, "{json}");
-    assert!(json["access_token"].is_string() && json["id_token"].is_string() && json["refresh_token"].is_string());
+    assert!(
+        json["access_token"].is_string()
+            && json["id_token"].is_string()
+            && json["refresh_token"].is_string()
+    );
 }
 
 #[tokio::test]
@@ -51,9 +59,14 @@ async fn clerk_mode_falls_back_to_clerks_fixed_paths_without_discovery() {
     cli.ca_cert = Some(ca.ca_pem.clone());
     let app = spawn_app(cli).await;
     let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
-    assert!(html.contains("Clerk&#39;s fixed paths") || html.contains("Clerk's fixed paths"), "{html}");
+    assert!(
+        html.contains("Clerk&#39;s fixed paths") || html.contains("Clerk's fixed paths"),
+        "{html}"
+    );
     let browser = Browser::with_ca(Some(&ca.ca_pem));
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "ivan", Choice::Approve).await;
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "ivan", Choice::Approve)
+        .await;
     let (status, json) = browser.callback_json(&callback).await;
     assert_eq!(status, 200, "{json}");
     assert!(json["access_token"].is_string());
@@ -66,8 +79,14 @@ async fn an_untrusted_certificate_points_at_oauth_ca_cert() {
     let mut cli = cli_for("", PUBLIC_ID, None);
     cli.issuer = None;
     cli.publishable_key = Some(clerk_key(&format!("localhost:{}", provider.port)));
-    let err = try_spawn_app(cli).await.err().expect("an untrusted CA must fail");
-    assert!(matches!(err, RunError::Discovery(DiscoveryError::Unreachable { .. })), "{err}");
+    let err = try_spawn_app(cli)
+        .await
+        .err()
+        .expect("an untrusted CA must fail");
+    assert!(
+        matches!(err, RunError::Discovery(DiscoveryError::Unreachable { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("OAUTH_CA_CERT"), "{err}");
 }
 
@@ -76,10 +95,22 @@ async fn a_metadata_issuer_that_differs_is_refused_before_any_redirect() {
     let provider = LocalProvider::start();
     // Same server, other name: the metadata says 127.0.0.1, the configuration says localhost.
     let configured = provider.issuer.replace("127.0.0.1", "localhost");
-    let err = try_spawn_app(cli_for(&configured, PUBLIC_ID, None)).await.err().expect("must fail");
-    assert!(matches!(err, RunError::Discovery(DiscoveryError::IssuerMismatch { .. })), "{err}");
+    let err = try_spawn_app(cli_for(&configured, PUBLIC_ID, None))
+        .await
+        .err()
+        .expect("must fail");
+    assert!(
+        matches!(
+            err,
+            RunError::Discovery(DiscoveryError::IssuerMismatch { .. })
+        ),
+        "{err}"
+    );
     let msg = err.to_string();
-    assert!(msg.contains(&provider.issuer) && msg.contains("OAUTH_ISSUER"), "{msg}");
+    assert!(
+        msg.contains(&provider.issuer) && msg.contains("OAUTH_ISSUER"),
+        "{msg}"
+    );
 }
 
 #[tokio::test]
@@ -87,7 +118,9 @@ async fn a_trailing_slash_on_the_issuer_is_tolerated() {
     let provider = LocalProvider::start();
     let app = spawn_app(cli_for(&format!("{}/", provider.issuer), PUBLIC_ID, None)).await;
     let browser = Browser::new();
-    let callback = browser.authorize(&app.login_url(), &app.redirect_uri, "jo", Choice::Approve).await;
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "jo", Choice::Approve)
+        .await;
     let (status, json) = browser.callback_json(&callback).await;
     assert_eq!(status, 200, "{json}");
 }
@@ -95,9 +128,18 @@ async fn a_trailing_slash_on_the_issuer_is_tolerated() {
 #[tokio::test]
 async fn no_discovery_without_a_clerk_key_names_both_urls() {
     let provider = LocalProvider::start_with(json!({ "discovery": false }));
-    let err = try_spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await.err().expect("must fail");
+    let err = try_spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None))
+        .await
+        .err()
+        .expect("must fail");
     let msg = err.to_string();
-    assert!(matches!(err, RunError::Discovery(DiscoveryError::NotFound { .. })), "{msg}");
-    assert!(msg.contains("/.well-known/openid-configuration") && msg.contains("/.well-known/oauth-authorization-server"));
+    assert!(
+        matches!(err, RunError::Discovery(DiscoveryError::NotFound { .. })),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("/.well-known/openid-configuration")
+            && msg.contains("/.well-known/oauth-authorization-server")
+    );
     assert!(msg.contains("HTTP 404"), "{msg}");
 }

@@ -4,6 +4,6 @@ mod support;
 
 mod binary;
 mod callback;
-mod flow;
 mod discovery;
+mod flow;
 mod pages;

@@ -5,15 +5,12 @@ use oauth_test_client::config::Config;
 use oauth_test_client::output::{Captured, Output};
 use oauth_test_client::provider::Provider;
 use oauth_test_client::startup::Application;
-use oauth_test_client::state::Outcome;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 pub struct TestApp {
     pub port: u16,
     pub base: String,
     pub redirect_uri: String,
     pub stdout: Captured,
-    pub outcomes: Option<UnboundedReceiver<Outcome>>,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -45,20 +42,17 @@ pub fn cli_for(issuer: &str, client_id: &str, secret: Option<&str>) -> Cli {
 }
 
 pub async fn spawn_app(cli: Cli) -> TestApp {
-    try_spawn_app(cli).await.unwrap_or_else(|e| panic!("the app did not start: {e}"))
+    try_spawn_app(cli)
+        .await
+        .unwrap_or_else(|e| panic!("the app did not start: {e}"))
 }
 
 pub async fn try_spawn_app(cli: Cli) -> Result<TestApp, oauth_test_client::error::RunError> {
     let config = Config::from_cli(&cli)?;
     let provider = Provider::discover(&config).await?;
     let (output, stdout) = Output::capture();
-    let (tx, rx) = if config.once {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        (Some(tx), Some(rx))
-    } else {
-        (None, None)
-    };
-    let app = Application::build(&config, provider, output, tx)?;
+    // --once is exercised through the real binary (tests/integration/binary.rs).
+    let app = Application::build(&config, provider, output, None)?;
     let port = app.port();
     let redirect_uri = app.redirect_uri().to_owned();
     let handle = app.handle();
@@ -68,7 +62,6 @@ pub async fn try_spawn_app(cli: Cli) -> Result<TestApp, oauth_test_client::error
         base: format!("http://127.0.0.1:{port}"),
         redirect_uri,
         stdout,
-        outcomes: rx,
         handle,
     })
 }

@@ -27,7 +27,8 @@ impl Browser {
             .redirect(reqwest::redirect::Policy::none());
         if let Some(path) = ca_pem {
             let pem = std::fs::read(path).expect("ca pem");
-            builder = builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("ca"));
+            builder =
+                builder.add_root_certificate(reqwest::Certificate::from_pem(&pem).expect("ca"));
         }
         Self {
             client: builder.build().expect("client"),
@@ -40,13 +41,22 @@ impl Browser {
 
     /// From the app's `/login` through the provider until it redirects to `callback_prefix`;
     /// returns that callback URL without fetching it.
-    pub async fn authorize(&self, login_url: &str, callback_prefix: &str, user: &str, choice: Choice) -> Url {
+    pub async fn authorize(
+        &self,
+        login_url: &str,
+        callback_prefix: &str,
+        user: &str,
+        choice: Choice,
+    ) -> Url {
         let mut url = Url::parse(login_url).expect("login url");
         for _ in 0..20 {
             let response = self.client.get(url.clone()).send().await.expect("GET");
             let status = response.status();
             if status.is_redirection() {
-                let location = response.headers()[LOCATION].to_str().expect("location").to_owned();
+                let location = response.headers()[LOCATION]
+                    .to_str()
+                    .expect("location")
+                    .to_owned();
                 let next = url.join(&location).expect("redirect target");
                 if next.as_str().starts_with(callback_prefix) {
                     return next;
@@ -61,16 +71,34 @@ impl Browser {
                 url = url.join(&href).expect("abort url");
                 continue;
             }
-            let action = attribute_after(&html, "<form", "action").unwrap_or_else(|| panic!("no form at {url}: {html}"));
+            let action = attribute_after(&html, "<form", "action")
+                .unwrap_or_else(|| panic!("no form at {url}: {html}"));
             let form: Vec<(&str, &str)> = if html.contains("name=\"login\"") {
-                vec![("prompt", "login"), ("login", user), ("password", "any-password")]
+                vec![
+                    ("prompt", "login"),
+                    ("login", user),
+                    ("password", "any-password"),
+                ]
             } else {
                 vec![("prompt", "consent")]
             };
             let target = url.join(&action).expect("form action");
-            let response = self.client.post(target.clone()).form(&form).send().await.expect("POST");
-            assert!(response.status().is_redirection(), "form at {target} answered {}", response.status());
-            let location = response.headers()[LOCATION].to_str().expect("location").to_owned();
+            let response = self
+                .client
+                .post(target.clone())
+                .form(&form)
+                .send()
+                .await
+                .expect("POST");
+            assert!(
+                response.status().is_redirection(),
+                "form at {target} answered {}",
+                response.status()
+            );
+            let location = response.headers()[LOCATION]
+                .to_str()
+                .expect("location")
+                .to_owned();
             url = target.join(&location).expect("redirect target");
             if url.as_str().starts_with(callback_prefix) {
                 return url;
@@ -89,7 +117,10 @@ impl Browser {
             .await
             .expect("callback");
         let status = response.status().as_u16();
-        (status, response.json().await.expect("JSON from the callback"))
+        (
+            status,
+            response.json().await.expect("JSON from the callback"),
+        )
     }
 }
 
@@ -105,5 +136,10 @@ fn attribute_after(html: &str, marker: &str, attr: &str) -> Option<String> {
     let key = format!("{attr}=\"");
     let start = rest.find(&key)? + key.len();
     let end = rest[start..].find('"')? + start;
-    Some(rest[start..end].replace("&amp;", "&").replace("&#x2F;", "/").replace("&#47;", "/"))
+    Some(
+        rest[start..end]
+            .replace("&amp;", "&")
+            .replace("&#x2F;", "/")
+            .replace("&#47;", "/"),
+    )
 }

@@ -14,7 +14,9 @@ pub const CONFIDENTIAL_SECRET: &str = "test-confidential-secret";
 pub const PUBLIC_ID: &str = "test-public";
 
 fn provider_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("provider")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("provider")
 }
 
 /// Runs `npm ci` once per test binary when node_modules is missing.
@@ -31,7 +33,11 @@ fn ensure_installed() {
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&dir)
             .status()
-            .map_err(|e| format!("cannot run npm ({e}): Node.js 20+ and npm are needed to run the test provider"))?;
+            .map_err(|e| {
+                format!(
+                    "cannot run npm ({e}): Node.js 20+ and npm are needed to run the test provider"
+                )
+            })?;
         if status.success() {
             Ok(())
         } else {
@@ -69,9 +75,15 @@ impl LocalProvider {
             .arg(options.to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("PROVIDER_STDERR").is_some() { Stdio::inherit() } else { stderr.into() })
+            .stderr(if std::env::var_os("PROVIDER_STDERR").is_some() {
+                Stdio::inherit()
+            } else {
+                stderr.into()
+            })
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start node ({e}): Node.js 20+ is needed for the test provider"));
+            .unwrap_or_else(|e| {
+                panic!("cannot start node ({e}): Node.js 20+ is needed for the test provider")
+            });
         let stdin = child.stdin.take().expect("stdin");
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = std::sync::mpsc::channel();
@@ -132,13 +144,18 @@ impl TestCa {
         let ca_key = KeyPair::generate().expect("ca key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.distinguished_name.push(DnType::CommonName, "oauth-test-client test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "oauth-test-client test CA");
         ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let ca = ca_params.self_signed(&ca_key).expect("ca cert");
         let leaf_key = KeyPair::generate().expect("leaf key");
         let leaf_params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).expect("leaf params");
-        let leaf = leaf_params.signed_by(&leaf_key, &ca, &ca_key).expect("leaf cert");
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("leaf params");
+        let leaf = leaf_params
+            .signed_by(&leaf_key, &ca, &ca_key)
+            .expect("leaf cert");
         let write = |name: &str, text: String| {
             let path = dir.path().join(name);
             std::fs::write(&path, text).expect("write pem");
