@@ -1,7 +1,6 @@
 //! Command-line options as typed in. Every option can also come from its environment
 //! variable (and so from `.env`); `config` turns these raw strings into a checked `Config`.
 
-use std::path::PathBuf;
 
 use clap::Parser;
 
@@ -47,7 +46,7 @@ pub struct Cli {
 
     /// PEM file of extra root certificates to trust for the provider.
     #[arg(long, env = "OAUTH_CA_CERT")]
-    pub ca_cert: Option<PathBuf>,
+    pub ca_cert: Option<String>,
 
     /// Exit after the first callback: 0 with the token JSON on stdout, 1 when the flow
     /// failed, 2 for a configuration error, 3 when --timeout passed with no callback.

@@ -39,10 +39,6 @@ pub enum ConfigError {
     )]
     NoClientId,
     #[error(
-        "OAUTH_SCOPES is empty: list scopes separated by spaces, e.g. OAUTH_SCOPES=\"{DEFAULT_SCOPES}\""
-    )]
-    NoScopes,
-    #[error(
         "PORT {0:?} is not a port number: use a number from 0 to 65535 (default {DEFAULT_PORT})"
     )]
     Port(String),
@@ -187,16 +183,11 @@ impl Config {
             .map(|s| ClientId::new(s.to_owned()))
             .ok_or(ConfigError::NoClientId)?;
         let client_secret = given(&cli.client_secret).map(|s| ClientSecret::new(s.to_owned()));
-        let scopes: Vec<Scope> = cli
-            .scopes
-            .as_deref()
+        let scopes: Vec<Scope> = given(&cli.scopes)
             .unwrap_or(DEFAULT_SCOPES)
             .split_whitespace()
             .map(|s| Scope::new(s.to_owned()))
             .collect();
-        if scopes.is_empty() {
-            return Err(ConfigError::NoScopes);
-        }
         let port = match given(&cli.port) {
             None => DEFAULT_PORT,
             Some(p) => p.parse().map_err(|_| ConfigError::Port(p.to_owned()))?,
@@ -206,12 +197,7 @@ impl Config {
             addrs: listen_addrs(given(&cli.host), redirect.as_ref())?,
             port,
         };
-        let ca = cli
-            .ca_cert
-            .as_ref()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map(load_ca)
-            .transpose()?;
+        let ca = given(&cli.ca_cert).map(|p| load_ca(&PathBuf::from(p))).transpose()?;
         Ok(Self {
             provider,
             client_id,
@@ -448,7 +434,9 @@ mod tests {
         let mut raw = cli();
         raw.client_secret = Some(String::new());
         raw.port = Some(" ".into());
+        raw.scopes = Some(String::new());
         let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.scope_string(), DEFAULT_SCOPES);
         assert!(c.client_secret.is_none());
         assert_eq!(c.listen.port, DEFAULT_PORT);
         raw.client_id = Some(String::new());
@@ -497,9 +485,6 @@ mod tests {
                 .to_string()
                 .starts_with("OAUTH_TIMEOUT")
         );
-        let mut raw = cli();
-        raw.scopes = Some("  ".into());
-        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::NoScopes)));
         let mut raw = cli();
         raw.ca_cert = Some("/nonexistent/ca.pem".into());
         assert!(

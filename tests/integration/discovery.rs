@@ -34,7 +34,7 @@ async fn clerk_mode_end_to_end_over_https_with_a_test_ca() {
     let mut cli = cli_for("", CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
     cli.issuer = None;
     cli.publishable_key = Some(clerk_key(&format!("localhost:{}", provider.port)));
-    cli.ca_cert = Some(ca.ca_pem.clone());
+    cli.ca_cert = Some(ca.ca_pem.display().to_string());
     let app = spawn_app(cli).await;
     let browser = Browser::with_ca(Some(&ca.ca_pem));
     let callback = browser
@@ -56,7 +56,7 @@ async fn clerk_mode_falls_back_to_clerks_fixed_paths_without_discovery() {
     let mut cli = cli_for("", PUBLIC_ID, None);
     cli.issuer = None;
     cli.publishable_key = Some(clerk_key(&format!("localhost:{}", provider.port)));
-    cli.ca_cert = Some(ca.ca_pem.clone());
+    cli.ca_cert = Some(ca.ca_pem.display().to_string());
     let app = spawn_app(cli).await;
     let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
     assert!(
