@@ -1,26 +1,27 @@
 //! Everything that talks to the provider: discovery (or Clerk's fixed paths), the
 //! authorization URL, and the code exchange. The only module that makes outbound calls.
 
+pub mod calls;
+pub mod exchange;
 pub mod http;
+pub mod token;
 
-use std::sync::Mutex;
-
-use oauth2::basic::{BasicClient, BasicErrorResponseType};
+use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
-    EndpointSet, IntrospectionUrl, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
-    RequestTokenError, RevocationUrl, Scope, StandardErrorResponse, TokenResponse, TokenUrl,
+    AuthType, AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IntrospectionUrl, PkceCodeChallenge, RedirectUrl, RevocationUrl, Scope, TokenUrl,
 };
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use url::Url;
 
 use crate::clerk;
 use crate::config::{Config, require_https_unless_loopback};
 pub use http::{HttpClient, HttpError};
+pub use token::{TokenError, TokenSet};
 
 type OAuthClient =
-    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+    BasicClient<EndpointSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet, EndpointSet>;
 
 /// Why the provider's endpoints could not be established. Exit status 1.
 #[derive(Debug, thiserror::Error)]
@@ -64,30 +65,6 @@ pub enum DiscoveryError {
     Client(String),
 }
 
-/// Why a token request produced no tokens.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenError {
-    #[error("the provider refused the request: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
-    Provider {
-        status: u16,
-        error: String,
-        description: Option<String>,
-        uri: Option<String>,
-    },
-    #[error(transparent)]
-    Http(#[from] HttpError),
-    #[error(
-        "the token endpoint answered HTTP {status} with a body that is not a valid token response \
-         (problem at `{path}`: {kind})"
-    )]
-    Parse {
-        status: u16,
-        path: String,
-        kind: String,
-    },
-    #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
-    Other { status: u16, detail: String },
-}
 
 /// How the endpoints were found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,14 +99,6 @@ struct Metadata {
     code_challenge_methods_supported: Option<Vec<String>>,
 }
 
-/// Tokens from a successful token response.
-pub struct TokenSet {
-    /// Exactly the JSON object the provider sent, unknown fields included.
-    pub raw: Map<String, Value>,
-    pub access_token: oauth2::AccessToken,
-    pub refresh_token: Option<oauth2::RefreshToken>,
-    pub id_token: Option<String>,
-}
 
 /// A provider with known endpoints.
 pub struct Provider {
@@ -299,117 +268,8 @@ impl Provider {
         })
     }
 
-    fn oauth_client(&self, redirect: &RedirectUrl) -> OAuthClient {
-        let client = BasicClient::new(self.client_id.clone())
-            .set_auth_uri(self.endpoints.authorization.clone())
-            .set_token_uri(self.endpoints.token.clone())
-            .set_redirect_uri(redirect.clone())
-            // client_secret_post, as Clerk's own client does; without a secret this sends
-            // only client_id (token_endpoint_auth_method `none`).
-            .set_auth_type(AuthType::RequestBody);
-        match &self.client_secret {
-            Some(secret) => client.set_client_secret(secret.clone()),
-            None => client,
-        }
-    }
-
-    /// The authorization request (RFC 6749 section 4.1.1) with a fresh state, the PKCE S256
-    /// challenge (RFC 7636) and, for OpenID requests, the nonce.
-    pub fn authorize_url(
-        &self,
-        redirect: &RedirectUrl,
-        scopes: &[Scope],
-        challenge: PkceCodeChallenge,
-        nonce: Option<&str>,
-        extra: &[(&str, &str)],
-    ) -> (Url, CsrfToken) {
-        let client = self.oauth_client(redirect);
-        let mut request = client
-            .authorize_url(CsrfToken::new_random)
-            .add_scopes(scopes.iter().cloned())
-            .set_pkce_challenge(challenge);
-        if let Some(nonce) = nonce {
-            request = request.add_extra_param("nonce", nonce);
-        }
-        for (k, v) in extra {
-            request = request.add_extra_param(*k, *v);
-        }
-        request.url()
-    }
-
-    /// Redeems an authorization code (RFC 6749 section 4.1.3) with the PKCE verifier and
-    /// the same redirect URI as the authorization request.
-    pub async fn exchange_code(
-        &self,
-        code: AuthorizationCode,
-        verifier: PkceCodeVerifier,
-        redirect: &RedirectUrl,
-    ) -> Result<TokenSet, TokenError> {
-        let client = self.oauth_client(redirect);
-        let seen: Mutex<Option<(u16, Vec<u8>)>> = Mutex::new(None);
-        let send = |request: oauth2::HttpRequest| {
-            let (http, seen) = (&self.http, &seen);
-            async move {
-                let response = http.execute(request).await?;
-                *seen.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some((response.status().as_u16(), response.body().clone()));
-                Ok::<_, HttpError>(response)
-            }
-        };
-        let result = client
-            .exchange_code(code)
-            .set_pkce_verifier(verifier)
-            .request_async(&send)
-            .await;
-        let (status, body) = seen
-            .into_inner()
-            .unwrap_or_else(|e| e.into_inner())
-            .unwrap_or((0, Vec::new()));
-        match result {
-            Ok(typed) => {
-                let raw: Map<String, Value> =
-                    serde_json::from_slice(&body).map_err(|e| TokenError::Parse {
-                        status,
-                        path: ".".into(),
-                        kind: format!("{:?}", e.classify()),
-                    })?;
-                let id_token = raw
-                    .get("id_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                Ok(TokenSet {
-                    access_token: typed.access_token().clone(),
-                    refresh_token: typed.refresh_token().cloned(),
-                    id_token,
-                    raw,
-                })
-            }
-            Err(e) => Err(token_error(status, e)),
-        }
-    }
 }
 
-fn token_error(
-    status: u16,
-    e: RequestTokenError<HttpError, StandardErrorResponse<BasicErrorResponseType>>,
-) -> TokenError {
-    match e {
-        RequestTokenError::ServerResponse(r) => TokenError::Provider {
-            status,
-            error: r.error().as_ref().to_owned(),
-            description: r.error_description().cloned(),
-            uri: r.error_uri().cloned(),
-        },
-        RequestTokenError::Request(e) => TokenError::Http(e),
-        // Only the path and kind: serde's message could quote a token from the body.
-        RequestTokenError::Parse(e, _) => TokenError::Parse {
-            status,
-            path: e.path().to_string(),
-            kind: format!("{:?}", e.inner().classify()),
-        },
-        RequestTokenError::Other(detail) => TokenError::Other { status, detail },
-    }
-}
 
 enum Fetch {
     /// The host did not answer, or could not be trusted.
@@ -435,6 +295,51 @@ async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata
     let meta: Metadata = serde_json::from_value(doc.clone())
         .map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))?;
     Ok((doc, meta))
+}
+
+impl Provider {
+    /// The oauth2 client: client_secret_post, as Clerk's own client does; without a secret
+    /// it sends only client_id (token_endpoint_auth_method `none`).
+    pub(crate) fn oauth_client(&self) -> OAuthClient {
+        let client = BasicClient::new(self.client_id.clone())
+            .set_auth_uri(self.endpoints.authorization.clone())
+            .set_token_uri(self.endpoints.token.clone())
+            .set_introspection_url_option(self.endpoints.introspection.clone())
+            .set_revocation_url_option(self.endpoints.revocation.clone())
+            .set_auth_type(AuthType::RequestBody);
+        match &self.client_secret {
+            Some(secret) => client.set_client_secret(secret.clone()),
+            None => client,
+        }
+    }
+
+    pub(crate) fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// The authorization request (RFC 6749 section 4.1.1) with a fresh state, the PKCE S256
+    /// challenge (RFC 7636) and, for OpenID requests, the nonce.
+    pub fn authorize_url(
+        &self,
+        redirect: &RedirectUrl,
+        scopes: &[Scope],
+        challenge: PkceCodeChallenge,
+        nonce: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> (Url, CsrfToken) {
+        let client = self.oauth_client().set_redirect_uri(redirect.clone());
+        let mut request = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scopes(scopes.iter().cloned())
+            .set_pkce_challenge(challenge);
+        if let Some(nonce) = nonce {
+            request = request.add_extra_param("nonce", nonce);
+        }
+        for (k, v) in extra {
+            request = request.add_extra_param(*k, *v);
+        }
+        request.url()
+    }
 }
 
 /// Why an authorization response's `iss` parameter was refused (RFC 9207).

@@ -3,11 +3,15 @@
 //! response bodies capped in size.
 
 use std::error::Error as _;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use oauth2::http;
 use reqwest::redirect::Policy;
 
+use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use crate::config::CaBundle;
 
 /// The largest response body read from a provider.
@@ -41,7 +45,7 @@ pub enum HttpError {
 #[derive(Debug)]
 pub struct Response {
     pub status: u16,
-    pub content_type: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Vec<u8>,
 }
 
@@ -99,8 +103,8 @@ impl HttpClient {
         }
         let response = self.send(&url, builder).await?;
         let mut out = http::Response::builder().status(response.status);
-        if let Some(ct) = &response.content_type {
-            out = out.header(http::header::CONTENT_TYPE, ct.as_str());
+        for (name, value) in &response.headers {
+            out = out.header(name.as_str(), value.as_bytes());
         }
         out.body(response.body).map_err(|e| HttpError::Other {
             url,
@@ -137,11 +141,7 @@ impl HttpClient {
                 limit: MAX_BODY_BYTES,
             });
         }
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let headers = response.headers().clone();
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(url, e))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
@@ -154,7 +154,7 @@ impl HttpClient {
         }
         Ok(Response {
             status: status.as_u16(),
-            content_type,
+            headers,
             body,
         })
     }
@@ -192,5 +192,73 @@ impl HttpClient {
         } else {
             HttpError::Other { url, detail }
         }
+    }
+}
+
+/// An `AsyncHttpClient` for the oauth2 crate that records every exchange (masked) and keeps
+/// the last raw response, so the provider's JSON can be shown whole.
+pub struct Recording<'a> {
+    http: &'a HttpClient,
+    exchanges: Mutex<Vec<Exchange>>,
+    last: Mutex<Option<(u16, Vec<u8>)>>,
+}
+
+impl<'a> Recording<'a> {
+    pub fn new(http: &'a HttpClient) -> Self {
+        Self {
+            http,
+            exchanges: Mutex::new(Vec::new()),
+            last: Mutex::new(None),
+        }
+    }
+
+    /// Sends a request and records it.
+    pub async fn send(&self, request: oauth2::HttpRequest) -> Result<oauth2::HttpResponse, HttpError> {
+        let recorded = RecordedRequest::of(&request);
+        let result = self.http.execute(request).await;
+        let response = result.as_ref().ok().map(|r| {
+            let headers: reqwest::header::HeaderMap = r
+                .headers()
+                .iter()
+                .filter_map(|(n, v)| {
+                    Some((
+                        reqwest::header::HeaderName::from_bytes(n.as_str().as_bytes()).ok()?,
+                        reqwest::header::HeaderValue::from_bytes(v.as_bytes()).ok()?,
+                    ))
+                })
+                .collect();
+            RecordedResponse::of(r.status().as_u16(), &headers, r.body())
+        });
+        if let Ok(r) = &result {
+            *lock(&self.last) = Some((r.status().as_u16(), r.body().clone()));
+        }
+        lock(&self.exchanges).push(Exchange {
+            request: recorded,
+            response,
+        });
+        result
+    }
+
+    /// The status and body of the last response received.
+    pub fn last_response(&self) -> (u16, Vec<u8>) {
+        lock(&self.last).clone().unwrap_or((0, Vec::new()))
+    }
+
+    /// The last exchange made, if any.
+    pub fn last_exchange(&self) -> Option<Exchange> {
+        lock(&self.exchanges).last().cloned()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl<'c> oauth2::AsyncHttpClient<'c> for Recording<'_> {
+    type Error = HttpError;
+    type Future = Pin<Box<dyn Future<Output = Result<oauth2::HttpResponse, HttpError>> + Send + 'c>>;
+
+    fn call(&'c self, request: oauth2::HttpRequest) -> Self::Future {
+        Box::pin(self.send(request))
     }
 }

@@ -83,7 +83,8 @@ async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
     let tokens = state
         .provider
         .exchange_code(AuthorizationCode::new(code), flow.verifier, &state.redirect)
-        .await?;
+        .await
+        .result?;
     log::info!(
         "flow {}: tokens received (fields: {})",
         flow.id,

@@ -1,0 +1,121 @@
+//! The token endpoint: the code exchange (RFC 6749 section 4.1.3) and the refresh grant
+//! (section 6), through the oauth2 crate, keeping the provider's JSON whole.
+
+use oauth2::basic::{BasicErrorResponse, BasicTokenResponse};
+use oauth2::{AuthorizationCode, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse};
+use serde_json::{Map, Value};
+
+use super::exchange::Exchange;
+use super::http::{HttpError, Recording};
+use super::Provider;
+
+/// Why a token request produced no tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error(
+        "the provider refused the request: {error}{}",
+        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    Provider {
+        status: u16,
+        error: String,
+        description: Option<String>,
+        uri: Option<String>,
+    },
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(
+        "the token endpoint answered HTTP {status} with a body that is not a valid token response \
+         (problem at `{path}`: {kind})"
+    )]
+    Parse { status: u16, path: String, kind: String },
+    #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
+    Other { status: u16, detail: String },
+}
+
+/// Tokens from a successful token response.
+pub struct TokenSet {
+    /// Exactly the JSON object the provider sent, unknown fields included.
+    pub raw: Map<String, Value>,
+    pub access_token: oauth2::AccessToken,
+    pub refresh_token: Option<RefreshToken>,
+    pub id_token: Option<String>,
+}
+
+/// A token request's outcome and the exchange behind it.
+pub struct TokenCall {
+    pub result: Result<TokenSet, TokenError>,
+    pub exchange: Option<Exchange>,
+}
+
+type Raw = Result<BasicTokenResponse, RequestTokenError<HttpError, BasicErrorResponse>>;
+
+impl Provider {
+    /// Redeems an authorization code with the PKCE verifier and the same redirect URI as
+    /// the authorization request (RFC 7636 section 4.5, RFC 6749 section 4.1.3).
+    pub async fn exchange_code(
+        &self,
+        code: AuthorizationCode,
+        verifier: PkceCodeVerifier,
+        redirect: &RedirectUrl,
+    ) -> TokenCall {
+        let client = self.oauth_client().set_redirect_uri(redirect.clone());
+        let http = Recording::new(self.http());
+        let raw = client
+            .exchange_code(code)
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await;
+        finish(&http, raw)
+    }
+
+    /// The refresh-token grant (RFC 6749 section 6), client authentication as configured.
+    pub async fn refresh(&self, refresh_token: &RefreshToken) -> TokenCall {
+        let client = self.oauth_client();
+        let http = Recording::new(self.http());
+        let raw = client.exchange_refresh_token(refresh_token).request_async(&http).await;
+        finish(&http, raw)
+    }
+}
+
+fn finish(http: &Recording<'_>, raw: Raw) -> TokenCall {
+    let (status, body) = http.last_response();
+    let result = match raw {
+        Ok(typed) => serde_json::from_slice::<Map<String, Value>>(&body)
+            .map_err(|e| TokenError::Parse {
+                status,
+                path: ".".into(),
+                kind: format!("{:?}", e.classify()),
+            })
+            .map(|raw| TokenSet {
+                access_token: typed.access_token().clone(),
+                refresh_token: typed.refresh_token().cloned(),
+                id_token: raw.get("id_token").and_then(Value::as_str).map(str::to_owned),
+                raw,
+            }),
+        Err(e) => Err(token_error(status, e)),
+    };
+    TokenCall {
+        result,
+        exchange: http.last_exchange(),
+    }
+}
+
+fn token_error(status: u16, e: RequestTokenError<HttpError, BasicErrorResponse>) -> TokenError {
+    match e {
+        RequestTokenError::ServerResponse(r) => TokenError::Provider {
+            status,
+            error: r.error().as_ref().to_owned(),
+            description: r.error_description().cloned(),
+            uri: r.error_uri().cloned(),
+        },
+        RequestTokenError::Request(e) => TokenError::Http(e),
+        // Only the path and kind: serde's message could quote a token from the body.
+        RequestTokenError::Parse(e, _) => TokenError::Parse {
+            status,
+            path: e.path().to_string(),
+            kind: format!("{:?}", e.inner().classify()),
+        },
+        RequestTokenError::Other(detail) => TokenError::Other { status, detail },
+    }
+}
