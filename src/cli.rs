@@ -48,6 +48,19 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_CA_CERT")]
     pub ca_cert: Option<String>,
 
+    /// URL of your own API, called with the access token by /api and `--then api`.
+    #[arg(long, env = "RESOURCE_URL")]
+    pub resource_url: Option<String>,
+
+    /// HTTP method for the API call.
+    #[arg(long, env = "RESOURCE_METHOD")]
+    pub resource_method: Option<String>,
+
+    /// With --once: steps to run after the code exchange, in order, comma-separated:
+    /// refresh, userinfo, tokeninfo[:access], revoke[:access], api.
+    #[arg(long, value_delimiter = ',')]
+    pub then: Vec<String>,
+
     /// Exit after the first callback: 0 with the token JSON on stdout, 1 when the flow
     /// failed, 2 for a configuration error, 3 when --timeout passed with no callback.
     #[arg(long)]

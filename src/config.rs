@@ -9,6 +9,7 @@ use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
 use serde_json::{Value, json};
 use url::Url;
 
+use crate::actions::Step;
 use crate::clerk::{KeyError, PublishableKey};
 use crate::cli::Cli;
 
@@ -51,6 +52,14 @@ pub enum ConfigError {
     Redirect { value: String, problem: String },
     #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]
     CaCert { path: PathBuf, problem: String },
+    #[error("RESOURCE_URL {value:?} is not usable: {problem}")]
+    Resource { value: String, problem: String },
+    #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
+    ResourceMethod(String),
+    #[error("--then {0:?} is not a step: use a comma-separated list of {names}", names = Step::NAMES)]
+    Then(String),
+    #[error("--then runs after the sign-in of --once: add --once")]
+    ThenWithoutOnce,
     #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
     Seconds { name: &'static str, value: String },
 }
@@ -154,6 +163,13 @@ pub struct CaBundle {
     pub count: usize,
 }
 
+/// The user's own API, called with the access token.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub url: Url,
+    pub method: String,
+}
+
 /// Everything the app needs, checked.
 #[derive(Debug)]
 pub struct Config {
@@ -165,6 +181,9 @@ pub struct Config {
     /// `None`: `http://localhost:<bound port>/oauth_callback`, known once the port is bound.
     pub redirect: Option<RedirectUrl>,
     pub ca: Option<CaBundle>,
+    pub resource: Option<Resource>,
+    /// Steps `--once` runs after the code exchange.
+    pub then: Vec<Step>,
     pub once: bool,
     pub timeout: Duration,
     pub http_timeout: Duration,
@@ -198,6 +217,18 @@ impl Config {
             port,
         };
         let ca = given(&cli.ca_cert).map(|p| load_ca(&PathBuf::from(p))).transpose()?;
+        let resource = given(&cli.resource_url)
+            .map(|u| parse_resource(u, given(&cli.resource_method)))
+            .transpose()?;
+        let then = cli
+            .then
+            .iter()
+            .filter(|w| !w.trim().is_empty())
+            .map(|w| Step::parse(w).ok_or_else(|| ConfigError::Then(w.clone())))
+            .collect::<Result<Vec<_>, _>>()?;
+        if !then.is_empty() && !cli.once {
+            return Err(ConfigError::ThenWithoutOnce);
+        }
         Ok(Self {
             provider,
             client_id,
@@ -206,6 +237,8 @@ impl Config {
             listen,
             redirect,
             ca,
+            resource,
+            then,
             once: cli.once,
             timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
             http_timeout: seconds(
@@ -240,7 +273,9 @@ impl Config {
             "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
             "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
+            "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
             "once": self.once,
+            "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
             "timeout_secs": self.timeout.as_secs(),
             "http_timeout_secs": self.http_timeout.as_secs(),
             "open_browser": self.open_browser,
@@ -368,6 +403,25 @@ fn load_ca(path: &PathBuf) -> Result<CaBundle, ConfigError> {
     })
 }
 
+fn parse_resource(raw: &str, method: Option<&str>) -> Result<Resource, ConfigError> {
+    let err = |problem: String| ConfigError::Resource {
+        value: raw.to_owned(),
+        problem,
+    };
+    let url = Url::parse(raw)
+        .map_err(|e| err(format!("{e}; give the full URL, e.g. https://api.example.com/me")))?;
+    // A bearer token must not cross the network in clear text.
+    require_https_unless_loopback(&url).map_err(err)?;
+    let method = method.unwrap_or("GET").to_ascii_uppercase();
+    if !matches!(
+        method.as_str(),
+        "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS"
+    ) {
+        return Err(ConfigError::ResourceMethod(method));
+    }
+    Ok(Resource { url, method })
+}
+
 fn seconds(
     name: &'static str,
     raw: &Option<String>,
@@ -493,6 +547,28 @@ mod tests {
                 .to_string()
                 .starts_with("OAUTH_CA_CERT")
         );
+    }
+
+    #[test]
+    fn then_steps_and_the_resource() {
+        let mut raw = cli();
+        raw.then = vec!["refresh".into(), "userinfo".into(), "tokeninfo:access".into()];
+        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::ThenWithoutOnce)));
+        raw.once = true;
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.then.len(), 3);
+        raw.then.push("dance".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
+        raw.then.clear();
+        raw.resource_url = Some("http://api.example.com/me".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("RESOURCE_URL"));
+        raw.resource_url = Some("http://127.0.0.1:8080/me".into());
+        raw.resource_method = Some("post".into());
+        let r = Config::from_cli(&raw).unwrap().resource.unwrap();
+        assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", "http://127.0.0.1:8080/me"));
+        raw.resource_method = Some("FETCH".into());
+        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("RESOURCE_METHOD"));
     }
 
     #[test]

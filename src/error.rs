@@ -60,6 +60,8 @@ pub enum RunError {
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
     Flow(String),
+    #[error("the sign-in worked, but a step failed: {0}")]
+    Steps(String),
     #[error(
         "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
     )]
@@ -72,7 +74,9 @@ impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Config(_) | Self::Bind { .. } => ExitStatus::Usage,
-            Self::Discovery(_) | Self::Server(_) | Self::Flow(_) => ExitStatus::FlowFailed,
+            Self::Discovery(_) | Self::Server(_) | Self::Flow(_) | Self::Steps(_) => {
+                ExitStatus::FlowFailed
+            }
             Self::Timeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }

@@ -1,5 +1,6 @@
 //! oauth-test-client: prove an OAuth 2.0 / OpenID Connect application is configured right.
 
+pub mod actions;
 pub mod clerk;
 pub mod cli;
 pub mod config;

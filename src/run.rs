@@ -3,12 +3,16 @@
 
 use tokio::sync::mpsc;
 
+use serde_json::{Value, json};
+
+use crate::actions::{Step, perform};
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::error::{ExitStatus, RunError};
 use crate::output::Output;
 use crate::provider::Provider;
 use crate::startup::Application;
+use crate::state::AppState;
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let config = Config::from_cli(&cli)?;
@@ -42,12 +46,23 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     }
 
     let handle = app.handle();
+    let state = app.state();
     let mut server = tokio::spawn(app.run_until_stopped());
     let result = match rx {
         Some(mut rx) => tokio::select! {
             outcome = rx.recv() => match outcome {
-                Some(o) if o.status == ExitStatus::Success => Ok(ExitStatus::Success),
-                Some(o) => Err(RunError::Flow(o.reason.unwrap_or_else(|| "see the page".into()))),
+                Some(o) if o.status == ExitStatus::Success => {
+                    if config.then.is_empty() {
+                        state.output.json(&o.document);
+                        Ok(ExitStatus::Success)
+                    } else {
+                        run_steps(&state, &config.then, o.document).await
+                    }
+                }
+                Some(o) => {
+                    state.output.json(&o.document);
+                    Err(RunError::Flow(o.reason.unwrap_or_else(|| "see the page".into())))
+                }
                 None => Err(RunError::Flow("the server stopped before a callback".into())),
             },
             _ = tokio::time::sleep(config.timeout) => Err(RunError::Timeout(config.timeout.as_secs())),
@@ -62,6 +77,30 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     // Graceful: the page for the last callback is still delivered.
     handle.stop(true).await;
     result
+}
+
+/// `--then`: each step in order after the code exchange; one JSON document with the token
+/// and every step's report. Success only when every step succeeded.
+async fn run_steps(state: &AppState, steps: &[Step], token: Value) -> Result<ExitStatus, RunError> {
+    let mut reports = Vec::new();
+    let mut failed = Vec::new();
+    for step in steps {
+        // The sign-in has just completed, so there is a session.
+        let Ok(report) = perform(state, step).await else {
+            failed.push(format!("{}: no sign-in", step.name()));
+            continue;
+        };
+        if !report.ok {
+            failed.push(format!("{}: {}", report.step, report.error.as_deref().unwrap_or("failed")));
+        }
+        reports.push(report);
+    }
+    state.output.json(&json!({ "token": token, "steps": reports }));
+    if failed.is_empty() {
+        Ok(ExitStatus::Success)
+    } else {
+        Err(RunError::Steps(failed.join("; ")))
+    }
 }
 
 fn server_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> RunError {

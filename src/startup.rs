@@ -53,10 +53,12 @@ impl Application {
             flows: FlowStore::default(),
             redirect,
             scopes: config.scopes.clone(),
+            resource: config.resource.clone(),
             summary,
             output,
             once,
             last: Mutex::new(None),
+            session: Mutex::new(None),
         });
         let data = state.clone();
         let mut server = HttpServer::new(move || {
@@ -109,6 +111,11 @@ impl Application {
 
     pub fn redirect_uri(&self) -> &str {
         self.state.redirect.as_str()
+    }
+
+    /// The shared state, for `--once --then` to act on the session.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
     }
 
     pub fn handle(&self) -> ServerHandle {

@@ -1,22 +1,44 @@
 //! What every worker shares: created once, outside `HttpServer::new`, so a flow started on
 //! one worker can finish on another.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use oauth2::{RedirectUrl, Scope};
-use serde_json::Value;
+use oauth2::{AccessToken, RedirectUrl, RefreshToken, Scope};
+use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::config::Resource;
 use crate::error::ExitStatus;
 use crate::flow::FlowStore;
 use crate::output::Output;
+use crate::provider::calls::TokenKind;
 use crate::provider::{Provider, TokenSet};
 
-/// The outcome of the latest callback, for the index page (and the follow-up actions).
+/// The outcome of the latest callback, for the index page.
 pub enum LastResult {
-    SignedIn { at: SystemTime, tokens: TokenSet },
+    SignedIn { at: SystemTime, token: Map<String, Value> },
     Failed { at: SystemTime, message: String },
+}
+
+/// The tokens of the latest successful sign-in, as refreshed or revoked since.
+#[derive(Clone)]
+pub struct Session {
+    pub access_token: Option<AccessToken>,
+    pub refresh_token: Option<RefreshToken>,
+    /// The `sub` of a verified ID token, for the userinfo check.
+    pub id_token_sub: Option<String>,
+    /// The latest token response, whole.
+    pub token: Map<String, Value>,
+}
+
+impl Session {
+    pub fn get(&self, kind: TokenKind) -> Option<String> {
+        match kind {
+            TokenKind::Access => self.access_token.as_ref().map(|t| t.secret().clone()),
+            TokenKind::Refresh => self.refresh_token.as_ref().map(|t| t.secret().clone()),
+        }
+    }
 }
 
 /// What `--once` waits for.
@@ -25,6 +47,8 @@ pub struct Outcome {
     pub status: ExitStatus,
     /// Why the flow failed, for stderr.
     pub reason: Option<String>,
+    /// The token JSON, or the error JSON.
+    pub document: Value,
 }
 
 pub struct AppState {
@@ -32,24 +56,80 @@ pub struct AppState {
     pub flows: FlowStore,
     pub redirect: RedirectUrl,
     pub scopes: Vec<Scope>,
+    pub resource: Option<Resource>,
     /// The configuration summary shown on the index page (no secret values).
     pub summary: Value,
     pub output: Output,
     /// In `--once` mode: where the first callback's outcome goes.
     pub once: Option<UnboundedSender<Outcome>>,
     pub last: Mutex<Option<LastResult>>,
+    pub session: Mutex<Option<Session>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every update below leaves the data whole: a panic elsewhere cannot corrupt it.
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl AppState {
-    pub fn remember(&self, result: LastResult) {
-        *self.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+    pub fn signed_in(&self, tokens: &TokenSet, id_token_sub: Option<String>) {
+        *lock(&self.session) = Some(Session {
+            access_token: Some(tokens.access_token.clone()),
+            refresh_token: tokens.refresh_token.clone(),
+            id_token_sub,
+            token: tokens.raw.clone(),
+        });
+        *lock(&self.last) = Some(LastResult::SignedIn {
+            at: SystemTime::now(),
+            token: tokens.raw.clone(),
+        });
+    }
+
+    pub fn failed(&self, message: String) {
+        *lock(&self.last) = Some(LastResult::Failed {
+            at: SystemTime::now(),
+            message,
+        });
+    }
+
+    /// A copy of the session's tokens, so no lock is held across a call.
+    pub fn session_tokens(&self) -> Option<Session> {
+        lock(&self.session).clone()
+    }
+
+    pub fn is_signed_in(&self) -> bool {
+        lock(&self.session).is_some()
+    }
+
+    /// Keeps the tokens of a refresh; a rotated refresh token replaces the old one.
+    pub fn refreshed(&self, tokens: TokenSet) {
+        if let Some(session) = lock(&self.session).as_mut() {
+            session.access_token = Some(tokens.access_token);
+            if tokens.refresh_token.is_some() {
+                session.refresh_token = tokens.refresh_token;
+            }
+            session.token = tokens.raw;
+        }
+    }
+
+    pub fn forget(&self, kind: TokenKind) {
+        if let Some(session) = lock(&self.session).as_mut() {
+            match kind {
+                TokenKind::Access => session.access_token = None,
+                TokenKind::Refresh => session.refresh_token = None,
+            }
+        }
+    }
+
+    pub fn last(&self) -> MutexGuard<'_, Option<LastResult>> {
+        lock(&self.last)
     }
 
     /// Reports a callback's outcome to `--once` (a no-op when serving).
-    pub fn finish(&self, status: ExitStatus, reason: Option<String>) {
+    pub fn finish(&self, outcome: Outcome) {
         if let Some(tx) = &self.once {
             // The receiver is gone only once the run is over.
-            let _ = tx.send(Outcome { status, reason });
+            let _ = tx.send(outcome);
         }
     }
 }

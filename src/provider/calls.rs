@@ -1,1 +1,214 @@
-//! placeholder
+//! Calls made with the tokens: userinfo (OpenID Connect Core 5.3), introspection (RFC 7662),
+//! revocation (RFC 7009), and the user's own resource server (RFC 6750 bearer).
+
+use oauth2::basic::BasicRevocationErrorResponse;
+use oauth2::{AccessToken, RefreshToken, RequestTokenError, StandardRevocableToken};
+use serde_json::Value;
+use url::Url;
+
+use super::Provider;
+use super::exchange::Exchange;
+use super::http::{HttpError, Recording};
+
+/// Which token an introspection or revocation is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    /// The `token_type_hint` value (RFC 7009 section 2.1, RFC 7662 section 2.1).
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::Access => "access_token",
+            Self::Refresh => "refresh_token",
+        }
+    }
+
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+        }
+    }
+}
+
+/// Why a call produced no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error("the provider's metadata has no {0}, so this step cannot run against it")]
+    NotAdvertised(&'static str),
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    #[error(
+        "the provider refused: {error}{}",
+        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    Refused {
+        error: String,
+        description: Option<String>,
+    },
+    #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Status { status: u16, detail: Option<String> },
+}
+
+/// A successful answer: its status and body (JSON when it is JSON, text otherwise).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+}
+
+/// A call's outcome and the exchange behind it.
+pub struct Call {
+    pub result: Result<Answer, CallError>,
+    pub exchange: Option<Exchange>,
+}
+
+impl Provider {
+    /// GET the userinfo endpoint with the access token as a Bearer header.
+    pub async fn userinfo(&self, token: &AccessToken) -> Call {
+        let Some(url) = self.endpoints.userinfo.clone() else {
+            return not_advertised("userinfo_endpoint");
+        };
+        self.bearer_call(&url, "GET", token).await
+    }
+
+    /// RFC 7662 introspection, authenticated as the client.
+    pub async fn introspect(&self, token: &str, kind: TokenKind) -> Call {
+        let client = self.oauth_client();
+        let http = Recording::new(self.http());
+        let token = AccessToken::new(token.to_owned());
+        let request = match client.introspect(&token) {
+            Ok(r) => r.set_token_type_hint(kind.hint()),
+            Err(_) => return not_advertised("introspection_endpoint"),
+        };
+        let typed = request.request_async(&http).await;
+        let (status, body) = http.last_response();
+        let result = match typed {
+            Ok(_) => Ok(answer(status, &body)),
+            Err(e) => Err(refused(status, e)),
+        };
+        Call {
+            result,
+            exchange: http.last_exchange(),
+        }
+    }
+
+    /// RFC 7009 revocation, authenticated as the client.
+    pub async fn revoke(&self, token: &str, kind: TokenKind) -> Call {
+        let client = self.oauth_client();
+        let http = Recording::new(self.http());
+        let revocable = match kind {
+            TokenKind::Access => StandardRevocableToken::AccessToken(AccessToken::new(token.to_owned())),
+            TokenKind::Refresh => StandardRevocableToken::RefreshToken(RefreshToken::new(token.to_owned())),
+        };
+        let request = match client.revoke_token(revocable) {
+            Ok(r) => r,
+            Err(_) => return not_advertised("revocation_endpoint"),
+        };
+        let typed = request.request_async(&http).await;
+        let (status, body) = http.last_response();
+        let result = match typed {
+            Ok(()) => Ok(answer(status, &body)),
+            Err(e) => Err(refused::<BasicRevocationErrorResponse>(status, e)),
+        };
+        Call {
+            result,
+            exchange: http.last_exchange(),
+        }
+    }
+
+    /// Calls the user's own API with the access token; any 2xx is success.
+    pub async fn call_resource(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
+        self.bearer_call(url, method, token).await
+    }
+
+    async fn bearer_call(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
+        let http = Recording::new(self.http());
+        let request = oauth2::http::Request::builder()
+            .method(method)
+            .uri(url.as_str())
+            .header("authorization", format!("Bearer {}", token.secret()))
+            .header("accept", "application/json")
+            .body(Vec::new());
+        let request = match request {
+            Ok(r) => r,
+            Err(e) => {
+                return Call {
+                    result: Err(CallError::Http(HttpError::Other {
+                        url: url.to_string(),
+                        detail: e.to_string(),
+                    })),
+                    exchange: None,
+                };
+            }
+        };
+        let result = match http.send(request).await {
+            Ok(response) if response.status().is_success() => Ok(answer(response.status().as_u16(), response.body())),
+            Ok(response) => Err(CallError::Status {
+                status: response.status().as_u16(),
+                detail: bearer_error(&response),
+            }),
+            Err(e) => Err(CallError::Http(e)),
+        };
+        Call {
+            result,
+            exchange: http.last_exchange(),
+        }
+    }
+}
+
+fn not_advertised(endpoint: &'static str) -> Call {
+    Call {
+        result: Err(CallError::NotAdvertised(endpoint)),
+        exchange: None,
+    }
+}
+
+/// JSON when the body parses as JSON, else the text itself (an `application/jwt` userinfo,
+/// an HTML error page).
+pub fn answer(status: u16, body: &[u8]) -> Answer {
+    let body = serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+    Answer { status, body }
+}
+
+/// RFC 6750 section 3: the error is in `WWW-Authenticate`; some servers put it in the body.
+fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
+    if let Some(challenge) = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()) {
+        return Some(format!("WWW-Authenticate: {challenge}"));
+    }
+    let body: Value = serde_json::from_slice(response.body()).ok()?;
+    let error = body.get("error")?.as_str()?;
+    let description = body.get("error_description").and_then(Value::as_str);
+    Some(match description {
+        Some(d) => format!("{error} ({d})"),
+        None => error.to_owned(),
+    })
+}
+
+fn refused<T: oauth2::ErrorResponse + 'static>(status: u16, e: RequestTokenError<HttpError, T>) -> CallError
+where
+    T: serde::Serialize,
+{
+    match e {
+        RequestTokenError::ServerResponse(r) => {
+            // The error types all serialise to the RFC 6749 section 5.2 shape.
+            let v = serde_json::to_value(&r).unwrap_or_default();
+            CallError::Refused {
+                error: v.get("error").and_then(Value::as_str).unwrap_or("unknown").to_owned(),
+                description: v.get("error_description").and_then(Value::as_str).map(str::to_owned),
+            }
+        }
+        RequestTokenError::Request(e) => CallError::Http(e),
+        RequestTokenError::Parse(e, _) => CallError::Status {
+            status,
+            detail: Some(format!("the answer is not valid JSON for this endpoint (at `{}`)", e.path())),
+        },
+        RequestTokenError::Other(detail) => CallError::Status {
+            status,
+            detail: Some(detail),
+        },
+    }
+}

@@ -2,12 +2,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::AuthorizationCode;
 use serde_json::Value;
-use std::time::SystemTime;
 
-use super::{page, wants_json};
+use super::{action_links, page, wants_json};
 use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
-use crate::state::{AppState, LastResult};
+use crate::state::{AppState, Outcome};
 use crate::templates::{ErrorPage, ResultPage};
 
 /// The longest callback query read; real ones are a few hundred bytes.
@@ -100,36 +99,36 @@ async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
 
 fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpResponse {
     let json = Value::Object(tokens.raw.clone());
-    state.output.json(&json);
+    state.signed_in(&tokens, None);
+    // With --once, run() prints one document at the end (token, or token and steps).
+    if state.once.is_none() {
+        state.output.json(&json);
+    }
     let response = if wants_json(req) {
         HttpResponse::Ok().json(&json)
     } else {
         page(
             StatusCode::OK,
             &ResultPage {
-                client_id: state.summary["client_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                client_id: state.summary["client_id"].as_str().unwrap_or_default().to_owned(),
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
+                actions: action_links(state),
             },
         )
     };
-    state.remember(LastResult::SignedIn {
-        at: SystemTime::now(),
-        tokens,
+    state.finish(Outcome {
+        status: ExitStatus::Success,
+        reason: None,
+        document: json,
     });
-    state.finish(ExitStatus::Success, None);
     response
 }
 
 fn failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
     let redirect = state.redirect.as_str();
     let json = e.to_json(redirect);
-    if state.once.is_some() {
-        state.output.json(&json);
-    } else {
+    if state.once.is_none() {
         log::warn!("sign-in failed at the {} step: {e}", e.step());
     }
     let (description, uri) = e.provider_detail();
@@ -148,11 +147,12 @@ fn failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
             },
         )
     };
-    state.remember(LastResult::Failed {
-        at: SystemTime::now(),
-        message: e.to_string(),
+    state.failed(e.to_string());
+    state.finish(Outcome {
+        status: ExitStatus::FlowFailed,
+        reason: Some(e.to_string()),
+        document: json,
     });
-    state.finish(ExitStatus::FlowFailed, Some(e.to_string()));
     response
 }
 

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
-use super::page;
+use super::{action_links, page};
 use crate::provider::EndpointSource;
 use crate::state::{AppState, LastResult};
 use crate::templates::{IndexPage, LastView};
@@ -62,15 +62,13 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         }
     };
     let last = state
-        .last
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
+        .last()
         .as_ref()
         .map(|last| match last {
-            LastResult::SignedIn { at, tokens } => LastView {
+            LastResult::SignedIn { at, token } => LastView {
                 ok: true,
                 headline: format!("Signed in {}", ago(*at)),
-                token_json: serde_json::to_string_pretty(&tokens.raw).ok(),
+                token_json: serde_json::to_string_pretty(token).ok(),
             },
             LastResult::Failed { at, message } => LastView {
                 ok: false,
@@ -86,6 +84,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             endpoint_source,
             endpoints,
             last,
+            actions: action_links(&state),
         },
     )
 }

@@ -1,5 +1,6 @@
 //! One file per page or action. Routes never build URLs or HTML by hand.
 
+mod actions;
 mod callback;
 mod health;
 mod index;
@@ -10,6 +11,8 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::state::AppState;
+
 pub use callback::CallbackParams;
 
 /// Registers every route; the callback is served at the redirect URI's path.
@@ -17,6 +20,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, callback_path: &str) {
     cfg.route("/", web::get().to(index::index))
         .route("/login", web::get().to(login::login))
         .route("/healthz", web::get().to(health::healthz))
+        .route("/refresh", web::get().to(actions::refresh))
+        .route("/userinfo", web::get().to(actions::userinfo))
+        .route("/tokeninfo", web::get().to(actions::tokeninfo))
+        .route("/revoke", web::get().to(actions::revoke))
+        .route("/api", web::get().to(actions::api))
         .route(callback_path, web::get().to(callback::callback));
 }
 
@@ -44,4 +52,39 @@ fn wants_json(req: &HttpRequest) -> bool {
                 .map(|part| part.split(';').next().unwrap_or("").trim())
                 .any(|mime| mime == "application/json")
         })
+}
+
+/// The follow-up actions that apply now: none before a sign-in.
+fn action_links(state: &AppState) -> Vec<(&'static str, &'static str)> {
+    let Some(session) = state.session_tokens() else {
+        return Vec::new();
+    };
+    let e = &state.provider.endpoints;
+    let mut links = Vec::new();
+    if session.refresh_token.is_some() {
+        links.push(("/refresh", "Refresh"));
+    }
+    if e.userinfo.is_some() && session.access_token.is_some() {
+        links.push(("/userinfo", "Userinfo"));
+    }
+    if e.introspection.is_some() {
+        if session.refresh_token.is_some() {
+            links.push(("/tokeninfo", "Token info (refresh token)"));
+        }
+        if session.access_token.is_some() {
+            links.push(("/tokeninfo?token=access", "Token info (access token)"));
+        }
+    }
+    if e.revocation.is_some() {
+        if session.refresh_token.is_some() {
+            links.push(("/revoke", "Revoke refresh token"));
+        }
+        if session.access_token.is_some() {
+            links.push(("/revoke?token=access", "Revoke access token"));
+        }
+    }
+    if state.resource.is_some() && session.access_token.is_some() {
+        links.push(("/api", "Call your API"));
+    }
+    links
 }

@@ -1,0 +1,228 @@
+//! What can be done with the tokens after a sign-in: refresh, userinfo, token info,
+//! revocation and a call to the user's own API. Shared by the routes and `--once --then`.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::provider::calls::{Answer, Call, TokenKind};
+use crate::provider::exchange::Exchange;
+use crate::state::AppState;
+
+/// One follow-up step, as named on the command line (`--then`) and in the routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Refresh,
+    Userinfo,
+    Tokeninfo(TokenKind),
+    Revoke(TokenKind),
+    Api,
+}
+
+impl Step {
+    pub const NAMES: &'static str = "refresh, userinfo, tokeninfo[:access|:refresh], revoke[:refresh|:access], api";
+
+    /// `refresh`, `userinfo`, `tokeninfo` (the refresh token; `tokeninfo:access` for the
+    /// access token), `revoke` (likewise), `api`.
+    pub fn parse(word: &str) -> Option<Self> {
+        let (name, which) = match word.trim().split_once(':') {
+            Some((n, w)) => (n, Some(w)),
+            None => (word.trim(), None),
+        };
+        let kind = match which {
+            None | Some("refresh") => TokenKind::Refresh,
+            Some("access") => TokenKind::Access,
+            Some(_) => return None,
+        };
+        match (name, which) {
+            ("refresh", None) => Some(Self::Refresh),
+            ("userinfo", None) => Some(Self::Userinfo),
+            ("api", None) => Some(Self::Api),
+            ("tokeninfo", _) => Some(Self::Tokeninfo(kind)),
+            ("revoke", _) => Some(Self::Revoke(kind)),
+            _ => None,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        match self {
+            Self::Refresh => "refresh".into(),
+            Self::Userinfo => "userinfo".into(),
+            Self::Api => "api".into(),
+            Self::Tokeninfo(k) => format!("tokeninfo:{}", k.word()),
+            Self::Revoke(k) => format!("revoke:{}", k.word()),
+        }
+    }
+}
+
+/// What one step did; serialised into `--once --then` output.
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    pub step: String,
+    pub ok: bool,
+    pub status: Option<u16>,
+    pub response: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// The request and response, for the page (not in the JSON: the page masks tokens, the
+    /// JSON output is for machines and keeps `response` whole).
+    #[serde(skip)]
+    pub exchange: Option<Exchange>,
+}
+
+impl StepReport {
+    fn failed(step: &Step, error: impl Into<String>) -> Self {
+        Self {
+            step: step.name(),
+            ok: false,
+            status: None,
+            response: Value::Null,
+            error: Some(error.into()),
+            notes: Vec::new(),
+            exchange: None,
+        }
+    }
+
+    /// A report from a call, with a step-specific check of a successful answer.
+    fn from_call(step: &Step, call: Call, check: impl FnOnce(&Answer) -> Result<Vec<String>, String>) -> Self {
+        let status = call.exchange.as_ref().and_then(|e| e.response.as_ref()).map(|r| r.status);
+        let (ok, response, error, notes) = match call.result {
+            Ok(answer) => match check(&answer) {
+                Ok(notes) => (true, answer.body, None, notes),
+                Err(e) => (false, answer.body, Some(e), Vec::new()),
+            },
+            Err(e) => (false, Value::Null, Some(e.to_string()), Vec::new()),
+        };
+        Self {
+            step: step.name(),
+            ok,
+            status,
+            response,
+            error,
+            notes,
+            exchange: call.exchange,
+        }
+    }
+}
+
+/// Nothing to act on: no sign-in has completed in this app.
+#[derive(Debug)]
+pub struct NotSignedIn;
+
+/// Runs one step with the current session's tokens.
+pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSignedIn> {
+    let tokens = state.session_tokens().ok_or(NotSignedIn)?;
+    let provider = &state.provider;
+    let report = match step {
+        Step::Refresh => {
+            let Some(refresh_token) = tokens.refresh_token else {
+                return Ok(StepReport::failed(
+                    step,
+                    "no refresh token is held: the provider issued none at sign-in (try the offline_access \
+                     scope) or it was revoked",
+                ));
+            };
+            let call = provider.refresh(&refresh_token).await;
+            let status = call.exchange.as_ref().and_then(|e| e.response.as_ref()).map(|r| r.status);
+            match call.result {
+                Ok(set) => {
+                    let rotated = set.refresh_token.is_some();
+                    let response = Value::Object(set.raw.clone());
+                    state.refreshed(set);
+                    StepReport {
+                        step: step.name(),
+                        ok: true,
+                        status,
+                        response,
+                        error: None,
+                        notes: vec![if rotated {
+                            "a new refresh token came back and replaces the old one".into()
+                        } else {
+                            "no new refresh token came back: the old one is kept".into()
+                        }],
+                        exchange: call.exchange,
+                    }
+                }
+                Err(e) => StepReport {
+                    exchange: call.exchange,
+                    status,
+                    ..StepReport::failed(step, e.to_string())
+                },
+            }
+        }
+        Step::Userinfo => {
+            let Some(access_token) = tokens.access_token else {
+                return Ok(StepReport::failed(step, "no access token is held (it was revoked)"));
+            };
+            let call = provider.userinfo(&access_token).await;
+            StepReport::from_call(step, call, |answer| {
+                let sub = answer.body.get("sub").and_then(Value::as_str);
+                match (&tokens.id_token_sub, sub) {
+                    // OpenID Connect Core 5.3.2: the sub must match, or the response is not used.
+                    (Some(expected), Some(got)) if expected == got => {
+                        Ok(vec![format!("sub {got:?} equals the ID token's sub (OpenID Connect Core 5.3.2)")])
+                    }
+                    (Some(expected), got) => Err(format!(
+                        "userinfo sub {got:?} does not equal the ID token's sub {expected:?} (OpenID Connect Core 5.3.2)"
+                    )),
+                    (None, _) => Ok(vec!["no verified ID token to compare sub with".into()]),
+                }
+            })
+        }
+        Step::Tokeninfo(kind) => {
+            let Some(token) = tokens.get(*kind) else {
+                return Ok(StepReport::failed(step, format!("no {} token is held", kind.word())));
+            };
+            let call = provider.introspect(&token, *kind).await;
+            StepReport::from_call(step, call, |answer| match answer.body.get("active") {
+                Some(Value::Bool(true)) => Ok(vec!["the provider says the token is active".into()]),
+                _ => Err("the provider says the token is not active".into()),
+            })
+        }
+        Step::Revoke(kind) => {
+            let Some(token) = tokens.get(*kind) else {
+                return Ok(StepReport::failed(step, format!("no {} token is held", kind.word())));
+            };
+            let call = provider.revoke(&token, *kind).await;
+            let report = StepReport::from_call(step, call, |_| {
+                Ok(vec![format!("the {} token was revoked and is forgotten here", kind.word())])
+            });
+            if report.ok {
+                state.forget(*kind);
+            }
+            report
+        }
+        Step::Api => {
+            let Some(resource) = &state.resource else {
+                return Ok(StepReport::failed(
+                    step,
+                    "RESOURCE_URL is not set: give the URL of your API (--resource-url) to call it with the access token",
+                ));
+            };
+            let Some(access_token) = tokens.access_token else {
+                return Ok(StepReport::failed(step, "no access token is held (it was revoked)"));
+            };
+            let call = provider.call_resource(&resource.url, &resource.method, &access_token).await;
+            StepReport::from_call(step, call, |answer| Ok(vec![format!("the API answered HTTP {}", answer.status)]))
+        }
+    };
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_names_round_trip() {
+        for word in ["refresh", "userinfo", "api", "tokeninfo:access", "tokeninfo:refresh", "revoke:access"] {
+            assert_eq!(Step::parse(word).unwrap().name(), word);
+        }
+        assert_eq!(Step::parse("tokeninfo"), Some(Step::Tokeninfo(TokenKind::Refresh)));
+        assert_eq!(Step::parse(" revoke "), Some(Step::Revoke(TokenKind::Refresh)));
+        for bad in ["", "refresh:access", "tokeninfo:id", "userinfos"] {
+            assert_eq!(Step::parse(bad), None, "{bad}");
+        }
+    }
+}

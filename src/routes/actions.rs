@@ -1,0 +1,74 @@
+//! The follow-up actions: one handler shape, five routes. Each page shows the exchange.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{action_links, page, wants_json};
+use crate::actions::{NotSignedIn, Step, perform};
+use crate::provider::calls::TokenKind;
+use crate::state::AppState;
+use crate::templates::{ActionPage, SignInFirstPage};
+
+#[derive(Deserialize)]
+pub struct Which {
+    /// `access` or `refresh`.
+    token: Option<String>,
+}
+
+impl Which {
+    fn kind(&self, default: TokenKind) -> TokenKind {
+        match self.token.as_deref() {
+            Some("access") | Some("access_token") => TokenKind::Access,
+            Some("refresh") | Some("refresh_token") => TokenKind::Refresh,
+            _ => default,
+        }
+    }
+}
+
+pub async fn refresh(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    run(&req, &state, Step::Refresh).await
+}
+
+pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    run(&req, &state, Step::Userinfo).await
+}
+
+pub async fn tokeninfo(req: HttpRequest, which: web::Query<Which>, state: web::Data<AppState>) -> HttpResponse {
+    run(&req, &state, Step::Tokeninfo(which.kind(TokenKind::Refresh))).await
+}
+
+pub async fn revoke(req: HttpRequest, which: web::Query<Which>, state: web::Data<AppState>) -> HttpResponse {
+    run(&req, &state, Step::Revoke(which.kind(TokenKind::Refresh))).await
+}
+
+pub async fn api(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    run(&req, &state, Step::Api).await
+}
+
+async fn run(req: &HttpRequest, state: &AppState, step: Step) -> HttpResponse {
+    let report = match perform(state, &step).await {
+        Ok(report) => report,
+        Err(NotSignedIn) => {
+            return if wants_json(req) {
+                HttpResponse::Conflict().json(json!({
+                    "error": "not_signed_in",
+                    "message": "sign in first: /login",
+                }))
+            } else {
+                page(StatusCode::CONFLICT, &SignInFirstPage { step: step.name() })
+            };
+        }
+    };
+    if !report.ok {
+        log::warn!("{} failed: {}", report.step, report.error.as_deref().unwrap_or("?"));
+    } else {
+        log::info!("{}: ok", report.step);
+    }
+    // The step ran; whether it succeeded is in the report (and the banner).
+    if wants_json(req) {
+        return HttpResponse::Ok().json(&report);
+    }
+    page(StatusCode::OK, &ActionPage::new(&report, action_links(state)))
+}
