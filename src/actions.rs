@@ -19,7 +19,8 @@ pub enum Step {
 }
 
 impl Step {
-    pub const NAMES: &'static str = "refresh, userinfo, tokeninfo[:access|:refresh], revoke[:refresh|:access], api";
+    pub const NAMES: &'static str =
+        "refresh, userinfo, tokeninfo[:access|:refresh], revoke[:refresh|:access], api";
 
     /// `refresh`, `userinfo`, `tokeninfo` (the refresh token; `tokeninfo:access` for the
     /// access token), `revoke` (likewise), `api`.
@@ -85,8 +86,16 @@ impl StepReport {
     }
 
     /// A report from a call, with a step-specific check of a successful answer.
-    fn from_call(step: &Step, call: Call, check: impl FnOnce(&Answer) -> Result<Vec<String>, String>) -> Self {
-        let status = call.exchange.as_ref().and_then(|e| e.response.as_ref()).map(|r| r.status);
+    fn from_call(
+        step: &Step,
+        call: Call,
+        check: impl FnOnce(&Answer) -> Result<Vec<String>, String>,
+    ) -> Self {
+        let status = call
+            .exchange
+            .as_ref()
+            .and_then(|e| e.response.as_ref())
+            .map(|r| r.status);
         let (ok, response, error, notes) = match call.result {
             Ok(answer) => match check(&answer) {
                 Ok(notes) => (true, answer.body, None, notes),
@@ -124,7 +133,11 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                 ));
             };
             let call = provider.refresh(&refresh_token).await;
-            let status = call.exchange.as_ref().and_then(|e| e.response.as_ref()).map(|r| r.status);
+            let status = call
+                .exchange
+                .as_ref()
+                .and_then(|e| e.response.as_ref())
+                .map(|r| r.status);
             match call.result {
                 Ok(set) => {
                     let rotated = set.refresh_token.is_some();
@@ -153,16 +166,19 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
         }
         Step::Userinfo => {
             let Some(access_token) = tokens.access_token else {
-                return Ok(StepReport::failed(step, "no access token is held (it was revoked)"));
+                return Ok(StepReport::failed(
+                    step,
+                    "no access token is held (it was revoked)",
+                ));
             };
             let call = provider.userinfo(&access_token).await;
             StepReport::from_call(step, call, |answer| {
                 let sub = answer.body.get("sub").and_then(Value::as_str);
                 match (&tokens.id_token_sub, sub) {
                     // OpenID Connect Core 5.3.2: the sub must match, or the response is not used.
-                    (Some(expected), Some(got)) if expected == got => {
-                        Ok(vec![format!("sub {got:?} equals the ID token's sub (OpenID Connect Core 5.3.2)")])
-                    }
+                    (Some(expected), Some(got)) if expected == got => Ok(vec![format!(
+                        "sub {got:?} equals the ID token's sub (OpenID Connect Core 5.3.2)"
+                    )]),
                     (Some(expected), got) => Err(format!(
                         "userinfo sub {got:?} does not equal the ID token's sub {expected:?} (OpenID Connect Core 5.3.2)"
                     )),
@@ -172,7 +188,10 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
         }
         Step::Tokeninfo(kind) => {
             let Some(token) = tokens.get(*kind) else {
-                return Ok(StepReport::failed(step, format!("no {} token is held", kind.word())));
+                return Ok(StepReport::failed(
+                    step,
+                    format!("no {} token is held", kind.word()),
+                ));
             };
             let call = provider.introspect(&token, *kind).await;
             StepReport::from_call(step, call, |answer| match answer.body.get("active") {
@@ -182,11 +201,17 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
         }
         Step::Revoke(kind) => {
             let Some(token) = tokens.get(*kind) else {
-                return Ok(StepReport::failed(step, format!("no {} token is held", kind.word())));
+                return Ok(StepReport::failed(
+                    step,
+                    format!("no {} token is held", kind.word()),
+                ));
             };
             let call = provider.revoke(&token, *kind).await;
             let report = StepReport::from_call(step, call, |_| {
-                Ok(vec![format!("the {} token was revoked and is forgotten here", kind.word())])
+                Ok(vec![format!(
+                    "the {} token was revoked and is forgotten here",
+                    kind.word()
+                )])
             });
             if report.ok {
                 state.forget(*kind);
@@ -201,10 +226,17 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                 ));
             };
             let Some(access_token) = tokens.access_token else {
-                return Ok(StepReport::failed(step, "no access token is held (it was revoked)"));
+                return Ok(StepReport::failed(
+                    step,
+                    "no access token is held (it was revoked)",
+                ));
             };
-            let call = provider.call_resource(&resource.url, &resource.method, &access_token).await;
-            StepReport::from_call(step, call, |answer| Ok(vec![format!("the API answered HTTP {}", answer.status)]))
+            let call = provider
+                .call_resource(&resource.url, &resource.method, &access_token)
+                .await;
+            StepReport::from_call(step, call, |answer| {
+                Ok(vec![format!("the API answered HTTP {}", answer.status)])
+            })
         }
     };
     Ok(report)
@@ -216,11 +248,24 @@ mod tests {
 
     #[test]
     fn step_names_round_trip() {
-        for word in ["refresh", "userinfo", "api", "tokeninfo:access", "tokeninfo:refresh", "revoke:access"] {
+        for word in [
+            "refresh",
+            "userinfo",
+            "api",
+            "tokeninfo:access",
+            "tokeninfo:refresh",
+            "revoke:access",
+        ] {
             assert_eq!(Step::parse(word).unwrap().name(), word);
         }
-        assert_eq!(Step::parse("tokeninfo"), Some(Step::Tokeninfo(TokenKind::Refresh)));
-        assert_eq!(Step::parse(" revoke "), Some(Step::Revoke(TokenKind::Refresh)));
+        assert_eq!(
+            Step::parse("tokeninfo"),
+            Some(Step::Tokeninfo(TokenKind::Refresh))
+        );
+        assert_eq!(
+            Step::parse(" revoke "),
+            Some(Step::Revoke(TokenKind::Refresh))
+        );
         for bad in ["", "refresh:access", "tokeninfo:id", "userinfos"] {
             assert_eq!(Step::parse(bad), None, "{bad}");
         }

@@ -1,7 +1,6 @@
 //! Command-line options as typed in. Every option can also come from its environment
 //! variable (and so from `.env`); `config` turns these raw strings into a checked `Config`.
 
-
 use clap::Parser;
 
 /// Prove an OAuth 2.0 / OpenID Connect application is configured right: sign in through the

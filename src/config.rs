@@ -216,7 +216,9 @@ impl Config {
             addrs: listen_addrs(given(&cli.host), redirect.as_ref())?,
             port,
         };
-        let ca = given(&cli.ca_cert).map(|p| load_ca(&PathBuf::from(p))).transpose()?;
+        let ca = given(&cli.ca_cert)
+            .map(|p| load_ca(&PathBuf::from(p)))
+            .transpose()?;
         let resource = given(&cli.resource_url)
             .map(|u| parse_resource(u, given(&cli.resource_method)))
             .transpose()?;
@@ -408,8 +410,11 @@ fn parse_resource(raw: &str, method: Option<&str>) -> Result<Resource, ConfigErr
         value: raw.to_owned(),
         problem,
     };
-    let url = Url::parse(raw)
-        .map_err(|e| err(format!("{e}; give the full URL, e.g. https://api.example.com/me")))?;
+    let url = Url::parse(raw).map_err(|e| {
+        err(format!(
+            "{e}; give the full URL, e.g. https://api.example.com/me"
+        ))
+    })?;
     // A bearer token must not cross the network in clear text.
     require_https_unless_loopback(&url).map_err(err)?;
     let method = method.unwrap_or("GET").to_ascii_uppercase();
@@ -552,8 +557,15 @@ mod tests {
     #[test]
     fn then_steps_and_the_resource() {
         let mut raw = cli();
-        raw.then = vec!["refresh".into(), "userinfo".into(), "tokeninfo:access".into()];
-        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::ThenWithoutOnce)));
+        raw.then = vec![
+            "refresh".into(),
+            "userinfo".into(),
+            "tokeninfo:access".into(),
+        ];
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::ThenWithoutOnce)
+        ));
         raw.once = true;
         let c = Config::from_cli(&raw).unwrap();
         assert_eq!(c.then.len(), 3);
@@ -562,13 +574,26 @@ mod tests {
         assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
         raw.then.clear();
         raw.resource_url = Some("http://api.example.com/me".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("RESOURCE_URL"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("RESOURCE_URL")
+        );
         raw.resource_url = Some("http://127.0.0.1:8080/me".into());
         raw.resource_method = Some("post".into());
         let r = Config::from_cli(&raw).unwrap().resource.unwrap();
-        assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", "http://127.0.0.1:8080/me"));
+        assert_eq!(
+            (r.method.as_str(), r.url.as_str()),
+            ("POST", "http://127.0.0.1:8080/me")
+        );
         raw.resource_method = Some("FETCH".into());
-        assert!(Config::from_cli(&raw).unwrap_err().to_string().starts_with("RESOURCE_METHOD"));
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("RESOURCE_METHOD")
+        );
     }
 
     #[test]

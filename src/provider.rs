@@ -8,8 +8,8 @@ pub mod token;
 
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
-    IntrospectionUrl, PkceCodeChallenge, RedirectUrl, RevocationUrl, Scope, TokenUrl,
+    AuthType, AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
+    EndpointSet, IntrospectionUrl, PkceCodeChallenge, RedirectUrl, RevocationUrl, Scope, TokenUrl,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -65,7 +65,6 @@ pub enum DiscoveryError {
     Client(String),
 }
 
-
 /// How the endpoints were found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndpointSource {
@@ -98,7 +97,6 @@ struct Metadata {
     authorization_response_iss_parameter_supported: bool,
     code_challenge_methods_supported: Option<Vec<String>>,
 }
-
 
 /// A provider with known endpoints.
 pub struct Provider {
@@ -267,9 +265,7 @@ impl Provider {
             http,
         })
     }
-
 }
-
 
 enum Fetch {
     /// The host did not answer, or could not be trusted.
@@ -311,6 +307,24 @@ impl Provider {
             Some(secret) => client.set_client_secret(secret.clone()),
             None => client,
         }
+    }
+
+    /// A form POST authenticated as the client the same way the oauth2 crate does for the
+    /// token endpoint (client_secret_post; `none` sends only client_id).
+    pub(crate) fn client_post(&self, url: &Url, form: &[(&str, &str)]) -> oauth2::HttpRequest {
+        let mut body = url::form_urlencoded::Serializer::new(String::new());
+        body.extend_pairs(form);
+        body.append_pair("client_id", self.client_id.as_str());
+        if let Some(secret) = &self.client_secret {
+            body.append_pair("client_secret", secret.secret());
+        }
+        oauth2::http::Request::builder()
+            .method("POST")
+            .uri(url.as_str())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body.finish().into_bytes())
+            .expect("a parsed URL and static headers make a valid request")
     }
 
     pub(crate) fn http(&self) -> &HttpClient {

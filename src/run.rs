@@ -91,11 +91,17 @@ async fn run_steps(state: &AppState, steps: &[Step], token: Value) -> Result<Exi
             continue;
         };
         if !report.ok {
-            failed.push(format!("{}: {}", report.step, report.error.as_deref().unwrap_or("failed")));
+            failed.push(format!(
+                "{}: {}",
+                report.step,
+                report.error.as_deref().unwrap_or("failed")
+            ));
         }
         reports.push(report);
     }
-    state.output.json(&json!({ "token": token, "steps": reports }));
+    state
+        .output
+        .json(&json!({ "token": token, "steps": reports }));
     if failed.is_empty() {
         Ok(ExitStatus::Success)
     } else {

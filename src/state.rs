@@ -17,8 +17,14 @@ use crate::provider::{Provider, TokenSet};
 
 /// The outcome of the latest callback, for the index page.
 pub enum LastResult {
-    SignedIn { at: SystemTime, token: Map<String, Value> },
-    Failed { at: SystemTime, message: String },
+    SignedIn {
+        at: SystemTime,
+        token: Map<String, Value>,
+    },
+    Failed {
+        at: SystemTime,
+        message: String,
+    },
 }
 
 /// The tokens of the latest successful sign-in, as refreshed or revoked since.

@@ -1,8 +1,8 @@
 //! Calls made with the tokens: userinfo (OpenID Connect Core 5.3), introspection (RFC 7662),
 //! revocation (RFC 7009), and the user's own resource server (RFC 6750 bearer).
 
-use oauth2::basic::BasicRevocationErrorResponse;
-use oauth2::{AccessToken, RefreshToken, RequestTokenError, StandardRevocableToken};
+use oauth2::basic::BasicErrorResponse;
+use oauth2::{AccessToken, RequestTokenError};
 use serde_json::Value;
 use url::Url;
 
@@ -96,23 +96,23 @@ impl Provider {
         }
     }
 
-    /// RFC 7009 revocation, authenticated as the client.
+    /// RFC 7009 revocation, authenticated as the client. Built here rather than by the
+    /// oauth2 crate, which refuses plain-http revocation endpoints even on loopback.
     pub async fn revoke(&self, token: &str, kind: TokenKind) -> Call {
-        let client = self.oauth_client();
+        let Some(url) = self.endpoints.revocation.clone() else {
+            return not_advertised("revocation_endpoint");
+        };
         let http = Recording::new(self.http());
-        let revocable = match kind {
-            TokenKind::Access => StandardRevocableToken::AccessToken(AccessToken::new(token.to_owned())),
-            TokenKind::Refresh => StandardRevocableToken::RefreshToken(RefreshToken::new(token.to_owned())),
-        };
-        let request = match client.revoke_token(revocable) {
-            Ok(r) => r,
-            Err(_) => return not_advertised("revocation_endpoint"),
-        };
-        let typed = request.request_async(&http).await;
-        let (status, body) = http.last_response();
-        let result = match typed {
-            Ok(()) => Ok(answer(status, &body)),
-            Err(e) => Err(refused::<BasicRevocationErrorResponse>(status, e)),
+        let request = self.client_post(
+            url.url(),
+            &[("token", token), ("token_type_hint", kind.hint())],
+        );
+        let result = match http.send(request).await {
+            Ok(response) if response.status().is_success() => {
+                Ok(answer(response.status().as_u16(), response.body()))
+            }
+            Ok(response) => Err(oauth_error(&response)),
+            Err(e) => Err(CallError::Http(e)),
         };
         Call {
             result,
@@ -146,7 +146,9 @@ impl Provider {
             }
         };
         let result = match http.send(request).await {
-            Ok(response) if response.status().is_success() => Ok(answer(response.status().as_u16(), response.body())),
+            Ok(response) if response.status().is_success() => {
+                Ok(answer(response.status().as_u16(), response.body()))
+            }
             Ok(response) => Err(CallError::Status {
                 status: response.status().as_u16(),
                 detail: bearer_error(&response),
@@ -170,13 +172,18 @@ fn not_advertised(endpoint: &'static str) -> Call {
 /// JSON when the body parses as JSON, else the text itself (an `application/jwt` userinfo,
 /// an HTML error page).
 pub fn answer(status: u16, body: &[u8]) -> Answer {
-    let body = serde_json::from_slice(body).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+    let body = serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
     Answer { status, body }
 }
 
 /// RFC 6750 section 3: the error is in `WWW-Authenticate`; some servers put it in the body.
 fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
-    if let Some(challenge) = response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()) {
+    if let Some(challenge) = response
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+    {
         return Some(format!("WWW-Authenticate: {challenge}"));
     }
     let body: Value = serde_json::from_slice(response.body()).ok()?;
@@ -188,23 +195,43 @@ fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
     })
 }
 
-fn refused<T: oauth2::ErrorResponse + 'static>(status: u16, e: RequestTokenError<HttpError, T>) -> CallError
-where
-    T: serde::Serialize,
-{
+/// An RFC 6749 section 5.2 error body, or the bare status.
+fn oauth_error(response: &oauth2::HttpResponse) -> CallError {
+    let status = response.status().as_u16();
+    let body: Option<Value> = serde_json::from_slice(response.body()).ok();
+    match body
+        .as_ref()
+        .and_then(|b| b.get("error"))
+        .and_then(Value::as_str)
+    {
+        Some(error) => CallError::Refused {
+            error: error.to_owned(),
+            description: body
+                .as_ref()
+                .and_then(|b| b.get("error_description"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        },
+        None => CallError::Status {
+            status,
+            detail: None,
+        },
+    }
+}
+
+fn refused(status: u16, e: RequestTokenError<HttpError, BasicErrorResponse>) -> CallError {
     match e {
-        RequestTokenError::ServerResponse(r) => {
-            // The error types all serialise to the RFC 6749 section 5.2 shape.
-            let v = serde_json::to_value(&r).unwrap_or_default();
-            CallError::Refused {
-                error: v.get("error").and_then(Value::as_str).unwrap_or("unknown").to_owned(),
-                description: v.get("error_description").and_then(Value::as_str).map(str::to_owned),
-            }
-        }
+        RequestTokenError::ServerResponse(r) => CallError::Refused {
+            error: r.error().as_ref().to_owned(),
+            description: r.error_description().cloned(),
+        },
         RequestTokenError::Request(e) => CallError::Http(e),
         RequestTokenError::Parse(e, _) => CallError::Status {
             status,
-            detail: Some(format!("the answer is not valid JSON for this endpoint (at `{}`)", e.path())),
+            detail: Some(format!(
+                "the answer is not valid JSON for this endpoint (at `{}`)",
+                e.path()
+            )),
         },
         RequestTokenError::Other(detail) => CallError::Status {
             status,

@@ -64,11 +64,21 @@ impl RecordedRequest {
 impl RecordedResponse {
     pub fn of(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Self {
         // The headers a person checks first; the rest are noise for this purpose.
-        let shown = ["content-type", "www-authenticate", "cache-control", "location"];
+        let shown = [
+            "content-type",
+            "www-authenticate",
+            "cache-control",
+            "location",
+        ];
         let headers = headers
             .iter()
             .filter(|(n, _)| shown.contains(&n.as_str()))
-            .map(|(n, v)| (n.as_str().to_owned(), v.to_str().unwrap_or("(binary)").to_owned()))
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    v.to_str().unwrap_or("(binary)").to_owned(),
+                )
+            })
             .collect();
         let truncated = body.len() > MAX_SHOWN_BYTES;
         let body = String::from_utf8_lossy(&body[..body.len().min(MAX_SHOWN_BYTES)]).into_owned();
@@ -95,7 +105,9 @@ fn mask_header(name: &str, value: &str) -> String {
         return value.to_owned();
     }
     match value.split_once(' ') {
-        Some((scheme, _)) if scheme.eq_ignore_ascii_case("basic") => format!("{scheme} [client credentials masked]"),
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("basic") => {
+            format!("{scheme} [client credentials masked]")
+        }
         Some((scheme, token)) => format!("{scheme} {}", mask_token(token)),
         None => "[masked]".to_owned(),
     }
@@ -105,7 +117,9 @@ fn mask_form(body: &[u8]) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in url::form_urlencoded::parse(body) {
         let shown = match name.as_ref() {
-            "client_secret" | "code_verifier" | "client_assertion" | "password" => "[masked]".to_owned(),
+            "client_secret" | "code_verifier" | "client_assertion" | "password" => {
+                "[masked]".to_owned()
+            }
             n if SECRET_FIELDS.contains(&n) => mask_token(&value),
             _ => value.into_owned(),
         };
@@ -128,10 +142,19 @@ mod tests {
         for secret in ["SplxlOBeZQQYbYS6WxSbIA", "s3cr3t", "dBjftJeZ4CVP"] {
             assert!(!masked.contains(secret), "{secret} in {masked}");
         }
-        assert_eq!(mask_header("Authorization", "Basic YWJjOmRlZg=="), "Basic [client credentials masked]");
+        assert_eq!(
+            mask_header("Authorization", "Basic YWJjOmRlZg=="),
+            "Basic [client credentials masked]"
+        );
         let bearer = mask_header("authorization", "Bearer abcdefghijklmnopqrstuvwxyz");
-        assert!(bearer.starts_with("Bearer abcdef") && !bearer.contains("xyz"), "{bearer}");
-        assert_eq!(mask_header("accept", "application/json"), "application/json");
+        assert!(
+            bearer.starts_with("Bearer abcdef") && !bearer.contains("xyz"),
+            "{bearer}"
+        );
+        assert_eq!(
+            mask_header("accept", "application/json"),
+            "application/json"
+        );
         assert_eq!(mask_token("short"), "****");
     }
 }

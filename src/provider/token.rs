@@ -2,12 +2,15 @@
 //! (section 6), through the oauth2 crate, keeping the provider's JSON whole.
 
 use oauth2::basic::{BasicErrorResponse, BasicTokenResponse};
-use oauth2::{AuthorizationCode, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError, TokenResponse};
+use oauth2::{
+    AuthorizationCode, PkceCodeVerifier, RedirectUrl, RefreshToken, RequestTokenError,
+    TokenResponse,
+};
 use serde_json::{Map, Value};
 
+use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, Recording};
-use super::Provider;
 
 /// Why a token request produced no tokens.
 #[derive(Debug, thiserror::Error)]
@@ -28,7 +31,11 @@ pub enum TokenError {
         "the token endpoint answered HTTP {status} with a body that is not a valid token response \
          (problem at `{path}`: {kind})"
     )]
-    Parse { status: u16, path: String, kind: String },
+    Parse {
+        status: u16,
+        path: String,
+        kind: String,
+    },
     #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
     Other { status: u16, detail: String },
 }
@@ -73,7 +80,10 @@ impl Provider {
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> TokenCall {
         let client = self.oauth_client();
         let http = Recording::new(self.http());
-        let raw = client.exchange_refresh_token(refresh_token).request_async(&http).await;
+        let raw = client
+            .exchange_refresh_token(refresh_token)
+            .request_async(&http)
+            .await;
         finish(&http, raw)
     }
 }
@@ -90,7 +100,10 @@ fn finish(http: &Recording<'_>, raw: Raw) -> TokenCall {
             .map(|raw| TokenSet {
                 access_token: typed.access_token().clone(),
                 refresh_token: typed.refresh_token().cloned(),
-                id_token: raw.get("id_token").and_then(Value::as_str).map(str::to_owned),
+                id_token: raw
+                    .get("id_token")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 raw,
             }),
         Err(e) => Err(token_error(status, e)),

@@ -35,11 +35,24 @@ pub async fn userinfo(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     run(&req, &state, Step::Userinfo).await
 }
 
-pub async fn tokeninfo(req: HttpRequest, which: web::Query<Which>, state: web::Data<AppState>) -> HttpResponse {
-    run(&req, &state, Step::Tokeninfo(which.kind(TokenKind::Refresh))).await
+pub async fn tokeninfo(
+    req: HttpRequest,
+    which: web::Query<Which>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    run(
+        &req,
+        &state,
+        Step::Tokeninfo(which.kind(TokenKind::Refresh)),
+    )
+    .await
 }
 
-pub async fn revoke(req: HttpRequest, which: web::Query<Which>, state: web::Data<AppState>) -> HttpResponse {
+pub async fn revoke(
+    req: HttpRequest,
+    which: web::Query<Which>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
     run(&req, &state, Step::Revoke(which.kind(TokenKind::Refresh))).await
 }
 
@@ -62,7 +75,11 @@ async fn run(req: &HttpRequest, state: &AppState, step: Step) -> HttpResponse {
         }
     };
     if !report.ok {
-        log::warn!("{} failed: {}", report.step, report.error.as_deref().unwrap_or("?"));
+        log::warn!(
+            "{} failed: {}",
+            report.step,
+            report.error.as_deref().unwrap_or("?")
+        );
     } else {
         log::info!("{}: ok", report.step);
     }
@@ -70,5 +87,8 @@ async fn run(req: &HttpRequest, state: &AppState, step: Step) -> HttpResponse {
     if wants_json(req) {
         return HttpResponse::Ok().json(&report);
     }
-    page(StatusCode::OK, &ActionPage::new(&report, action_links(state)))
+    page(
+        StatusCode::OK,
+        &ActionPage::new(&report, action_links(state)),
+    )
 }

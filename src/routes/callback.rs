@@ -110,7 +110,10 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpRespons
         page(
             StatusCode::OK,
             &ResultPage {
-                client_id: state.summary["client_id"].as_str().unwrap_or_default().to_owned(),
+                client_id: state.summary["client_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
                 actions: action_links(state),

@@ -61,21 +61,18 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             "Discovery was unreachable: using Clerk's fixed paths.".to_owned()
         }
     };
-    let last = state
-        .last()
-        .as_ref()
-        .map(|last| match last {
-            LastResult::SignedIn { at, token } => LastView {
-                ok: true,
-                headline: format!("Signed in {}", ago(*at)),
-                token_json: serde_json::to_string_pretty(token).ok(),
-            },
-            LastResult::Failed { at, message } => LastView {
-                ok: false,
-                headline: format!("Failed {}: {message}", ago(*at)),
-                token_json: None,
-            },
-        });
+    let last = state.last().as_ref().map(|last| match last {
+        LastResult::SignedIn { at, token } => LastView {
+            ok: true,
+            headline: format!("Signed in {}", ago(*at)),
+            token_json: serde_json::to_string_pretty(token).ok(),
+        },
+        LastResult::Failed { at, message } => LastView {
+            ok: false,
+            headline: format!("Failed {}: {message}", ago(*at)),
+            token_json: None,
+        },
+    });
     page(
         StatusCode::OK,
         &IndexPage {

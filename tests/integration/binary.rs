@@ -350,3 +350,93 @@ fn flags_beat_the_environment_which_beats_dotenv() {
     let c = config(&["--client-id", "from-flag"], &[("CLIENT_ID", "from-env")]);
     assert_eq!(c["client_id"], "from-flag");
 }
+
+async fn once_then(steps: &str, resource_path: &str) -> (Finished, Vec<Value>) {
+    let provider = LocalProvider::start();
+    let api = crate::support::resource::start(&provider.issuer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let resource_url = format!("{}{resource_path}", api.base);
+    let running = spawn(
+        &["--once", "--no-browser", "--port", "0", "--then", steps],
+        &[
+            ("OAUTH_ISSUER", &provider.issuer),
+            ("CLIENT_ID", CONFIDENTIAL_ID),
+            ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+            ("RESOURCE_URL", &resource_url),
+        ],
+        dir.path(),
+    );
+    let sign_in = running.sign_in_url();
+    let browser = Browser::new();
+    let callback = browser
+        .authorize(&sign_in, &callback_prefix(&sign_in), "mia", Choice::Approve)
+        .await;
+    assert_eq!(
+        browser
+            .client()
+            .get(callback)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // The binary runs its steps on its own runtime; this one keeps serving the API meanwhile.
+    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let docs = done.documents();
+    (done, docs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_then_runs_every_step_in_order_and_prints_one_document() {
+    let (done, docs) = once_then("refresh,userinfo,tokeninfo,api,revoke", "/api").await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    assert_eq!(docs.len(), 1, "one document");
+    let doc = &docs[0];
+    assert!(doc["token"]["access_token"].is_string());
+    let steps = doc["steps"].as_array().unwrap();
+    let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "refresh",
+            "userinfo",
+            "tokeninfo:refresh",
+            "api",
+            "revoke:refresh"
+        ]
+    );
+    for step in steps {
+        assert_eq!(step["ok"], true, "{step}");
+        assert!(step.get("error").is_none(), "{step}");
+    }
+    assert_eq!(steps[1]["status"], 200);
+    assert_eq!(steps[1]["response"]["sub"], "mia");
+    assert_eq!(steps[2]["response"]["active"], true);
+    assert_eq!(steps[3]["response"]["ok"], true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_then_exits_1_when_a_step_fails_and_says_why() {
+    let (done, docs) = once_then("userinfo,api", "/deny").await;
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    let steps = docs[0]["steps"].as_array().unwrap();
+    assert_eq!(steps[0]["ok"], true);
+    assert_eq!(steps[1]["ok"], false);
+    assert_eq!(steps[1]["status"], 401);
+    assert!(
+        steps[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("invalid_token"),
+        "{}",
+        steps[1]
+    );
+    assert!(
+        done.stderr.contains("api") && done.stderr.contains("401"),
+        "{}",
+        done.stderr
+    );
+}

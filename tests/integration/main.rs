@@ -2,6 +2,7 @@
 
 mod support;
 
+mod actions;
 mod binary;
 mod callback;
 mod discovery;

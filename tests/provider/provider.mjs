@@ -82,6 +82,8 @@ server.listen(0, '127.0.0.1', () => {
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');
     },
+    // Rotate on every use, so the tests see rotation and reuse rejection (RFC 9700 4.14.2).
+    rotateRefreshToken: true,
     routes: {
       authorization: '/oauth/authorize',
       token: '/oauth/token',
