@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::provider::calls::{Answer, Call, TokenKind};
 use crate::provider::exchange::Exchange;
 use crate::state::AppState;
+use crate::verify::{self, Verdict};
 
 /// One follow-up step, as named on the command line (`--then`) and in the routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,18 +143,28 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                 Ok(set) => {
                     let rotated = set.refresh_token.is_some();
                     let response = Value::Object(set.raw.clone());
+                    let checks = verify::refreshed_id_token(provider, &set, tokens.id_token_sub.as_deref()).await;
+                    let failed: Vec<String> = checks
+                        .iter()
+                        .filter(|c| c.result == Verdict::Fail)
+                        .map(|c| format!("{}: {}", c.check, c.detail))
+                        .collect();
+                    let mut notes = vec![if rotated {
+                        "a new refresh token came back and replaces the old one".to_owned()
+                    } else {
+                        "no new refresh token came back: the old one is kept".to_owned()
+                    }];
+                    if !checks.is_empty() && failed.is_empty() {
+                        notes.push(format!("the new ID token passed all {} checks", checks.len()));
+                    }
                     state.refreshed(set);
                     StepReport {
                         step: step.name(),
-                        ok: true,
+                        ok: failed.is_empty(),
                         status,
                         response,
-                        error: None,
-                        notes: vec![if rotated {
-                            "a new refresh token came back and replaces the old one".into()
-                        } else {
-                            "no new refresh token came back: the old one is kept".into()
-                        }],
+                        error: (!failed.is_empty()).then(|| format!("the new ID token failed: {}", failed.join("; "))),
+                        notes,
                         exchange: call.exchange,
                     }
                 }

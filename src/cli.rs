@@ -65,6 +65,11 @@ pub struct Cli {
     #[arg(long)]
     pub once: bool,
 
+    /// With --once: print {"token", "id_token_claims", "checks"} instead of the bare token
+    /// JSON. Any failing check makes --once exit 1 either way.
+    #[arg(long)]
+    pub report: bool,
+
     /// Seconds --once waits for the callback.
     #[arg(long, env = "OAUTH_TIMEOUT")]
     pub timeout: Option<String>,

@@ -58,8 +58,8 @@ pub enum ConfigError {
     ResourceMethod(String),
     #[error("--then {0:?} is not a step: use a comma-separated list of {names}", names = Step::NAMES)]
     Then(String),
-    #[error("--then runs after the sign-in of --once: add --once")]
-    ThenWithoutOnce,
+    #[error("{0} works with the one-shot sign-in of --once: add --once")]
+    NeedsOnce(&'static str),
     #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
     Seconds { name: &'static str, value: String },
 }
@@ -229,7 +229,10 @@ impl Config {
             .map(|w| Step::parse(w).ok_or_else(|| ConfigError::Then(w.clone())))
             .collect::<Result<Vec<_>, _>>()?;
         if !then.is_empty() && !cli.once {
-            return Err(ConfigError::ThenWithoutOnce);
+            return Err(ConfigError::NeedsOnce("--then"));
+        }
+        if cli.report && !cli.once {
+            return Err(ConfigError::NeedsOnce("--report"));
         }
         Ok(Self {
             provider,
@@ -564,7 +567,7 @@ mod tests {
         ];
         assert!(matches!(
             Config::from_cli(&raw),
-            Err(ConfigError::ThenWithoutOnce)
+            Err(ConfigError::NeedsOnce("--then"))
         ));
         raw.once = true;
         let c = Config::from_cli(&raw).unwrap();

@@ -62,6 +62,8 @@ pub enum RunError {
     Flow(String),
     #[error("the sign-in worked, but a step failed: {0}")]
     Steps(String),
+    #[error("tokens were received, but checks failed: {0}")]
+    Checks(String),
     #[error(
         "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
     )]
@@ -74,7 +76,11 @@ impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Config(_) | Self::Bind { .. } => ExitStatus::Usage,
-            Self::Discovery(_) | Self::Server(_) | Self::Flow(_) | Self::Steps(_) => {
+            Self::Discovery(_)
+            | Self::Server(_)
+            | Self::Flow(_)
+            | Self::Steps(_)
+            | Self::Checks(_) => {
                 ExitStatus::FlowFailed
             }
             Self::Timeout(_) => ExitStatus::Timeout,

@@ -13,3 +13,4 @@ pub mod run;
 pub mod startup;
 pub mod state;
 pub mod templates;
+pub mod verify;

@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod exchange;
 pub mod http;
+pub mod jwks;
 pub mod token;
 
 use oauth2::basic::BasicClient;
@@ -96,18 +97,24 @@ struct Metadata {
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
     code_challenge_methods_supported: Option<Vec<String>>,
+    id_token_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// A provider with known endpoints.
 pub struct Provider {
     /// The issuer as the provider states it (equal to the configured one).
     pub issuer: String,
+    /// The issuer as configured.
+    pub configured_issuer: String,
     pub endpoints: Endpoints,
     pub source: EndpointSource,
     /// The metadata document as served, when discovery worked.
     pub metadata: Option<Value>,
     /// RFC 9207: the provider promises `iss` on every authorization response.
     pub iss_parameter_supported: bool,
+    /// `id_token_signing_alg_values_supported`, when discovery gave it.
+    pub id_token_signing_algs: Option<Vec<String>>,
+    jwks: tokio::sync::Mutex<Option<Vec<jsonwebtoken::jwk::Jwk>>>,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,
     http: HttpClient,
@@ -186,6 +193,9 @@ impl Provider {
             source: EndpointSource::ClerkFixedPaths,
             metadata: None,
             iss_parameter_supported: false,
+            configured_issuer: issuer.as_str().to_owned(),
+            id_token_signing_algs: None,
+            jwks: Default::default(),
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
             http,
@@ -260,6 +270,9 @@ impl Provider {
             source: EndpointSource::Discovery { url },
             metadata: Some(doc),
             iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
+            configured_issuer: configured.to_owned(),
+            id_token_signing_algs: meta.id_token_signing_alg_values_supported,
+            jwks: Default::default(),
             client_id: config.client_id.clone(),
             client_secret: config.client_secret.clone(),
             http,
@@ -325,6 +338,14 @@ impl Provider {
             .header("accept", "application/json")
             .body(body.finish().into_bytes())
             .expect("a parsed URL and static headers make a valid request")
+    }
+
+    pub fn client_id(&self) -> &str {
+        self.client_id.as_str()
+    }
+
+    pub(crate) fn client_secret(&self) -> Option<&str> {
+        self.client_secret.as_ref().map(|s| s.secret().as_str())
     }
 
     pub(crate) fn http(&self) -> &HttpClient {

@@ -5,7 +5,7 @@ use tokio::sync::mpsc;
 
 use serde_json::{Value, json};
 
-use crate::actions::{Step, perform};
+use crate::actions::{Step, StepReport, perform};
 use crate::cli::Cli;
 use crate::config::Config;
 use crate::error::{ExitStatus, RunError};
@@ -13,6 +13,7 @@ use crate::output::Output;
 use crate::provider::Provider;
 use crate::startup::Application;
 use crate::state::AppState;
+use crate::verify::Report;
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let config = Config::from_cli(&cli)?;
@@ -52,12 +53,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         Some(mut rx) => tokio::select! {
             outcome = rx.recv() => match outcome {
                 Some(o) if o.status == ExitStatus::Success => {
-                    if config.then.is_empty() {
-                        state.output.json(&o.document);
-                        Ok(ExitStatus::Success)
-                    } else {
-                        run_steps(&state, &config.then, o.document).await
-                    }
+                    finish_once(&state, &config, cli.report, o.document, o.report.unwrap_or_default()).await
                 }
                 Some(o) => {
                     state.output.json(&o.document);
@@ -79,9 +75,51 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     result
 }
 
-/// `--then`: each step in order after the code exchange; one JSON document with the token
-/// and every step's report. Success only when every step succeeded.
-async fn run_steps(state: &AppState, steps: &[Step], token: Value) -> Result<ExitStatus, RunError> {
+/// The end of a successful `--once`: the token JSON alone, or with `--report` / `--then` one
+/// document with the checks and the steps. Exit 0 only when no check and no step failed.
+async fn finish_once(
+    state: &AppState,
+    config: &Config,
+    with_report: bool,
+    token: Value,
+    report: Report,
+) -> Result<ExitStatus, RunError> {
+    let failed_checks: Vec<String> = report
+        .failed()
+        .iter()
+        .map(|c| format!("{} ({})", c.check, c.detail))
+        .collect();
+    if !with_report && config.then.is_empty() {
+        state.output.json(&token);
+    } else {
+        let mut document = json!({ "token": token });
+        if with_report {
+            document["id_token_claims"] = json!(report.id_token_claims);
+            if report.access_token_claims.is_some() {
+                document["access_token_claims"] = json!(report.access_token_claims);
+            }
+            document["checks"] = json!(report.checks);
+        }
+        let mut failed_steps = Vec::new();
+        if !config.then.is_empty() {
+            let (reports, failed) = run_steps(state, &config.then).await;
+            document["steps"] = json!(reports);
+            failed_steps = failed;
+        }
+        state.output.json(&document);
+        if failed_checks.is_empty() && !failed_steps.is_empty() {
+            return Err(RunError::Steps(failed_steps.join("; ")));
+        }
+    }
+    if failed_checks.is_empty() {
+        Ok(ExitStatus::Success)
+    } else {
+        Err(RunError::Checks(failed_checks.join("; ")))
+    }
+}
+
+/// `--then`: each step in order after the code exchange; the reports, and the failures.
+async fn run_steps(state: &AppState, steps: &[Step]) -> (Vec<StepReport>, Vec<String>) {
     let mut reports = Vec::new();
     let mut failed = Vec::new();
     for step in steps {
@@ -99,14 +137,7 @@ async fn run_steps(state: &AppState, steps: &[Step], token: Value) -> Result<Exi
         }
         reports.push(report);
     }
-    state
-        .output
-        .json(&json!({ "token": token, "steps": reports }));
-    if failed.is_empty() {
-        Ok(ExitStatus::Success)
-    } else {
-        Err(RunError::Steps(failed.join("; ")))
-    }
+    (reports, failed)
 }
 
 fn server_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> RunError {

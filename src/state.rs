@@ -14,6 +14,7 @@ use crate::flow::FlowStore;
 use crate::output::Output;
 use crate::provider::calls::TokenKind;
 use crate::provider::{Provider, TokenSet};
+use crate::verify::Report;
 
 /// The outcome of the latest callback, for the index page.
 pub enum LastResult {
@@ -55,6 +56,8 @@ pub struct Outcome {
     pub reason: Option<String>,
     /// The token JSON, or the error JSON.
     pub document: Value,
+    /// The checks, after a code exchange.
+    pub report: Option<Report>,
 }
 
 pub struct AppState {

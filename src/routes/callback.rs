@@ -7,6 +7,7 @@ use super::{action_links, page, wants_json};
 use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
+use crate::verify::{self, Report};
 use crate::templates::{ErrorPage, ResultPage};
 
 /// The longest callback query read; real ones are a few hundred bytes.
@@ -57,12 +58,12 @@ impl CallbackParams {
 /// The redirect target: checks state (once), `iss`, the provider's error, then redeems the code.
 pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     match finish(req.query_string(), &state).await {
-        Ok(tokens) => success(&req, &state, tokens),
+        Ok((tokens, report)) => success(&req, &state, tokens, report),
         Err(e) => failure(&req, &state, e),
     }
 }
 
-async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
+async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), FlowError> {
     let params = CallbackParams::parse(query).map_err(FlowError::BadQuery)?;
     let flow = state.flows.take(params.state.as_deref())?;
     log::info!("flow {}: callback received", flow.id);
@@ -94,12 +95,24 @@ async fn finish(query: &str, state: &AppState) -> Result<TokenSet, FlowError> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Ok(tokens)
+    let requested: Vec<String> = flow.scopes.iter().map(|s| s.as_str().to_owned()).collect();
+    let report = verify::sign_in(
+        &state.provider,
+        &tokens,
+        flow.nonce.as_deref(),
+        &requested,
+        params.iss.as_deref(),
+    )
+    .await;
+    for check in report.failed() {
+        log::warn!("flow {}: check {} failed: {}", flow.id, check.check, check.detail);
+    }
+    Ok((tokens, report))
 }
 
-fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpResponse {
+fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report) -> HttpResponse {
     let json = Value::Object(tokens.raw.clone());
-    state.signed_in(&tokens, None);
+    state.signed_in(&tokens, report.verified_sub.clone());
     // With --once, run() prints one document at the end (token, or token and steps).
     if state.once.is_none() {
         state.output.json(&json);
@@ -117,6 +130,11 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpRespons
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
                 actions: action_links(state),
+                checks: report.checks.clone(),
+                failed: report.failed().len(),
+                warnings: report.warnings(),
+                id_token_claims: claim_rows(report.id_token_claims.as_ref()),
+                access_token_claims: claim_rows(report.access_token_claims.as_ref()),
             },
         )
     };
@@ -124,6 +142,7 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet) -> HttpRespons
         status: ExitStatus::Success,
         reason: None,
         document: json,
+        report: Some(report),
     });
     response
 }
@@ -155,8 +174,30 @@ fn failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
         status: ExitStatus::FlowFailed,
         reason: Some(e.to_string()),
         document: json,
+        report: None,
     });
     response
+}
+
+/// Claims as rows; times as numbers and as UTC dates.
+fn claim_rows(claims: Option<&serde_json::Map<String, Value>>) -> Vec<(String, String)> {
+    let Some(claims) = claims else {
+        return Vec::new();
+    };
+    claims
+        .iter()
+        .map(|(k, v)| {
+            let shown = match (k.as_str(), v) {
+                ("exp" | "iat" | "nbf" | "auth_time", Value::Number(n)) => match n.as_u64() {
+                    Some(secs) => format!("{secs} ({})", crate::templates::utc(secs)),
+                    None => n.to_string(),
+                },
+                (_, Value::String(s)) => s.clone(),
+                (_, other) => other.to_string(),
+            };
+            (k.clone(), shown)
+        })
+        .collect()
 }
 
 /// The fields a person looks for first; the whole JSON is shown below them.

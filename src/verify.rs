@@ -1,0 +1,185 @@
+//! Checks of what the provider returned, one named row each: the token response, the ID
+//! token (OpenID Connect Core 3.1.3.7), a JWT access token, and the userinfo `sub`.
+
+pub mod id_token;
+pub mod token_response;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::provider::{EndpointSource, Provider, TokenSet};
+
+/// A check's outcome. A warning never fails a run; a failure always does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Pass,
+    Warn,
+    Fail,
+}
+
+/// One row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub check: String,
+    pub result: Verdict,
+    pub detail: String,
+}
+
+impl Check {
+    pub fn pass(check: &str, detail: impl Into<String>) -> Self {
+        Self::new(check, Verdict::Pass, detail)
+    }
+
+    pub fn warn(check: &str, detail: impl Into<String>) -> Self {
+        Self::new(check, Verdict::Warn, detail)
+    }
+
+    pub fn fail(check: &str, detail: impl Into<String>) -> Self {
+        Self::new(check, Verdict::Fail, detail)
+    }
+
+    fn new(check: &str, result: Verdict, detail: impl Into<String>) -> Self {
+        Self {
+            check: check.to_owned(),
+            result,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Everything checked after one sign-in.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    /// The ID token's claims, decoded (trusted only when the signature check passed).
+    pub id_token_claims: Option<Map<String, Value>>,
+    /// A JWT access token's claims, decoded.
+    pub access_token_claims: Option<Map<String, Value>>,
+    /// The `sub` of an ID token that passed every check, for the userinfo comparison.
+    #[serde(skip)]
+    pub verified_sub: Option<String>,
+}
+
+impl Report {
+    pub fn failed(&self) -> Vec<&Check> {
+        self.checks.iter().filter(|c| c.result == Verdict::Fail).collect()
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.checks.iter().filter(|c| c.result == Verdict::Warn).count()
+    }
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Everything checked after a code exchange: discovery, the authorization response's `iss`,
+/// the token response, the ID token, and a JWT access token.
+pub async fn sign_in(
+    provider: &Provider,
+    tokens: &TokenSet,
+    nonce: Option<&str>,
+    requested: &[String],
+    response_iss: Option<&str>,
+) -> Report {
+    let mut report = Report::default();
+    report.checks.push(discovery_check(provider));
+    report.checks.push(match response_iss {
+        Some(_) => Check::pass("authorization_response.iss", "equals the issuer (RFC 9207)"),
+        None => Check::pass(
+            "authorization_response.iss",
+            "absent; the provider does not advertise authorization_response_iss_parameter_supported",
+        ),
+    });
+    report.checks.extend(token_response::checks(&tokens.raw, requested));
+    let now = now();
+    if let Some(id_token) = &tokens.id_token {
+        let expected = id_token::Expected {
+            issuer: &provider.issuer,
+            client_id: provider.client_id(),
+            client_secret: provider.client_secret(),
+            nonce,
+            access_token: Some(tokens.access_token.secret()),
+            signing_algs: provider.id_token_signing_algs.as_deref(),
+            sub: None,
+            now,
+        };
+        let outcome = id_token::verify(id_token, &expected, provider).await;
+        report.checks.extend(outcome.checks);
+        report.id_token_claims = outcome.claims;
+        report.verified_sub = outcome.valid_sub;
+    }
+    access_token_checks(provider, tokens.access_token.secret(), &mut report).await;
+    report
+}
+
+/// After a refresh that returned an ID token: the same rules, no nonce, the same `sub`.
+pub async fn refreshed_id_token(provider: &Provider, tokens: &TokenSet, original_sub: Option<&str>) -> Vec<Check> {
+    let Some(id_token) = &tokens.id_token else {
+        return Vec::new();
+    };
+    let expected = id_token::Expected {
+        issuer: &provider.issuer,
+        client_id: provider.client_id(),
+        client_secret: provider.client_secret(),
+        nonce: None,
+        access_token: Some(tokens.access_token.secret()),
+        signing_algs: provider.id_token_signing_algs.as_deref(),
+        sub: original_sub,
+        now: now(),
+    };
+    id_token::verify(id_token, &expected, provider).await.checks
+}
+
+fn discovery_check(provider: &Provider) -> Check {
+    match &provider.source {
+        EndpointSource::ClerkFixedPaths => Check::warn(
+            "discovery.issuer",
+            "no metadata to check: discovery was unreachable and Clerk's fixed paths are in use",
+        ),
+        EndpointSource::Discovery { .. } if provider.issuer == provider.configured_issuer => {
+            Check::pass("discovery.issuer", "the metadata's issuer equals the configured issuer")
+        }
+        EndpointSource::Discovery { .. } => Check::warn(
+            "discovery.issuer",
+            format!(
+                "the metadata's issuer {:?} differs from the configured {:?} by a trailing slash",
+                provider.issuer, provider.configured_issuer
+            ),
+        ),
+    }
+}
+
+/// RFC 9068 access tokens are JWTs: decode them, and verify those the provider issued.
+async fn access_token_checks(provider: &Provider, token: &str, report: &mut Report) {
+    let Ok(jws) = id_token::Jws::parse(token) else {
+        return; // Opaque: nothing to decode.
+    };
+    let iss = jws.claims.get("iss").and_then(Value::as_str).map(str::to_owned);
+    if iss.as_deref() == Some(provider.issuer.as_str()) {
+        let expected = id_token::Expected {
+            issuer: &provider.issuer,
+            client_id: provider.client_id(),
+            client_secret: None,
+            nonce: None,
+            access_token: None,
+            signing_algs: None,
+            sub: None,
+            now: now(),
+        };
+        report
+            .checks
+            .push(id_token::signature("access_token.signature", token, &jws, &expected, provider).await);
+    } else {
+        report.checks.push(Check::warn(
+            "access_token.signature",
+            format!("a JWT from issuer {iss:?}, not the provider's: not verified"),
+        ));
+    }
+    report.access_token_claims = Some(jws.claims);
+}

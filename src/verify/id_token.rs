@@ -1,0 +1,371 @@
+//! ID token validation, OpenID Connect Core 3.1.3.7, one check per rule. The signature is
+//! verified by `jsonwebtoken` (on ring, the crypto rustls already uses); the claim rules are
+//! plain comparisons, each reported on its own so a person sees exactly which one broke.
+
+use std::future::Future;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
+use super::Check;
+
+/// Clock skew allowed on `exp` and `iat`.
+pub const SKEW_SECS: u64 = 60;
+/// An `iat` older than this is reported as a warning.
+const OLD_IAT_SECS: u64 = 24 * 3600;
+
+/// Where signing keys come from: the provider's JWKS.
+pub trait KeySource {
+    /// The keys; `refetch` asks the provider again (key rotation).
+    fn keys(&self, refetch: bool) -> impl Future<Output = Result<Vec<Jwk>, String>> + Send;
+}
+
+/// What the ID token must say.
+pub struct Expected<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a str>,
+    /// The nonce sent in the authorization request; `None` after a refresh, where the ID
+    /// token need not carry one (OpenID Connect Core 12.2).
+    pub nonce: Option<&'a str>,
+    pub access_token: Option<&'a str>,
+    /// `id_token_signing_alg_values_supported` from discovery, when advertised.
+    pub signing_algs: Option<&'a [String]>,
+    /// After a refresh: the `sub` of the original ID token (Core 12.2).
+    pub sub: Option<&'a str>,
+    /// Seconds since the Unix epoch.
+    pub now: u64,
+}
+
+pub struct Outcome {
+    pub claims: Option<Map<String, Value>>,
+    pub checks: Vec<Check>,
+    /// Set only when every check passed.
+    pub valid_sub: Option<String>,
+}
+
+/// A compact JWS split into its parts, header and payload decoded.
+#[derive(Debug)]
+pub struct Jws {
+    pub header: Map<String, Value>,
+    pub claims: Map<String, Value>,
+}
+
+impl Jws {
+    pub fn parse(token: &str) -> Result<Self, String> {
+        let parts: Vec<&str> = token.split('.').collect();
+        if parts.len() != 3 {
+            return Err(format!("not a compact JWS: {} parts instead of 3", parts.len()));
+        }
+        let decode = |part: &str, what: &str| -> Result<Map<String, Value>, String> {
+            let bytes = URL_SAFE_NO_PAD
+                .decode(part)
+                .or_else(|_| URL_SAFE.decode(part))
+                .map_err(|_| format!("the {what} is not base64url"))?;
+            serde_json::from_slice(&bytes).map_err(|_| format!("the {what} is not a JSON object"))
+        };
+        Ok(Self {
+            header: decode(parts[0], "header")?,
+            claims: decode(parts[1], "payload")?,
+        })
+    }
+
+    pub fn alg(&self) -> &str {
+        self.header.get("alg").and_then(Value::as_str).unwrap_or("")
+    }
+
+    pub fn kid(&self) -> Option<&str> {
+        self.header.get("kid").and_then(Value::as_str)
+    }
+}
+
+/// All the ID token checks.
+pub async fn verify<K: KeySource>(token: &str, expected: &Expected<'_>, keys: &K) -> Outcome {
+    let jws = match Jws::parse(token) {
+        Ok(jws) => jws,
+        Err(e) => {
+            return Outcome {
+                claims: None,
+                checks: vec![Check::fail("id_token.format", e)],
+                valid_sub: None,
+            };
+        }
+    };
+    let mut checks = vec![signature("id_token.signature", token, &jws, expected, keys).await];
+    checks.extend(claim_checks(&jws, expected));
+    let all_pass = checks.iter().all(|c| c.result != super::Verdict::Fail);
+    let valid_sub = all_pass
+        .then(|| jws.claims.get("sub").and_then(Value::as_str).map(str::to_owned))
+        .flatten();
+    Outcome {
+        claims: Some(jws.claims),
+        checks,
+        valid_sub,
+    }
+}
+
+/// The signature check of Core 3.1.3.7 steps 6-8: an expected `alg`, never `none`; HMAC
+/// only with the client secret; asymmetric keys from the JWKS by `kid`, refetched once when
+/// no key matches (rotation); without `kid`, every key that fits the `alg` is tried.
+pub async fn signature<K: KeySource>(
+    name: &str,
+    token: &str,
+    jws: &Jws,
+    expected: &Expected<'_>,
+    keys: &K,
+) -> Check {
+    let alg_name = jws.alg();
+    if alg_name.eq_ignore_ascii_case("none") || alg_name.is_empty() {
+        return Check::fail(name, "alg none: an unsigned token is never accepted (Core 3.1.3.7 step 7)");
+    }
+    let alg: Algorithm = match alg_name.parse() {
+        Ok(a) => a,
+        Err(_) => return Check::fail(name, format!("alg {alg_name} is not one this client verifies")),
+    };
+    if let Some(algs) = expected.signing_algs
+        && !algs.iter().any(|a| a == alg_name)
+    {
+        return Check::fail(
+            name,
+            format!("alg {alg_name} is not in the provider's id_token_signing_alg_values_supported {algs:?}"),
+        );
+    }
+    if matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+        // Core 10.1: the MAC key is the client secret, never a key from the JWKS.
+        let Some(secret) = expected.client_secret else {
+            return Check::fail(name, format!("{alg_name} needs the client secret as key, and this client has none"));
+        };
+        return match check_with(token, alg, &DecodingKey::from_secret(secret.as_bytes())) {
+            true => Check::pass(name, format!("{alg_name}, keyed with the client secret")),
+            false => Check::fail(name, format!("{alg_name} MAC does not verify with the client secret")),
+        };
+    }
+    let mut refetched = false;
+    let mut candidates = match keys.keys(false).await {
+        Ok(k) => select(&k, jws.kid(), alg),
+        Err(e) => return Check::fail(name, format!("the provider's keys could not be read: {e}")),
+    };
+    if candidates.is_empty() {
+        refetched = true;
+        candidates = match keys.keys(true).await {
+            Ok(k) => select(&k, jws.kid(), alg),
+            Err(e) => return Check::fail(name, format!("the provider's keys could not be read: {e}")),
+        };
+    }
+    let kid = jws.kid().map_or("no kid".to_owned(), |k| format!("kid {k:?}"));
+    if candidates.is_empty() {
+        return Check::fail(name, format!("no key in the provider's JWKS fits {alg_name} and {kid}, even after fetching it again"));
+    }
+    let tried = candidates.len();
+    for jwk in candidates {
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else { continue };
+        if check_with(token, alg, &key) {
+            let after = if refetched { ", found after fetching the JWKS again (key rotation)" } else { "" };
+            let which = jwk.common.key_id.as_deref().map_or(String::new(), |k| format!(" key {k:?}"));
+            return Check::pass(name, format!("{alg_name} with {kid}, verified by{which}{after}"));
+        }
+    }
+    Check::fail(name, format!("{alg_name} with {kid}: the signature does not verify with {tried} candidate key(s)"))
+}
+
+fn check_with(token: &str, alg: Algorithm, key: &DecodingKey) -> bool {
+    let mut validation = Validation::new(alg);
+    // Only the signature here: every claim has its own check below.
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    jsonwebtoken::decode::<Value>(token, key, &validation).is_ok()
+}
+
+/// The keys that could have made this signature.
+fn select(keys: &[Jwk], kid: Option<&str>, alg: Algorithm) -> Vec<Jwk> {
+    keys.iter()
+        .filter(|k| !matches!(k.common.public_key_use, Some(PublicKeyUse::Encryption)))
+        .filter(|k| kid.is_none() || k.common.key_id.as_deref() == kid)
+        .filter(|k| fits(k, alg))
+        .cloned()
+        .collect()
+}
+
+fn fits(jwk: &Jwk, alg: Algorithm) -> bool {
+    use Algorithm::*;
+    match (&jwk.algorithm, alg) {
+        (AlgorithmParameters::RSA(_), RS256 | RS384 | RS512 | PS256 | PS384 | PS512) => true,
+        (AlgorithmParameters::EllipticCurve(p), ES256) => p.curve == EllipticCurve::P256,
+        (AlgorithmParameters::EllipticCurve(p), ES384) => p.curve == EllipticCurve::P384,
+        (AlgorithmParameters::OctetKeyPair(p), EdDSA) => p.curve == EllipticCurve::Ed25519,
+        _ => false,
+    }
+}
+
+fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
+    let claims = &jws.claims;
+    let str_claim = |k: &str| claims.get(k).and_then(Value::as_str);
+    let num_claim = |k: &str| claims.get(k).and_then(Value::as_u64);
+    let mut checks = Vec::new();
+
+    checks.push(match str_claim("iss") {
+        Some(iss) if iss == expected.issuer => Check::pass("id_token.iss", format!("{iss} (Core 3.1.3.7 step 2)")),
+        Some(iss) => Check::fail("id_token.iss", format!("{iss:?} is not the issuer {:?}", expected.issuer)),
+        None => Check::fail("id_token.iss", "missing"),
+    });
+
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    checks.push(if audiences.is_empty() {
+        Check::fail("id_token.aud", "missing: the ID token names no audience")
+    } else if !audiences.contains(&expected.client_id) {
+        Check::fail("id_token.aud", format!("{audiences:?} does not contain the client ID {:?}", expected.client_id))
+    } else if audiences.len() > 1 && str_claim("azp").is_none() {
+        Check::warn("id_token.aud", "several audiences and no azp (Core 3.1.3.7 step 4 says azp SHOULD be present)")
+    } else {
+        Check::pass("id_token.aud", format!("contains the client ID {:?} (step 3)", expected.client_id))
+    });
+
+    if let Some(azp) = claims.get("azp") {
+        checks.push(match azp.as_str() {
+            Some(a) if a == expected.client_id => Check::pass("id_token.azp", "equals the client ID (step 5)"),
+            _ => Check::fail("id_token.azp", format!("{azp} is not the client ID {:?}", expected.client_id)),
+        });
+    }
+
+    checks.push(match (str_claim("sub"), expected.sub) {
+        (Some(s), Some(original)) if s != original => Check::fail(
+            "id_token.sub",
+            format!("{s:?} differs from the original ID token's {original:?} (Core 12.2)"),
+        ),
+        (Some(s), _) if !s.is_empty() => Check::pass("id_token.sub", format!("{s:?}")),
+        _ => Check::fail("id_token.sub", "missing: every ID token names its subject (Core 2)"),
+    });
+
+    checks.push(match num_claim("exp") {
+        Some(exp) if expected.now <= exp + SKEW_SECS => {
+            Check::pass("id_token.exp", format!("expires in {} s (step 9)", exp.saturating_sub(expected.now)))
+        }
+        Some(exp) => Check::fail("id_token.exp", format!("expired {} s ago", expected.now - exp)),
+        None => Check::fail("id_token.exp", "missing or not a number"),
+    });
+
+    checks.push(match num_claim("iat") {
+        Some(iat) if iat > expected.now + SKEW_SECS => {
+            Check::fail("id_token.iat", format!("{} s in the future: check this machine's clock", iat - expected.now))
+        }
+        Some(iat) if expected.now.saturating_sub(iat) > OLD_IAT_SECS => {
+            Check::warn("id_token.iat", format!("issued {} s ago (step 10)", expected.now - iat))
+        }
+        Some(iat) => Check::pass("id_token.iat", format!("issued {} s ago", expected.now.saturating_sub(iat))),
+        None => Check::fail("id_token.iat", "missing or not a number"),
+    });
+
+    match (expected.nonce, str_claim("nonce")) {
+        (Some(sent), Some(got)) if sent == got => checks.push(Check::pass("id_token.nonce", "equals the nonce sent (step 11)")),
+        (Some(_), Some(_)) => checks.push(Check::fail("id_token.nonce", "differs from the nonce sent: a replayed or injected ID token")),
+        (Some(_), None) => checks.push(Check::fail("id_token.nonce", "missing, though the authorization request sent one")),
+        (None, _) => {}
+    }
+
+    if let Some(at_hash) = str_claim("at_hash") {
+        checks.push(match expected.access_token {
+            Some(token) => match token_hash(jws.alg(), token) {
+                Some(h) if h == at_hash => Check::pass("id_token.at_hash", "matches the access token (Core 3.1.3.8)"),
+                Some(_) => Check::fail("id_token.at_hash", "does not match the access token (Core 3.1.3.8)"),
+                None => Check::warn("id_token.at_hash", format!("cannot be computed for alg {}", jws.alg())),
+            },
+            None => Check::warn("id_token.at_hash", "present, but no access token came with it"),
+        });
+    }
+    checks
+}
+
+/// Left half of the hash of the token's ASCII, base64url (Core 3.1.3.6); the hash follows
+/// the JWS alg's, and SHA-512 for Ed25519.
+pub fn token_hash(alg: &str, token: &str) -> Option<String> {
+    let digest: Vec<u8> = match alg {
+        "RS256" | "PS256" | "ES256" | "HS256" => Sha256::digest(token.as_bytes()).to_vec(),
+        "RS384" | "PS384" | "ES384" | "HS384" => Sha384::digest(token.as_bytes()).to_vec(),
+        "RS512" | "PS512" | "ES512" | "HS512" | "EdDSA" | "Ed25519" => Sha512::digest(token.as_bytes()).to_vec(),
+        _ => return None,
+    };
+    Some(URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_hash_matches_the_spec_example() {
+        // OpenID Connect Core, appendix A.3 (response_type=id_token token): the access token
+        // and the at_hash of its RS256 ID token.
+        assert_eq!(
+            token_hash("RS256", "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y").as_deref(),
+            Some("77QmUPtjPfzWtF2AnpK9RQ")
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_are_named() {
+        assert!(Jws::parse("a.b").unwrap_err().contains("3"));
+        assert!(Jws::parse("!!.e30.x").unwrap_err().contains("header"));
+        let jws = Jws::parse("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.").unwrap();
+        assert_eq!(jws.alg(), "none");
+        assert_eq!(jws.claims["sub"], "x");
+    }
+
+    fn expected() -> Expected<'static> {
+        Expected {
+            issuer: "https://idp.example",
+            client_id: "client",
+            client_secret: None,
+            nonce: Some("n-0S6_WzA2Mj"),
+            access_token: None,
+            signing_algs: None,
+            sub: None,
+            now: 1_700_000_000,
+        }
+    }
+
+    fn verdicts(claims: Value) -> Vec<(String, super::super::Verdict)> {
+        let jws = Jws {
+            header: serde_json::from_value(serde_json::json!({"alg": "RS256"})).unwrap(),
+            claims: serde_json::from_value(claims).unwrap(),
+        };
+        claim_checks(&jws, &expected()).into_iter().map(|c| (c.check, c.result)).collect()
+    }
+
+    #[test]
+    fn claim_rules_each_report_on_their_own() {
+        use super::super::Verdict::*;
+        let good = serde_json::json!({
+            "iss": "https://idp.example", "aud": "client", "sub": "u1",
+            "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"
+        });
+        assert!(verdicts(good.clone()).iter().all(|(_, v)| *v == Pass));
+        let mut bad = good.clone();
+        bad["aud"] = serde_json::json!(["other", "client"]);
+        assert!(verdicts(bad).contains(&("id_token.aud".into(), Warn)));
+        let mut bad = good.clone();
+        bad["azp"] = "other".into();
+        assert!(verdicts(bad).contains(&("id_token.azp".into(), Fail)));
+        let mut bad = good.clone();
+        bad["exp"] = 1_699_999_000u64.into();
+        assert!(verdicts(bad).contains(&("id_token.exp".into(), Fail)));
+        let mut skewed = good.clone();
+        skewed["exp"] = (1_700_000_000u64 - SKEW_SECS + 1).into();
+        assert!(verdicts(skewed).contains(&("id_token.exp".into(), Pass)), "within the clock skew");
+        let mut bad = good.clone();
+        bad["iat"] = 1_700_001_000u64.into();
+        assert!(verdicts(bad).contains(&("id_token.iat".into(), Fail)));
+        let mut bad = good;
+        bad.as_object_mut().unwrap().remove("nonce");
+        assert!(verdicts(bad).contains(&("id_token.nonce".into(), Fail)));
+    }
+}
