@@ -143,7 +143,9 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                 Ok(set) => {
                     let rotated = set.refresh_token.is_some();
                     let response = Value::Object(set.raw.clone());
-                    let checks = verify::refreshed_id_token(provider, &set, tokens.id_token_sub.as_deref()).await;
+                    let checks =
+                        verify::refreshed_id_token(provider, &set, tokens.id_token_sub.as_deref())
+                            .await;
                     let failed: Vec<String> = checks
                         .iter()
                         .filter(|c| c.result == Verdict::Fail)
@@ -155,7 +157,10 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                         "no new refresh token came back: the old one is kept".to_owned()
                     }];
                     if !checks.is_empty() && failed.is_empty() {
-                        notes.push(format!("the new ID token passed all {} checks", checks.len()));
+                        notes.push(format!(
+                            "the new ID token passed all {} checks",
+                            checks.len()
+                        ));
                     }
                     state.refreshed(set);
                     StepReport {
@@ -163,7 +168,8 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                         ok: failed.is_empty(),
                         status,
                         response,
-                        error: (!failed.is_empty()).then(|| format!("the new ID token failed: {}", failed.join("; "))),
+                        error: (!failed.is_empty())
+                            .then(|| format!("the new ID token failed: {}", failed.join("; "))),
                         notes,
                         exchange: call.exchange,
                     }

@@ -80,9 +80,7 @@ impl RunError {
             | Self::Server(_)
             | Self::Flow(_)
             | Self::Steps(_)
-            | Self::Checks(_) => {
-                ExitStatus::FlowFailed
-            }
+            | Self::Checks(_) => ExitStatus::FlowFailed,
             Self::Timeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }

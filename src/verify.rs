@@ -63,11 +63,17 @@ pub struct Report {
 
 impl Report {
     pub fn failed(&self) -> Vec<&Check> {
-        self.checks.iter().filter(|c| c.result == Verdict::Fail).collect()
+        self.checks
+            .iter()
+            .filter(|c| c.result == Verdict::Fail)
+            .collect()
     }
 
     pub fn warnings(&self) -> usize {
-        self.checks.iter().filter(|c| c.result == Verdict::Warn).count()
+        self.checks
+            .iter()
+            .filter(|c| c.result == Verdict::Warn)
+            .count()
     }
 }
 
@@ -96,7 +102,9 @@ pub async fn sign_in(
             "absent; the provider does not advertise authorization_response_iss_parameter_supported",
         ),
     });
-    report.checks.extend(token_response::checks(&tokens.raw, requested));
+    report
+        .checks
+        .extend(token_response::checks(&tokens.raw, requested));
     let now = now();
     if let Some(id_token) = &tokens.id_token {
         let expected = id_token::Expected {
@@ -119,7 +127,11 @@ pub async fn sign_in(
 }
 
 /// After a refresh that returned an ID token: the same rules, no nonce, the same `sub`.
-pub async fn refreshed_id_token(provider: &Provider, tokens: &TokenSet, original_sub: Option<&str>) -> Vec<Check> {
+pub async fn refreshed_id_token(
+    provider: &Provider,
+    tokens: &TokenSet,
+    original_sub: Option<&str>,
+) -> Vec<Check> {
     let Some(id_token) = &tokens.id_token else {
         return Vec::new();
     };
@@ -143,7 +155,10 @@ fn discovery_check(provider: &Provider) -> Check {
             "no metadata to check: discovery was unreachable and Clerk's fixed paths are in use",
         ),
         EndpointSource::Discovery { .. } if provider.issuer == provider.configured_issuer => {
-            Check::pass("discovery.issuer", "the metadata's issuer equals the configured issuer")
+            Check::pass(
+                "discovery.issuer",
+                "the metadata's issuer equals the configured issuer",
+            )
         }
         EndpointSource::Discovery { .. } => Check::warn(
             "discovery.issuer",
@@ -160,7 +175,11 @@ async fn access_token_checks(provider: &Provider, token: &str, report: &mut Repo
     let Ok(jws) = id_token::Jws::parse(token) else {
         return; // Opaque: nothing to decode.
     };
-    let iss = jws.claims.get("iss").and_then(Value::as_str).map(str::to_owned);
+    let iss = jws
+        .claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     if iss.as_deref() == Some(provider.issuer.as_str()) {
         let expected = id_token::Expected {
             issuer: &provider.issuer,
@@ -172,9 +191,9 @@ async fn access_token_checks(provider: &Provider, token: &str, report: &mut Repo
             sub: None,
             now: now(),
         };
-        report
-            .checks
-            .push(id_token::signature("access_token.signature", token, &jws, &expected, provider).await);
+        report.checks.push(
+            id_token::signature("access_token.signature", token, &jws, &expected, provider).await,
+        );
     } else {
         report.checks.push(Check::warn(
             "access_token.signature",

@@ -18,7 +18,11 @@ impl KeySource for Provider {
         let Some(url) = &self.endpoints.jwks else {
             return Err("the provider's metadata has no jwks_uri (set OAUTH_JWKS_URL)".into());
         };
-        let response = self.http.get(url.as_str()).await.map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .get(url.as_str())
+            .await
+            .map_err(|e| e.to_string())?;
         if response.status != 200 {
             return Err(format!("{url} answered HTTP {}", response.status));
         }
@@ -55,7 +59,10 @@ mod tests {
             {"kty":"RSA","kid":"r1","use":"sig","alg":"RS256","n":"sXch","e":"AQAB"}
         ]}"#;
         let keys = parse_jwks(body).unwrap();
-        assert!(keys.iter().any(|k| k.common.key_id.as_deref() == Some("r1")));
+        assert!(
+            keys.iter()
+                .any(|k| k.common.key_id.as_deref() == Some("r1"))
+        );
         assert!(parse_jwks(b"{}").is_err());
         assert!(parse_jwks(b"nope").is_err());
     }

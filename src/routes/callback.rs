@@ -7,8 +7,8 @@ use super::{action_links, page, wants_json};
 use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
-use crate::verify::{self, Report};
 use crate::templates::{ErrorPage, ResultPage};
+use crate::verify::{self, Report};
 
 /// The longest callback query read; real ones are a few hundred bytes.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -105,7 +105,12 @@ async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), Flo
     )
     .await;
     for check in report.failed() {
-        log::warn!("flow {}: check {} failed: {}", flow.id, check.check, check.detail);
+        log::warn!(
+            "flow {}: check {} failed: {}",
+            flow.id,
+            check.check,
+            check.detail
+        );
     }
     Ok((tokens, report))
 }

@@ -59,7 +59,10 @@ impl Jws {
     pub fn parse(token: &str) -> Result<Self, String> {
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() != 3 {
-            return Err(format!("not a compact JWS: {} parts instead of 3", parts.len()));
+            return Err(format!(
+                "not a compact JWS: {} parts instead of 3",
+                parts.len()
+            ));
         }
         let decode = |part: &str, what: &str| -> Result<Map<String, Value>, String> {
             let bytes = URL_SAFE_NO_PAD
@@ -99,7 +102,12 @@ pub async fn verify<K: KeySource>(token: &str, expected: &Expected<'_>, keys: &K
     checks.extend(claim_checks(&jws, expected));
     let all_pass = checks.iter().all(|c| c.result != super::Verdict::Fail);
     let valid_sub = all_pass
-        .then(|| jws.claims.get("sub").and_then(Value::as_str).map(str::to_owned))
+        .then(|| {
+            jws.claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
         .flatten();
     Outcome {
         claims: Some(jws.claims),
@@ -120,28 +128,44 @@ pub async fn signature<K: KeySource>(
 ) -> Check {
     let alg_name = jws.alg();
     if alg_name.eq_ignore_ascii_case("none") || alg_name.is_empty() {
-        return Check::fail(name, "alg none: an unsigned token is never accepted (Core 3.1.3.7 step 7)");
+        return Check::fail(
+            name,
+            "alg none: an unsigned token is never accepted (Core 3.1.3.7 step 7)",
+        );
     }
     let alg: Algorithm = match alg_name.parse() {
         Ok(a) => a,
-        Err(_) => return Check::fail(name, format!("alg {alg_name} is not one this client verifies")),
+        Err(_) => {
+            return Check::fail(
+                name,
+                format!("alg {alg_name} is not one this client verifies"),
+            );
+        }
     };
     if let Some(algs) = expected.signing_algs
         && !algs.iter().any(|a| a == alg_name)
     {
         return Check::fail(
             name,
-            format!("alg {alg_name} is not in the provider's id_token_signing_alg_values_supported {algs:?}"),
+            format!(
+                "alg {alg_name} is not in the provider's id_token_signing_alg_values_supported {algs:?}"
+            ),
         );
     }
     if matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
         // Core 10.1: the MAC key is the client secret, never a key from the JWKS.
         let Some(secret) = expected.client_secret else {
-            return Check::fail(name, format!("{alg_name} needs the client secret as key, and this client has none"));
+            return Check::fail(
+                name,
+                format!("{alg_name} needs the client secret as key, and this client has none"),
+            );
         };
         return match check_with(token, alg, &DecodingKey::from_secret(secret.as_bytes())) {
             true => Check::pass(name, format!("{alg_name}, keyed with the client secret")),
-            false => Check::fail(name, format!("{alg_name} MAC does not verify with the client secret")),
+            false => Check::fail(
+                name,
+                format!("{alg_name} MAC does not verify with the client secret"),
+            ),
         };
     }
     let mut refetched = false;
@@ -153,23 +177,50 @@ pub async fn signature<K: KeySource>(
         refetched = true;
         candidates = match keys.keys(true).await {
             Ok(k) => select(&k, jws.kid(), alg),
-            Err(e) => return Check::fail(name, format!("the provider's keys could not be read: {e}")),
+            Err(e) => {
+                return Check::fail(name, format!("the provider's keys could not be read: {e}"));
+            }
         };
     }
-    let kid = jws.kid().map_or("no kid".to_owned(), |k| format!("kid {k:?}"));
+    let kid = jws
+        .kid()
+        .map_or("no kid".to_owned(), |k| format!("kid {k:?}"));
     if candidates.is_empty() {
-        return Check::fail(name, format!("no key in the provider's JWKS fits {alg_name} and {kid}, even after fetching it again"));
+        return Check::fail(
+            name,
+            format!(
+                "no key in the provider's JWKS fits {alg_name} and {kid}, even after fetching it again"
+            ),
+        );
     }
     let tried = candidates.len();
     for jwk in candidates {
-        let Ok(key) = DecodingKey::from_jwk(&jwk) else { continue };
+        let Ok(key) = DecodingKey::from_jwk(&jwk) else {
+            continue;
+        };
         if check_with(token, alg, &key) {
-            let after = if refetched { ", found after fetching the JWKS again (key rotation)" } else { "" };
-            let which = jwk.common.key_id.as_deref().map_or(String::new(), |k| format!(" key {k:?}"));
-            return Check::pass(name, format!("{alg_name} with {kid}, verified by{which}{after}"));
+            let after = if refetched {
+                ", found after fetching the JWKS again (key rotation)"
+            } else {
+                ""
+            };
+            let which = jwk
+                .common
+                .key_id
+                .as_deref()
+                .map_or(String::new(), |k| format!(" key {k:?}"));
+            return Check::pass(
+                name,
+                format!("{alg_name} with {kid}, verified by{which}{after}"),
+            );
         }
     }
-    Check::fail(name, format!("{alg_name} with {kid}: the signature does not verify with {tried} candidate key(s)"))
+    Check::fail(
+        name,
+        format!(
+            "{alg_name} with {kid}: the signature does not verify with {tried} candidate key(s)"
+        ),
+    )
 }
 
 fn check_with(token: &str, alg: Algorithm, key: &DecodingKey) -> bool {
@@ -210,8 +261,13 @@ fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
     let mut checks = Vec::new();
 
     checks.push(match str_claim("iss") {
-        Some(iss) if iss == expected.issuer => Check::pass("id_token.iss", format!("{iss} (Core 3.1.3.7 step 2)")),
-        Some(iss) => Check::fail("id_token.iss", format!("{iss:?} is not the issuer {:?}", expected.issuer)),
+        Some(iss) if iss == expected.issuer => {
+            Check::pass("id_token.iss", format!("{iss} (Core 3.1.3.7 step 2)"))
+        }
+        Some(iss) => Check::fail(
+            "id_token.iss",
+            format!("{iss:?} is not the issuer {:?}", expected.issuer),
+        ),
         None => Check::fail("id_token.iss", "missing"),
     });
 
@@ -223,17 +279,34 @@ fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
     checks.push(if audiences.is_empty() {
         Check::fail("id_token.aud", "missing: the ID token names no audience")
     } else if !audiences.contains(&expected.client_id) {
-        Check::fail("id_token.aud", format!("{audiences:?} does not contain the client ID {:?}", expected.client_id))
+        Check::fail(
+            "id_token.aud",
+            format!(
+                "{audiences:?} does not contain the client ID {:?}",
+                expected.client_id
+            ),
+        )
     } else if audiences.len() > 1 && str_claim("azp").is_none() {
-        Check::warn("id_token.aud", "several audiences and no azp (Core 3.1.3.7 step 4 says azp SHOULD be present)")
+        Check::warn(
+            "id_token.aud",
+            "several audiences and no azp (Core 3.1.3.7 step 4 says azp SHOULD be present)",
+        )
     } else {
-        Check::pass("id_token.aud", format!("contains the client ID {:?} (step 3)", expected.client_id))
+        Check::pass(
+            "id_token.aud",
+            format!("contains the client ID {:?} (step 3)", expected.client_id),
+        )
     });
 
     if let Some(azp) = claims.get("azp") {
         checks.push(match azp.as_str() {
-            Some(a) if a == expected.client_id => Check::pass("id_token.azp", "equals the client ID (step 5)"),
-            _ => Check::fail("id_token.azp", format!("{azp} is not the client ID {:?}", expected.client_id)),
+            Some(a) if a == expected.client_id => {
+                Check::pass("id_token.azp", "equals the client ID (step 5)")
+            }
+            _ => Check::fail(
+                "id_token.azp",
+                format!("{azp} is not the client ID {:?}", expected.client_id),
+            ),
         });
     }
 
@@ -243,43 +316,79 @@ fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
             format!("{s:?} differs from the original ID token's {original:?} (Core 12.2)"),
         ),
         (Some(s), _) if !s.is_empty() => Check::pass("id_token.sub", format!("{s:?}")),
-        _ => Check::fail("id_token.sub", "missing: every ID token names its subject (Core 2)"),
+        _ => Check::fail(
+            "id_token.sub",
+            "missing: every ID token names its subject (Core 2)",
+        ),
     });
 
     checks.push(match num_claim("exp") {
-        Some(exp) if expected.now <= exp + SKEW_SECS => {
-            Check::pass("id_token.exp", format!("expires in {} s (step 9)", exp.saturating_sub(expected.now)))
-        }
-        Some(exp) => Check::fail("id_token.exp", format!("expired {} s ago", expected.now - exp)),
+        Some(exp) if expected.now <= exp + SKEW_SECS => Check::pass(
+            "id_token.exp",
+            format!("expires in {} s (step 9)", exp.saturating_sub(expected.now)),
+        ),
+        Some(exp) => Check::fail(
+            "id_token.exp",
+            format!("expired {} s ago", expected.now - exp),
+        ),
         None => Check::fail("id_token.exp", "missing or not a number"),
     });
 
     checks.push(match num_claim("iat") {
-        Some(iat) if iat > expected.now + SKEW_SECS => {
-            Check::fail("id_token.iat", format!("{} s in the future: check this machine's clock", iat - expected.now))
-        }
-        Some(iat) if expected.now.saturating_sub(iat) > OLD_IAT_SECS => {
-            Check::warn("id_token.iat", format!("issued {} s ago (step 10)", expected.now - iat))
-        }
-        Some(iat) => Check::pass("id_token.iat", format!("issued {} s ago", expected.now.saturating_sub(iat))),
+        Some(iat) if iat > expected.now + SKEW_SECS => Check::fail(
+            "id_token.iat",
+            format!(
+                "{} s in the future: check this machine's clock",
+                iat - expected.now
+            ),
+        ),
+        Some(iat) if expected.now.saturating_sub(iat) > OLD_IAT_SECS => Check::warn(
+            "id_token.iat",
+            format!("issued {} s ago (step 10)", expected.now - iat),
+        ),
+        Some(iat) => Check::pass(
+            "id_token.iat",
+            format!("issued {} s ago", expected.now.saturating_sub(iat)),
+        ),
         None => Check::fail("id_token.iat", "missing or not a number"),
     });
 
     match (expected.nonce, str_claim("nonce")) {
-        (Some(sent), Some(got)) if sent == got => checks.push(Check::pass("id_token.nonce", "equals the nonce sent (step 11)")),
-        (Some(_), Some(_)) => checks.push(Check::fail("id_token.nonce", "differs from the nonce sent: a replayed or injected ID token")),
-        (Some(_), None) => checks.push(Check::fail("id_token.nonce", "missing, though the authorization request sent one")),
+        (Some(sent), Some(got)) if sent == got => checks.push(Check::pass(
+            "id_token.nonce",
+            "equals the nonce sent (step 11)",
+        )),
+        (Some(_), Some(_)) => checks.push(Check::fail(
+            "id_token.nonce",
+            "differs from the nonce sent: a replayed or injected ID token",
+        )),
+        (Some(_), None) => checks.push(Check::fail(
+            "id_token.nonce",
+            "missing, though the authorization request sent one",
+        )),
         (None, _) => {}
     }
 
     if let Some(at_hash) = str_claim("at_hash") {
         checks.push(match expected.access_token {
             Some(token) => match token_hash(jws.alg(), token) {
-                Some(h) if h == at_hash => Check::pass("id_token.at_hash", "matches the access token (Core 3.1.3.8)"),
-                Some(_) => Check::fail("id_token.at_hash", "does not match the access token (Core 3.1.3.8)"),
-                None => Check::warn("id_token.at_hash", format!("cannot be computed for alg {}", jws.alg())),
+                Some(h) if h == at_hash => Check::pass(
+                    "id_token.at_hash",
+                    "matches the access token (Core 3.1.3.8)",
+                ),
+                Some(_) => Check::fail(
+                    "id_token.at_hash",
+                    "does not match the access token (Core 3.1.3.8)",
+                ),
+                None => Check::warn(
+                    "id_token.at_hash",
+                    format!("cannot be computed for alg {}", jws.alg()),
+                ),
             },
-            None => Check::warn("id_token.at_hash", "present, but no access token came with it"),
+            None => Check::warn(
+                "id_token.at_hash",
+                "present, but no access token came with it",
+            ),
         });
     }
     checks
@@ -291,7 +400,9 @@ pub fn token_hash(alg: &str, token: &str) -> Option<String> {
     let digest: Vec<u8> = match alg {
         "RS256" | "PS256" | "ES256" | "HS256" => Sha256::digest(token.as_bytes()).to_vec(),
         "RS384" | "PS384" | "ES384" | "HS384" => Sha384::digest(token.as_bytes()).to_vec(),
-        "RS512" | "PS512" | "ES512" | "HS512" | "EdDSA" | "Ed25519" => Sha512::digest(token.as_bytes()).to_vec(),
+        "RS512" | "PS512" | "ES512" | "HS512" | "EdDSA" | "Ed25519" => {
+            Sha512::digest(token.as_bytes()).to_vec()
+        }
         _ => return None,
     };
     Some(URL_SAFE_NO_PAD.encode(&digest[..digest.len() / 2]))
@@ -338,7 +449,10 @@ mod tests {
             header: serde_json::from_value(serde_json::json!({"alg": "RS256"})).unwrap(),
             claims: serde_json::from_value(claims).unwrap(),
         };
-        claim_checks(&jws, &expected()).into_iter().map(|c| (c.check, c.result)).collect()
+        claim_checks(&jws, &expected())
+            .into_iter()
+            .map(|c| (c.check, c.result))
+            .collect()
     }
 
     #[test]
@@ -360,7 +474,10 @@ mod tests {
         assert!(verdicts(bad).contains(&("id_token.exp".into(), Fail)));
         let mut skewed = good.clone();
         skewed["exp"] = (1_700_000_000u64 - SKEW_SECS + 1).into();
-        assert!(verdicts(skewed).contains(&("id_token.exp".into(), Pass)), "within the clock skew");
+        assert!(
+            verdicts(skewed).contains(&("id_token.exp".into(), Pass)),
+            "within the clock skew"
+        );
         let mut bad = good.clone();
         bad["iat"] = 1_700_001_000u64.into();
         assert!(verdicts(bad).contains(&("id_token.iat".into(), Fail)));

@@ -87,6 +87,8 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_stops_working() {
         .expect("a rotated refresh token");
     assert_ne!(new, old);
     assert!(report["response"]["access_token"].is_string());
+    let notes = report["notes"].to_string();
+    assert!(notes.contains("the new ID token passed all"), "{notes}");
 
     // The provider no longer takes the old refresh token.
     let reuse: Value = reqwest::Client::new()

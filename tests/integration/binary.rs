@@ -13,20 +13,20 @@ use serde_json::Value;
 use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
 
-struct Running {
+pub struct Running {
     child: Child,
     stderr: Arc<Mutex<String>>,
     sign_in: Receiver<String>,
 }
 
-struct Finished {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+pub struct Finished {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Finished {
-    fn documents(&self) -> Vec<Value> {
+    pub fn documents(&self) -> Vec<Value> {
         serde_json::Deserializer::from_str(&self.stdout)
             .into_iter::<Value>()
             .collect::<Result<_, _>>()
@@ -35,7 +35,7 @@ impl Finished {
 }
 
 /// Starts the binary in `cwd` with only the given environment (plus PATH).
-fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
+pub fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
     let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-test-client"))
         .args(args)
         .env_clear()
@@ -69,7 +69,7 @@ fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
 }
 
 impl Running {
-    fn sign_in_url(&self) -> String {
+    pub fn sign_in_url(&self) -> String {
         self.sign_in
             .recv_timeout(Duration::from_secs(30))
             .unwrap_or_else(|_| {
@@ -77,7 +77,7 @@ impl Running {
             })
     }
 
-    fn finish(mut self, within: Duration) -> Finished {
+    pub fn finish(mut self, within: Duration) -> Finished {
         let deadline = Instant::now() + within;
         let status = loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
@@ -112,7 +112,7 @@ fn run(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Finished {
     spawn(args, env, cwd).finish(Duration::from_secs(30))
 }
 
-fn callback_prefix(sign_in: &str) -> String {
+pub fn callback_prefix(sign_in: &str) -> String {
     sign_in.replace("/login", "/oauth_callback")
 }
 

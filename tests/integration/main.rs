@@ -8,3 +8,4 @@ mod callback;
 mod discovery;
 mod flow;
 mod pages;
+mod verification;

@@ -8,11 +8,15 @@
 //   options.host       issuer host name (default 127.0.0.1; "localhost" for Clerk mode)
 //   options.clients    array of oidc-provider client metadata (defaults below)
 //   options.discovery  false: answer 404 on both discovery documents
+//   options.misbehave  one way to break the ID token (or userinfo), for the verification
+//                      tests: the real provider runs the flow, then its token response is
+//                      altered on the way out (see MISBEHAVIOURS below)
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import * as jose from 'jose';
 import Provider from 'oidc-provider';
 
 const options = JSON.parse(process.argv[2] || '{}');
@@ -46,6 +50,72 @@ const server = options.https
   })
   : http.createServer();
 
+// The tests' own signing keys, so tokens can be re-signed the ways a broken provider would.
+const keys = {};
+for (const [name, alg] of [['main', 'RS256'], ['second', 'RS256'], ['rotated', 'RS256'],
+  ['unknown', 'RS256'], ['ec', 'ES256'], ['ed', 'EdDSA']]) {
+  // eslint-disable-next-line no-await-in-loop
+  const pair = await jose.generateKeyPair(alg, { extractable: true });
+  // eslint-disable-next-line no-await-in-loop
+  const pub = { ...(await jose.exportJWK(pair.publicKey)), kid: name, alg, use: 'sig' };
+  // eslint-disable-next-line no-await-in-loop
+  const priv = { ...(await jose.exportJWK(pair.privateKey)), kid: name, alg, use: 'sig' };
+  keys[name] = { alg, pair, pub, priv };
+}
+
+const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+const now = () => Math.floor(Date.now() / 1000);
+
+async function sign(claims, keyName, { kid = true, alg } = {}) {
+  const key = keys[keyName];
+  const header = { alg: alg || key.alg, typ: 'JWT' };
+  if (kid) header.kid = keyName;
+  return new jose.SignJWT(claims).setProtectedHeader(header).sign(key.pair.privateKey);
+}
+
+// Each: (claims) => Promise<id_token string>. Claims are the real ID token's, decoded.
+const MISBEHAVIOURS = {
+  bad_signature: async (c) => {
+    const [h, , s] = (await sign(c, 'main')).split('.');
+    return `${h}.${b64({ ...c, name: 'Mallory' })}.${s}`;
+  },
+  alg_none: async (c) => `${b64({ alg: 'none', typ: 'JWT' })}.${b64(c)}.`,
+  hmac_with_public_key: async (c) => {
+    // The classic key confusion: HS256 keyed with the provider's public RSA key.
+    const pem = await jose.exportSPKI(keys.main.pair.publicKey);
+    return new jose.SignJWT(c).setProtectedHeader({ alg: 'HS256', kid: 'main' })
+      .sign(new TextEncoder().encode(pem));
+  },
+  unknown_kid: async (c) => sign(c, 'unknown'),
+  rotated_kid: async (c) => sign(c, 'rotated'),
+  no_kid_one_key: async (c) => sign(c, 'main', { kid: false }),
+  no_kid_several_keys: async (c) => sign(c, 'second', { kid: false }),
+  es256: async (c) => sign(c, 'ec'),
+  eddsa: async (c) => sign(c, 'ed'),
+  wrong_iss: async (c) => sign({ ...c, iss: 'https://attacker.example' }, 'main'),
+  wrong_aud: async (c) => sign({ ...c, aud: 'someone-else' }, 'main'),
+  missing_aud: async ({ aud, ...c }) => sign(c, 'main'),
+  wrong_azp: async (c) => sign({ ...c, azp: 'someone-else' }, 'main'),
+  missing_sub: async ({ sub, ...c }) => sign(c, 'main'),
+  missing_iat: async ({ iat, ...c }) => sign(c, 'main'),
+  expired: async (c) => sign({ ...c, iat: now() - 7200, exp: now() - 3600 }, 'main'),
+  missing_nonce: async ({ nonce, ...c }) => sign(c, 'main'),
+  wrong_nonce: async (c) => sign({ ...c, nonce: 'not-the-nonce-you-sent' }, 'main'),
+  wrong_at_hash: async (c) => sign({ ...c, at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' }, 'main'),
+};
+
+// The JWKS a misbehaving provider serves.
+let jwksFetches = 0;
+function servedJwks(mode) {
+  jwksFetches += 1;
+  const set = [keys.main.pub];
+  if (mode === 'no_kid_several_keys') set.push(keys.second.pub);
+  if (mode === 'rotated_kid' && jwksFetches > 1) set.push(keys.rotated.pub);
+  if (mode === 'es256') set.push(keys.ec.pub);
+  if (mode === 'eddsa') set.push(keys.ed.pub);
+  return { keys: set };
+}
+
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   const scheme = options.https ? 'https' : 'http';
@@ -54,6 +124,10 @@ server.listen(0, '127.0.0.1', () => {
   const provider = new Provider(issuer, {
     clients: options.clients || defaultClients,
     cookies: { keys: ['oauth-test-client-tests-only'] },
+    jwks: { keys: [keys.main.priv, keys.ec.priv, keys.ed.priv] },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'EdDSA', 'HS256'],
+    },
     async findAccount(_ctx, sub) {
       return {
         accountId: sub,
@@ -97,6 +171,23 @@ server.listen(0, '127.0.0.1', () => {
   // The tests use http://127.0.0.1 redirect URIs with any port (RFC 8252 section 7.3).
   provider.proxy = false;
   provider.on('server_error', (_ctx, err) => console.error('provider server_error', err));
+
+  const mode = options.misbehave;
+  if (mode) {
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/.well-known/jwks.json') {
+        ctx.body = servedJwks(mode);
+        return;
+      }
+      await next();
+      if (ctx.path === '/oauth/token' && ctx.body?.id_token && MISBEHAVIOURS[mode]) {
+        ctx.body = { ...ctx.body, id_token: await MISBEHAVIOURS[mode](jose.decodeJwt(ctx.body.id_token)) };
+      }
+      if (ctx.path === '/oauth/userinfo' && mode === 'userinfo_sub' && ctx.body?.sub) {
+        ctx.body = { ...ctx.body, sub: 'someone-else' };
+      }
+    });
+  }
 
   const callback = provider.callback();
   server.on('request', (req, res) => {
