@@ -47,6 +47,30 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_CA_CERT")]
     pub ca_cert: Option<String>,
 
+    /// Authorization endpoint, for providers without discovery (or to override it).
+    #[arg(long, env = "OAUTH_AUTHORIZE_URL")]
+    pub authorize_url: Option<String>,
+
+    /// Token endpoint, for providers without discovery (or to override it).
+    #[arg(long, env = "OAUTH_TOKEN_URL")]
+    pub token_url: Option<String>,
+
+    /// Userinfo endpoint (overrides discovery).
+    #[arg(long, env = "OAUTH_USERINFO_URL")]
+    pub userinfo_url: Option<String>,
+
+    /// Introspection endpoint, RFC 7662 (overrides discovery).
+    #[arg(long, env = "OAUTH_INTROSPECTION_URL")]
+    pub introspection_url: Option<String>,
+
+    /// Revocation endpoint, RFC 7009 (overrides discovery).
+    #[arg(long, env = "OAUTH_REVOCATION_URL")]
+    pub revocation_url: Option<String>,
+
+    /// JWKS with the provider's signing keys (overrides discovery's jwks_uri).
+    #[arg(long, env = "OAUTH_JWKS_URL")]
+    pub jwks_url: Option<String>,
+
     /// URL of your own API, called with the access token by /api and `--then api`.
     #[arg(long, env = "RESOURCE_URL")]
     pub resource_url: Option<String>,

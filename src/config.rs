@@ -52,6 +52,16 @@ pub enum ConfigError {
     Redirect { value: String, problem: String },
     #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]
     CaCert { path: PathBuf, problem: String },
+    #[error("{name} {value:?} is not usable: {problem}")]
+    Endpoint {
+        name: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error(
+        "OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL go together: a provider without discovery needs both"
+    )]
+    HalfManual,
     #[error("RESOURCE_URL {value:?} is not usable: {problem}")]
     Resource { value: String, problem: String },
     #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
@@ -146,6 +156,68 @@ pub struct ProviderSetting {
     pub issuer: Issuer,
     /// Set when the issuer came from a Clerk publishable key (enables Clerk's fixed paths).
     pub clerk: Option<PublishableKey>,
+    /// False when no issuer was given and the endpoints were (GitHub and the like).
+    pub discover: bool,
+}
+
+/// Endpoints given by hand: each replaces what discovery said; authorization and token
+/// together make discovery unnecessary.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointOverrides {
+    pub authorization: Option<Url>,
+    pub token: Option<Url>,
+    pub userinfo: Option<Url>,
+    pub introspection: Option<Url>,
+    pub revocation: Option<Url>,
+    pub jwks: Option<Url>,
+}
+
+impl EndpointOverrides {
+    fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
+        let parse =
+            |name: &'static str, raw: &Option<String>| -> Result<Option<Url>, ConfigError> {
+                let Some(raw) = given(raw) else {
+                    return Ok(None);
+                };
+                let err = |problem: String| ConfigError::Endpoint {
+                    name,
+                    value: raw.to_owned(),
+                    problem,
+                };
+                let url = Url::parse(raw).map_err(|e| err(format!("{e}; give the full URL")))?;
+                require_https_unless_loopback(&url).map_err(err)?;
+                Ok(Some(url))
+            };
+        let overrides = Self {
+            authorization: parse("OAUTH_AUTHORIZE_URL", &cli.authorize_url)?,
+            token: parse("OAUTH_TOKEN_URL", &cli.token_url)?,
+            userinfo: parse("OAUTH_USERINFO_URL", &cli.userinfo_url)?,
+            introspection: parse("OAUTH_INTROSPECTION_URL", &cli.introspection_url)?,
+            revocation: parse("OAUTH_REVOCATION_URL", &cli.revocation_url)?,
+            jwks: parse("OAUTH_JWKS_URL", &cli.jwks_url)?,
+        };
+        Ok(overrides)
+    }
+
+    /// `name=url` for each endpoint given by hand.
+    pub fn listed(&self) -> Vec<String> {
+        [
+            ("authorization_endpoint", &self.authorization),
+            ("token_endpoint", &self.token),
+            ("userinfo_endpoint", &self.userinfo),
+            ("introspection_endpoint", &self.introspection),
+            ("revocation_endpoint", &self.revocation),
+            ("jwks_uri", &self.jwks),
+        ]
+        .iter()
+        .filter_map(|(k, v)| v.as_ref().map(|u| format!("{k}={u}")))
+        .collect()
+    }
+
+    /// Enough to run the flow without discovery.
+    pub fn complete(&self) -> bool {
+        self.authorization.is_some() && self.token.is_some()
+    }
 }
 
 /// The addresses to listen on.
@@ -174,6 +246,7 @@ pub struct Resource {
 #[derive(Debug)]
 pub struct Config {
     pub provider: ProviderSetting,
+    pub endpoints: EndpointOverrides,
     pub client_id: ClientId,
     pub client_secret: Option<ClientSecret>,
     pub scopes: Vec<Scope>,
@@ -197,7 +270,14 @@ fn given(v: &Option<String>) -> Option<&str> {
 
 impl Config {
     pub fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
-        let provider = provider_setting(cli)?;
+        let endpoints = EndpointOverrides::from_cli(cli)?;
+        if endpoints.authorization.is_some() != endpoints.token.is_some()
+            && given(&cli.issuer).is_none()
+            && given(&cli.publishable_key).is_none()
+        {
+            return Err(ConfigError::HalfManual);
+        }
+        let provider = provider_setting(cli, &endpoints)?;
         let client_id = given(&cli.client_id)
             .map(|s| ClientId::new(s.to_owned()))
             .ok_or(ConfigError::NoClientId)?;
@@ -236,6 +316,7 @@ impl Config {
         }
         Ok(Self {
             provider,
+            endpoints,
             client_id,
             client_secret,
             scopes,
@@ -277,6 +358,7 @@ impl Config {
             "scopes": self.scope_string(),
             "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
             "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
+            "endpoints_by_hand": self.endpoints.listed(),
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
             "once": self.once,
@@ -296,7 +378,10 @@ pub fn scope_string(scopes: &[Scope]) -> String {
         .join(" ")
 }
 
-fn provider_setting(cli: &Cli) -> Result<ProviderSetting, ConfigError> {
+fn provider_setting(
+    cli: &Cli,
+    endpoints: &EndpointOverrides,
+) -> Result<ProviderSetting, ConfigError> {
     let key = given(&cli.publishable_key)
         .map(|k| PublishableKey::parse(k).map_err(ConfigError::PublishableKey))
         .transpose()?;
@@ -311,6 +396,26 @@ fn provider_setting(cli: &Cli) -> Result<ProviderSetting, ConfigError> {
         return Ok(ProviderSetting {
             issuer,
             clerk: None,
+            discover: true,
+        });
+    }
+    if key.is_none()
+        && let Some(authorization) = endpoints
+            .authorization
+            .as_ref()
+            .filter(|_| endpoints.complete())
+    {
+        // No issuer: the authorization server's origin names it, for display only.
+        let origin = authorization.origin().ascii_serialization();
+        let issuer = Issuer::parse(&origin).map_err(|problem| ConfigError::Endpoint {
+            name: "OAUTH_AUTHORIZE_URL",
+            value: authorization.to_string(),
+            problem,
+        })?;
+        return Ok(ProviderSetting {
+            issuer,
+            clerk: None,
+            discover: false,
         });
     }
     let key = key.ok_or(ConfigError::NoProvider)?;
@@ -319,6 +424,7 @@ fn provider_setting(cli: &Cli) -> Result<ProviderSetting, ConfigError> {
     Ok(ProviderSetting {
         issuer,
         clerk: Some(key),
+        discover: true,
     })
 }
 
@@ -596,6 +702,35 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("RESOURCE_METHOD")
+        );
+    }
+
+    #[test]
+    fn endpoints_by_hand() {
+        let mut raw = cli();
+        raw.issuer = None;
+        raw.authorize_url = Some("https://github.com/login/oauth/authorize".into());
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::HalfManual)
+        ));
+        raw.token_url = Some("https://github.com/login/oauth/access_token".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(!c.provider.discover);
+        assert_eq!(c.provider.issuer.as_str(), "https://github.com");
+        raw.jwks_url = Some("http://jwks.example.com/keys".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_JWKS_URL")
+        );
+        raw.jwks_url = None;
+        raw.issuer = Some("https://idp.example".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(
+            c.provider.discover,
+            "with an issuer, discovery still runs; the URLs override it"
         );
     }
 

@@ -17,7 +17,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::clerk;
-use crate::config::{Config, require_https_unless_loopback};
+use crate::config::{Config, EndpointOverrides, Issuer, require_https_unless_loopback};
 pub use http::{HttpClient, HttpError};
 pub use token::{TokenError, TokenSet};
 
@@ -29,7 +29,8 @@ type OAuthClient =
 pub enum DiscoveryError {
     #[error(
         "could not read the provider's metadata at {tried}. Check that OAUTH_ISSUER (or \
-         CLERK_PUBLISHABLE_KEY) names the issuer exactly as the provider documents it"
+         CLERK_PUBLISHABLE_KEY) names the issuer exactly as the provider documents it; for a \
+         provider without discovery, set OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL"
     )]
     NotFound { tried: String },
     #[error(
@@ -69,8 +70,12 @@ pub enum DiscoveryError {
 /// How the endpoints were found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndpointSource {
-    Discovery { url: String },
+    Discovery {
+        url: String,
+    },
     ClerkFixedPaths,
+    /// OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL, no discovery (GitHub and the like).
+    Manual,
 }
 
 #[derive(Debug, Clone)]
@@ -126,29 +131,59 @@ impl Provider {
     pub async fn discover(config: &Config) -> Result<Self, DiscoveryError> {
         let http = HttpClient::new(config.http_timeout, config.ca.as_ref())
             .map_err(|e| DiscoveryError::Client(e.to_string()))?;
+        let mut found = Self::find(config, &http).await?;
+        apply_overrides(&mut found.endpoints, &config.endpoints);
+        Ok(Self {
+            issuer: found.issuer,
+            configured_issuer: config.provider.issuer.as_str().to_owned(),
+            endpoints: found.endpoints,
+            source: found.source,
+            metadata: found.metadata,
+            iss_parameter_supported: found.iss_parameter_supported,
+            id_token_signing_algs: found.id_token_signing_algs,
+            jwks: Default::default(),
+            client_id: config.client_id.clone(),
+            client_secret: config.client_secret.clone(),
+            http,
+        })
+    }
+
+    async fn find(config: &Config, http: &HttpClient) -> Result<Found, DiscoveryError> {
         let issuer = &config.provider.issuer;
+        if !config.provider.discover {
+            log::info!("no issuer given: using the endpoints given by hand, without discovery");
+            return manual(config);
+        }
         let mut tried = Vec::new();
         for url in [
             issuer.openid_configuration_url(),
             issuer.oauth_metadata_url(),
         ] {
-            match fetch_metadata(&http, &url).await {
+            match fetch_metadata(http, &url).await {
                 Ok((doc, meta)) => {
                     log::info!("discovery: read provider metadata from {url}");
-                    return Self::from_metadata(config, http, url, doc, meta);
+                    return from_metadata(config, url, doc, meta);
                 }
                 // No fallback can help when the host itself cannot be reached (or trusted).
-                Err(Fetch::Unreachable(source)) => {
+                Err(Fetch::Unreachable(source)) if !config.endpoints.complete() => {
                     return Err(DiscoveryError::Unreachable {
                         issuer: issuer.as_str().to_owned(),
                         source,
                     });
                 }
+                Err(Fetch::Unreachable(source)) => tried.push(format!("{url} ({source})")),
                 Err(Fetch::Unusable(problem)) => {
                     log::debug!("discovery: {url}: {problem}");
                     tried.push(format!("{url} ({problem})"));
                 }
             }
+        }
+        if config.endpoints.complete() {
+            log::warn!(
+                "discovery failed ({}); using the endpoints given by hand",
+                tried.join("; ")
+            );
+            return manual(config);
         }
         if config.provider.clerk.is_some() {
             log::warn!(
@@ -156,127 +191,171 @@ impl Provider {
                 tried.join("; "),
                 issuer.as_str()
             );
-            return Self::clerk_fixed_paths(config, http);
+            return clerk_fixed_paths(issuer);
         }
         Err(DiscoveryError::NotFound {
             tried: tried.join(" nor "),
         })
     }
+}
 
-    fn clerk_fixed_paths(config: &Config, http: HttpClient) -> Result<Self, DiscoveryError> {
-        let issuer = &config.provider.issuer;
-        let bad =
-            |field: &'static str, value: String, problem: String| DiscoveryError::BadEndpoint {
-                url: issuer.as_str().to_owned(),
-                field,
-                value,
-                problem,
-            };
-        let at = |path: &str| issuer.endpoint(path);
-        Ok(Self {
-            issuer: issuer.as_str().to_owned(),
-            endpoints: Endpoints {
-                authorization: AuthUrl::new(at(clerk::AUTHORIZE_PATH)).map_err(|e| {
-                    bad(
-                        "authorization_endpoint",
-                        at(clerk::AUTHORIZE_PATH),
-                        e.to_string(),
-                    )
-                })?,
-                token: TokenUrl::new(at(clerk::TOKEN_PATH))
-                    .map_err(|e| bad("token_endpoint", at(clerk::TOKEN_PATH), e.to_string()))?,
-                userinfo: Url::parse(&at(clerk::USERINFO_PATH)).ok(),
-                introspection: IntrospectionUrl::new(at(clerk::INTROSPECTION_PATH)).ok(),
-                revocation: None,
-                jwks: Url::parse(&at(clerk::JWKS_PATH)).ok(),
-            },
-            source: EndpointSource::ClerkFixedPaths,
-            metadata: None,
-            iss_parameter_supported: false,
-            configured_issuer: issuer.as_str().to_owned(),
-            id_token_signing_algs: None,
-            jwks: Default::default(),
-            client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
-            http,
-        })
-    }
+/// What discovery (or its fallbacks) established.
+struct Found {
+    issuer: String,
+    endpoints: Endpoints,
+    source: EndpointSource,
+    metadata: Option<Value>,
+    iss_parameter_supported: bool,
+    id_token_signing_algs: Option<Vec<String>>,
+}
 
-    fn from_metadata(
-        config: &Config,
-        http: HttpClient,
-        url: String,
-        doc: Value,
-        meta: Metadata,
-    ) -> Result<Self, DiscoveryError> {
-        let configured = config.provider.issuer.as_str();
-        if meta.issuer != configured {
-            if meta.issuer.trim_end_matches('/') == configured.trim_end_matches('/') {
-                log::warn!(
-                    "quirk: the metadata's issuer {:?} differs from the configured {:?} only by a trailing slash; \
-                     using the provider's form for the `iss` checks",
-                    meta.issuer,
-                    configured
-                );
-            } else {
-                return Err(DiscoveryError::IssuerMismatch {
-                    url,
-                    configured: configured.to_owned(),
-                    advertised: meta.issuer,
-                });
-            }
-        }
-        if let Some(methods) = &meta.code_challenge_methods_supported
-            && !methods.iter().any(|m| m == "S256")
-        {
+fn from_metadata(
+    config: &Config,
+    url: String,
+    doc: Value,
+    meta: Metadata,
+) -> Result<Found, DiscoveryError> {
+    let configured = config.provider.issuer.as_str();
+    if meta.issuer != configured {
+        if meta.issuer.trim_end_matches('/') == configured.trim_end_matches('/') {
             log::warn!(
-                "the provider does not list S256 in code_challenge_methods_supported; sending S256 PKCE anyway"
+                "quirk: the metadata's issuer {:?} differs from the configured {:?} only by a trailing slash; \
+                 using the provider's form for the `iss` checks",
+                meta.issuer,
+                configured
             );
+        } else {
+            return Err(DiscoveryError::IssuerMismatch {
+                url,
+                configured: configured.to_owned(),
+                advertised: meta.issuer,
+            });
         }
-        let endpoint =
-            |field: &'static str, value: &Option<String>| -> Result<Option<Url>, DiscoveryError> {
-                let Some(value) = value else { return Ok(None) };
-                let bad = |problem: String| DiscoveryError::BadEndpoint {
-                    url: url.clone(),
-                    field,
-                    value: value.clone(),
-                    problem,
-                };
-                let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
-                require_https_unless_loopback(&parsed).map_err(bad)?;
-                Ok(Some(parsed))
-            };
-        let required = |field: &'static str, value: &Option<String>| {
-            endpoint(field, value)?.ok_or(DiscoveryError::MissingEndpoint {
+    }
+    if let Some(methods) = &meta.code_challenge_methods_supported
+        && !methods.iter().any(|m| m == "S256")
+    {
+        log::warn!(
+            "the provider does not list S256 in code_challenge_methods_supported; sending S256 PKCE anyway"
+        );
+    }
+    let endpoint =
+        |field: &'static str, value: &Option<String>| -> Result<Option<Url>, DiscoveryError> {
+            let Some(value) = value else { return Ok(None) };
+            let bad = |problem: String| DiscoveryError::BadEndpoint {
                 url: url.clone(),
                 field,
-            })
+                value: value.clone(),
+                problem,
+            };
+            let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
+            require_https_unless_loopback(&parsed).map_err(bad)?;
+            Ok(Some(parsed))
         };
-        let authorization = required("authorization_endpoint", &meta.authorization_endpoint)?;
-        let token = required("token_endpoint", &meta.token_endpoint)?;
-        let endpoints = Endpoints {
+    let required = |field: &'static str, value: &Option<String>| {
+        endpoint(field, value)?.ok_or(DiscoveryError::MissingEndpoint {
+            url: url.clone(),
+            field,
+        })
+    };
+    let authorization = required("authorization_endpoint", &meta.authorization_endpoint)?;
+    let token = required("token_endpoint", &meta.token_endpoint)?;
+    let endpoints = Endpoints {
+        authorization: AuthUrl::from_url(authorization),
+        token: TokenUrl::from_url(token),
+        userinfo: endpoint("userinfo_endpoint", &meta.userinfo_endpoint)?,
+        introspection: endpoint("introspection_endpoint", &meta.introspection_endpoint)?
+            .map(IntrospectionUrl::from_url),
+        revocation: endpoint("revocation_endpoint", &meta.revocation_endpoint)?
+            .map(RevocationUrl::from_url),
+        jwks: endpoint("jwks_uri", &meta.jwks_uri)?,
+    };
+    Ok(Found {
+        issuer: meta.issuer,
+        endpoints,
+        source: EndpointSource::Discovery { url },
+        metadata: Some(doc),
+        iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
+        id_token_signing_algs: meta.id_token_signing_alg_values_supported,
+    })
+}
+
+/// Clerk's fixed paths on the Frontend API host, for a key whose discovery is unreachable.
+fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
+    let at = |path: &str| issuer.endpoint(path);
+    let url = |field: &'static str, path: &str| {
+        Url::parse(&at(path)).map_err(|e| DiscoveryError::BadEndpoint {
+            url: issuer.as_str().to_owned(),
+            field,
+            value: at(path),
+            problem: e.to_string(),
+        })
+    };
+    Ok(Found {
+        issuer: issuer.as_str().to_owned(),
+        endpoints: Endpoints {
+            authorization: AuthUrl::from_url(url("authorization_endpoint", clerk::AUTHORIZE_PATH)?),
+            token: TokenUrl::from_url(url("token_endpoint", clerk::TOKEN_PATH)?),
+            userinfo: Some(url("userinfo_endpoint", clerk::USERINFO_PATH)?),
+            introspection: Some(IntrospectionUrl::from_url(url(
+                "introspection_endpoint",
+                clerk::INTROSPECTION_PATH,
+            )?)),
+            revocation: None,
+            jwks: Some(url("jwks_uri", clerk::JWKS_PATH)?),
+        },
+        source: EndpointSource::ClerkFixedPaths,
+        metadata: None,
+        iss_parameter_supported: false,
+        id_token_signing_algs: None,
+    })
+}
+
+/// Endpoints given by hand (OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL at least).
+fn manual(config: &Config) -> Result<Found, DiscoveryError> {
+    let given = &config.endpoints;
+    let (Some(authorization), Some(token)) = (given.authorization.clone(), given.token.clone())
+    else {
+        return Err(DiscoveryError::NotFound {
+            tried: "no issuer, and not both OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL".into(),
+        });
+    };
+    Ok(Found {
+        issuer: config.provider.issuer.as_str().to_owned(),
+        endpoints: Endpoints {
             authorization: AuthUrl::from_url(authorization),
             token: TokenUrl::from_url(token),
-            userinfo: endpoint("userinfo_endpoint", &meta.userinfo_endpoint)?,
-            introspection: endpoint("introspection_endpoint", &meta.introspection_endpoint)?
-                .map(IntrospectionUrl::from_url),
-            revocation: endpoint("revocation_endpoint", &meta.revocation_endpoint)?
-                .map(RevocationUrl::from_url),
-            jwks: endpoint("jwks_uri", &meta.jwks_uri)?,
-        };
-        Ok(Self {
-            issuer: meta.issuer,
-            endpoints,
-            source: EndpointSource::Discovery { url },
-            metadata: Some(doc),
-            iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
-            configured_issuer: configured.to_owned(),
-            id_token_signing_algs: meta.id_token_signing_alg_values_supported,
-            jwks: Default::default(),
-            client_id: config.client_id.clone(),
-            client_secret: config.client_secret.clone(),
-            http,
-        })
+            userinfo: None,
+            introspection: None,
+            revocation: None,
+            jwks: None,
+        },
+        source: EndpointSource::Manual,
+        metadata: None,
+        iss_parameter_supported: false,
+        id_token_signing_algs: None,
+    })
+}
+
+/// Each endpoint given by hand replaces what discovery said.
+fn apply_overrides(endpoints: &mut Endpoints, given: &EndpointOverrides) {
+    if let Some(u) = &given.authorization {
+        endpoints.authorization = AuthUrl::from_url(u.clone());
+    }
+    if let Some(u) = &given.token {
+        endpoints.token = TokenUrl::from_url(u.clone());
+    }
+    if let Some(u) = &given.userinfo {
+        endpoints.userinfo = Some(u.clone());
+    }
+    if let Some(u) = &given.introspection {
+        endpoints.introspection = Some(IntrospectionUrl::from_url(u.clone()));
+    }
+    if let Some(u) = &given.revocation {
+        endpoints.revocation = Some(RevocationUrl::from_url(u.clone()));
+    }
+    if let Some(u) = &given.jwks {
+        endpoints.jwks = Some(u.clone());
     }
 }
 

@@ -150,6 +150,10 @@ pub async fn refreshed_id_token(
 
 fn discovery_check(provider: &Provider) -> Check {
     match &provider.source {
+        EndpointSource::Manual => Check::pass(
+            "discovery.issuer",
+            "not applicable: the endpoints were given by hand, without discovery",
+        ),
         EndpointSource::ClerkFixedPaths => Check::warn(
             "discovery.issuer",
             "no metadata to check: discovery was unreachable and Clerk's fixed paths are in use",

@@ -57,6 +57,9 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
     ));
     let endpoint_source = match &provider.source {
         EndpointSource::Discovery { url } => format!("From discovery: {url}"),
+        EndpointSource::Manual => {
+            "Given by hand (OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL, ...): no discovery.".to_owned()
+        }
         EndpointSource::ClerkFixedPaths => {
             "Discovery was unreachable: using Clerk's fixed paths.".to_owned()
         }

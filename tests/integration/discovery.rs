@@ -143,3 +143,44 @@ async fn no_discovery_without_a_clerk_key_names_both_urls() {
     );
     assert!(msg.contains("HTTP 404"), "{msg}");
 }
+
+#[tokio::test]
+async fn without_discovery_the_endpoints_given_by_hand_are_used() {
+    let provider = LocalProvider::start_with(json!({ "discovery": false }));
+    let at = |path: &str| Some(format!("{}{path}", provider.issuer));
+    let mut cli = cli_for("", CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    cli.issuer = None;
+    cli.authorize_url = at("/oauth/authorize");
+    cli.token_url = at("/oauth/token");
+    cli.userinfo_url = at("/oauth/userinfo");
+    cli.jwks_url = at("/.well-known/jwks.json");
+    let app = spawn_app(cli).await;
+    let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Given by hand"), "{html}");
+    let browser = Browser::new();
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "otto", Choice::Approve)
+        .await;
+    let page = browser
+        .client()
+        .get(callback)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("every check passed"),
+        "the ID token verified with OAUTH_JWKS_URL: {page}"
+    );
+    let response = browser
+        .client()
+        .get(format!("{}/userinfo", app.base))
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    let report: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(report["response"]["sub"], "otto", "{report}");
+}

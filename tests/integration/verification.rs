@@ -171,3 +171,26 @@ async fn a_userinfo_sub_that_differs_from_the_id_token_fails_the_step() {
     assert!(step["error"].as_str().unwrap().contains("5.3.2"), "{step}");
     assert_eq!(check(&doc, "id_token.signature")["result"], "pass");
 }
+
+#[tokio::test]
+async fn a_discovery_issuer_mismatch_exits_1_before_any_redirect() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let configured = provider.issuer.replace("127.0.0.1", "localhost");
+    let done = spawn(
+        &["--once", "--no-browser", "--port", "0"],
+        &[
+            ("OAUTH_ISSUER", &configured),
+            ("CLIENT_ID", CONFIDENTIAL_ID),
+        ],
+        dir.path(),
+    )
+    .finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    assert!(
+        !done.stderr.contains("Sign in at"),
+        "no sign-in is offered: {}",
+        done.stderr
+    );
+    assert!(done.stderr.contains("OAUTH_ISSUER"), "{}", done.stderr);
+}
