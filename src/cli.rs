@@ -27,6 +27,11 @@ pub struct Cli {
     #[arg(long, env = "CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,
 
+    /// Client authentication: client_secret_post, client_secret_basic or none
+    /// [default: what the provider's metadata lists and the secret allow].
+    #[arg(long, env = "OAUTH_AUTH_METHOD")]
+    pub auth_method: Option<String>,
+
     /// Space-separated scopes to request.
     #[arg(long, env = "OAUTH_SCOPES")]
     pub scopes: Option<String>,

@@ -62,6 +62,13 @@ pub enum ConfigError {
         "OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL go together: a provider without discovery needs both"
     )]
     HalfManual,
+    #[error(
+        "OAUTH_AUTH_METHOD {0:?} is not one this client supports: use client_secret_post, \
+         client_secret_basic or none"
+    )]
+    AuthMethod(String),
+    #[error("OAUTH_AUTH_METHOD={0} needs CLIENT_SECRET: set it, or use none for a public client")]
+    AuthMethodNeedsSecret(&'static str),
     #[error("RESOURCE_URL {value:?} is not usable: {problem}")]
     Resource { value: String, problem: String },
     #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
@@ -235,6 +242,31 @@ pub struct CaBundle {
     pub count: usize,
 }
 
+/// How the client authenticates at the token, introspection and revocation endpoints
+/// (RFC 6749 section 2.3.1, OpenID Connect Core section 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    ClientSecretPost,
+    ClientSecretBasic,
+    None,
+}
+
+impl AuthMethod {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::None => "none",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Self> {
+        [Self::ClientSecretPost, Self::ClientSecretBasic, Self::None]
+            .into_iter()
+            .find(|m| m.name() == word)
+    }
+}
+
 /// The user's own API, called with the access token.
 #[derive(Debug, Clone)]
 pub struct Resource {
@@ -249,6 +281,8 @@ pub struct Config {
     pub endpoints: EndpointOverrides,
     pub client_id: ClientId,
     pub client_secret: Option<ClientSecret>,
+    /// As set; `None` lets the provider's metadata and the secret decide.
+    pub auth_method: Option<AuthMethod>,
     pub scopes: Vec<Scope>,
     pub listen: Listen,
     /// `None`: `http://localhost:<bound port>/oauth_callback`, known once the port is bound.
@@ -282,6 +316,15 @@ impl Config {
             .map(|s| ClientId::new(s.to_owned()))
             .ok_or(ConfigError::NoClientId)?;
         let client_secret = given(&cli.client_secret).map(|s| ClientSecret::new(s.to_owned()));
+        let auth_method = given(&cli.auth_method)
+            .map(|m| AuthMethod::parse(m).ok_or_else(|| ConfigError::AuthMethod(m.to_owned())))
+            .transpose()?;
+        if let Some(m @ (AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic)) =
+            auth_method
+            && client_secret.is_none()
+        {
+            return Err(ConfigError::AuthMethodNeedsSecret(m.name()));
+        }
         let scopes: Vec<Scope> = given(&cli.scopes)
             .unwrap_or(DEFAULT_SCOPES)
             .split_whitespace()
@@ -319,6 +362,7 @@ impl Config {
             endpoints,
             client_id,
             client_secret,
+            auth_method,
             scopes,
             listen,
             redirect,
@@ -355,6 +399,7 @@ impl Config {
             "clerk_frontend_api": self.provider.clerk.as_ref().map(|k| k.frontend_api.clone()),
             "client_id": self.client_id.as_str(),
             "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
+            "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
             "scopes": self.scope_string(),
             "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
             "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
@@ -702,6 +747,28 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("RESOURCE_METHOD")
+        );
+    }
+
+    #[test]
+    fn auth_methods() {
+        let mut raw = cli();
+        raw.auth_method = Some("client_secret_basic".into());
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::AuthMethodNeedsSecret("client_secret_basic"))
+        ));
+        raw.client_secret = Some("s".into());
+        assert_eq!(
+            Config::from_cli(&raw).unwrap().auth_method,
+            Some(AuthMethod::ClientSecretBasic)
+        );
+        raw.auth_method = Some("private_key_jwt".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_AUTH_METHOD")
         );
     }
 

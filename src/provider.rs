@@ -7,6 +7,7 @@ pub mod http;
 pub mod jwks;
 pub mod token;
 
+use base64::Engine as _;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthType, AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
@@ -17,7 +18,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::clerk;
-use crate::config::{Config, EndpointOverrides, Issuer, require_https_unless_loopback};
+use crate::config::{AuthMethod, Config, EndpointOverrides, Issuer, require_https_unless_loopback};
 pub use http::{HttpClient, HttpError};
 pub use token::{TokenError, TokenSet};
 
@@ -103,6 +104,11 @@ struct Metadata {
     authorization_response_iss_parameter_supported: bool,
     code_challenge_methods_supported: Option<Vec<String>>,
     id_token_signing_alg_values_supported: Option<Vec<String>>,
+    token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    registration_endpoint: Option<String>,
+    pushed_authorization_request_endpoint: Option<String>,
+    #[serde(default)]
+    require_pushed_authorization_requests: bool,
 }
 
 /// A provider with known endpoints.
@@ -119,6 +125,14 @@ pub struct Provider {
     pub iss_parameter_supported: bool,
     /// `id_token_signing_alg_values_supported`, when discovery gave it.
     pub id_token_signing_algs: Option<Vec<String>>,
+    /// How the client authenticates, chosen once at start.
+    pub auth_method: AuthMethod,
+    /// RFC 7591 dynamic client registration, when offered.
+    pub registration_endpoint: Option<Url>,
+    /// RFC 9126 pushed authorization requests, when offered.
+    pub par_endpoint: Option<Url>,
+    /// The provider accepts only pushed authorization requests.
+    pub require_par: bool,
     jwks: tokio::sync::Mutex<Option<Vec<jsonwebtoken::jwk::Jwk>>>,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,
@@ -133,7 +147,12 @@ impl Provider {
             .map_err(|e| DiscoveryError::Client(e.to_string()))?;
         let mut found = Self::find(config, &http).await?;
         apply_overrides(&mut found.endpoints, &config.endpoints);
+        let auth_method = choose_auth_method(config, found.auth_methods.as_deref());
         Ok(Self {
+            auth_method,
+            registration_endpoint: found.registration,
+            par_endpoint: found.par,
+            require_par: found.require_par,
             issuer: found.issuer,
             configured_issuer: config.provider.issuer.as_str().to_owned(),
             endpoints: found.endpoints,
@@ -207,6 +226,10 @@ struct Found {
     metadata: Option<Value>,
     iss_parameter_supported: bool,
     id_token_signing_algs: Option<Vec<String>>,
+    auth_methods: Option<Vec<String>>,
+    registration: Option<Url>,
+    par: Option<Url>,
+    require_par: bool,
 }
 
 fn from_metadata(
@@ -270,6 +293,11 @@ fn from_metadata(
             .map(RevocationUrl::from_url),
         jwks: endpoint("jwks_uri", &meta.jwks_uri)?,
     };
+    let registration = endpoint("registration_endpoint", &meta.registration_endpoint)?;
+    let par = endpoint(
+        "pushed_authorization_request_endpoint",
+        &meta.pushed_authorization_request_endpoint,
+    )?;
     Ok(Found {
         issuer: meta.issuer,
         endpoints,
@@ -277,6 +305,14 @@ fn from_metadata(
         metadata: Some(doc),
         iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
         id_token_signing_algs: meta.id_token_signing_alg_values_supported,
+        // RFC 8414 section 2: when omitted, the default is client_secret_basic.
+        auth_methods: Some(
+            meta.token_endpoint_auth_methods_supported
+                .unwrap_or_else(|| vec!["client_secret_basic".into()]),
+        ),
+        registration,
+        par,
+        require_par: meta.require_pushed_authorization_requests,
     })
 }
 
@@ -308,6 +344,11 @@ fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
         metadata: None,
         iss_parameter_supported: false,
         id_token_signing_algs: None,
+        // Clerk's own test client posts the secret.
+        auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
+        registration: None,
+        par: None,
+        require_par: false,
     })
 }
 
@@ -334,7 +375,36 @@ fn manual(config: &Config) -> Result<Found, DiscoveryError> {
         metadata: None,
         iss_parameter_supported: false,
         id_token_signing_algs: None,
+        // Without metadata, the form body works with the most servers (GitHub among them).
+        auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
+        registration: None,
+        par: None,
+        require_par: false,
     })
+}
+
+/// OAUTH_AUTH_METHOD when set; else `none` without a secret; with one,
+/// client_secret_post when the provider lists it (Clerk's own client uses it), else
+/// client_secret_basic when listed, else post.
+fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMethod {
+    let lists = |m: AuthMethod| supported.is_some_and(|s| s.iter().any(|x| x == m.name()));
+    let chosen = match (config.auth_method, &config.client_secret) {
+        (Some(m), _) => m,
+        (None, None) => AuthMethod::None,
+        (None, Some(_)) if lists(AuthMethod::ClientSecretPost) => AuthMethod::ClientSecretPost,
+        (None, Some(_)) if lists(AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
+        (None, Some(_)) => AuthMethod::ClientSecretPost,
+    };
+    if let Some(s) = supported
+        && !lists(chosen)
+    {
+        log::warn!(
+            "client authentication {} is not in the provider's token_endpoint_auth_methods_supported {s:?}",
+            chosen.name()
+        );
+    }
+    log::info!("client authentication: {}", chosen.name());
+    chosen
 }
 
 /// Each endpoint given by hand replaces what discovery said.
@@ -386,35 +456,59 @@ async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata
 }
 
 impl Provider {
-    /// The oauth2 client: client_secret_post, as Clerk's own client does; without a secret
-    /// it sends only client_id (token_endpoint_auth_method `none`).
+    /// The oauth2 client, authenticating as `auth_method` says. For client_secret_basic the
+    /// crate form-urlencodes id and secret before base64 (RFC 6749 section 2.3.1), so
+    /// secrets with `+ / : $ %` work.
     pub(crate) fn oauth_client(&self) -> OAuthClient {
         let client = BasicClient::new(self.client_id.clone())
             .set_auth_uri(self.endpoints.authorization.clone())
             .set_token_uri(self.endpoints.token.clone())
             .set_introspection_url_option(self.endpoints.introspection.clone())
-            .set_revocation_url_option(self.endpoints.revocation.clone())
-            .set_auth_type(AuthType::RequestBody);
-        match &self.client_secret {
-            Some(secret) => client.set_client_secret(secret.clone()),
-            None => client,
+            .set_revocation_url_option(self.endpoints.revocation.clone());
+        match (self.auth_method, &self.client_secret) {
+            (AuthMethod::ClientSecretBasic, Some(secret)) => client
+                .set_auth_type(AuthType::BasicAuth)
+                .set_client_secret(secret.clone()),
+            (AuthMethod::ClientSecretPost, Some(secret)) => client
+                .set_auth_type(AuthType::RequestBody)
+                .set_client_secret(secret.clone()),
+            // `none`: client_id in the body, no secret.
+            _ => client.set_auth_type(AuthType::RequestBody),
         }
     }
 
-    /// A form POST authenticated as the client the same way the oauth2 crate does for the
-    /// token endpoint (client_secret_post; `none` sends only client_id).
+    /// A form POST authenticated the same way as the oauth2 client above.
     pub(crate) fn client_post(&self, url: &Url, form: &[(&str, &str)]) -> oauth2::HttpRequest {
         let mut body = url::form_urlencoded::Serializer::new(String::new());
         body.extend_pairs(form);
-        body.append_pair("client_id", self.client_id.as_str());
-        if let Some(secret) = &self.client_secret {
-            body.append_pair("client_secret", secret.secret());
-        }
-        oauth2::http::Request::builder()
+        let mut request = oauth2::http::Request::builder()
             .method("POST")
             .uri(url.as_str())
             .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json")
+            .header("accept", "application/json");
+        match (self.auth_method, &self.client_secret) {
+            (AuthMethod::ClientSecretBasic, Some(secret)) => {
+                let enc = |s: &str| {
+                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                };
+                let pair = format!("{}:{}", enc(self.client_id.as_str()), enc(secret.secret()));
+                request = request.header(
+                    "authorization",
+                    format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(pair)
+                    ),
+                );
+            }
+            (AuthMethod::ClientSecretPost, Some(secret)) => {
+                body.append_pair("client_id", self.client_id.as_str());
+                body.append_pair("client_secret", secret.secret());
+            }
+            _ => {
+                body.append_pair("client_id", self.client_id.as_str());
+            }
+        }
+        request
             .body(body.finish().into_bytes())
             .expect("a parsed URL and static headers make a valid request")
     }

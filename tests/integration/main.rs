@@ -8,4 +8,5 @@ mod callback;
 mod discovery;
 mod flow;
 mod pages;
+mod providers;
 mod verification;

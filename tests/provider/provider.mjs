@@ -34,6 +34,18 @@ const defaultClients = [
     redirect_uris: ['http://localhost:3000/oauth_callback', 'http://127.0.0.1:3000/oauth_callback'],
   },
   {
+    client_id: 'test-basic',
+    // Every character that breaks Basic auth when a client skips the form-encoding step.
+    client_secret: 'p+a/s:s$w%rd=',
+    token_endpoint_auth_method: 'client_secret_basic',
+    introspection_endpoint_auth_method: 'client_secret_basic',
+    revocation_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    application_type: 'native',
+    redirect_uris: ['http://localhost:3000/oauth_callback', 'http://127.0.0.1:3000/oauth_callback'],
+  },
+  {
     client_id: 'test-public',
     token_endpoint_auth_method: 'none',
     grant_types: ['authorization_code', 'refresh_token'],

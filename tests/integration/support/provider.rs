@@ -12,6 +12,8 @@ use serde_json::{Value, json};
 pub const CONFIDENTIAL_ID: &str = "test-confidential";
 pub const CONFIDENTIAL_SECRET: &str = "test-confidential-secret";
 pub const PUBLIC_ID: &str = "test-public";
+pub const BASIC_ID: &str = "test-basic";
+pub const BASIC_SECRET: &str = "p+a/s:s$w%rd=";
 
 fn provider_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
