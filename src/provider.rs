@@ -5,6 +5,7 @@ pub mod calls;
 pub mod exchange;
 pub mod http;
 pub mod jwks;
+pub mod quirks;
 pub mod token;
 
 use base64::Engine as _;

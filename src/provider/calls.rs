@@ -78,7 +78,7 @@ impl Provider {
     /// RFC 7662 introspection, authenticated as the client.
     pub async fn introspect(&self, token: &str, kind: TokenKind) -> Call {
         let client = self.oauth_client();
-        let http = Recording::new(self.http());
+        let http = Recording::for_tokens(self.http());
         let token = AccessToken::new(token.to_owned());
         let request = match client.introspect(&token) {
             Ok(r) => r.set_token_type_hint(kind.hint()),

@@ -62,7 +62,7 @@ impl RecordedRequest {
 }
 
 impl RecordedResponse {
-    pub fn of(status: u16, headers: &reqwest::header::HeaderMap, body: &[u8]) -> Self {
+    pub fn of(status: u16, headers: &oauth2::http::HeaderMap, body: &[u8]) -> Self {
         // The headers a person checks first; the rest are noise for this purpose.
         let shown = [
             "content-type",

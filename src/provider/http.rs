@@ -12,6 +12,7 @@ use oauth2::http;
 use reqwest::redirect::Policy;
 
 use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
+use super::quirks::normalize;
 use crate::config::CaBundle;
 
 /// The largest response body read from a provider.
@@ -199,47 +200,85 @@ impl HttpClient {
 /// the last raw response, so the provider's JSON can be shown whole.
 pub struct Recording<'a> {
     http: &'a HttpClient,
+    /// Token and introspection responses: read through `quirks::normalize`.
+    normalize: bool,
     exchanges: Mutex<Vec<Exchange>>,
     last: Mutex<Option<(u16, Vec<u8>)>>,
+    quirks: Mutex<Vec<String>>,
 }
 
 impl<'a> Recording<'a> {
     pub fn new(http: &'a HttpClient) -> Self {
         Self {
             http,
+            normalize: false,
             exchanges: Mutex::new(Vec::new()),
             last: Mutex::new(None),
+            quirks: Mutex::new(Vec::new()),
         }
     }
 
-    /// Sends a request and records it.
+    /// For the token endpoint: answers are normalised (form-encoded bodies, errors with
+    /// HTTP 200, string lifetimes) before the oauth2 crate reads them.
+    pub fn for_tokens(http: &'a HttpClient) -> Self {
+        Self {
+            normalize: true,
+            ..Self::new(http)
+        }
+    }
+
+    /// Sends a request and records it (the response as the provider sent it).
     pub async fn send(
         &self,
         request: oauth2::HttpRequest,
     ) -> Result<oauth2::HttpResponse, HttpError> {
         let recorded = RecordedRequest::of(&request);
         let result = self.http.execute(request).await;
-        let response = result.as_ref().ok().map(|r| {
-            let headers: reqwest::header::HeaderMap = r
-                .headers()
-                .iter()
-                .filter_map(|(n, v)| {
-                    Some((
-                        reqwest::header::HeaderName::from_bytes(n.as_str().as_bytes()).ok()?,
-                        reqwest::header::HeaderValue::from_bytes(v.as_bytes()).ok()?,
-                    ))
-                })
-                .collect();
-            RecordedResponse::of(r.status().as_u16(), &headers, r.body())
-        });
-        if let Ok(r) = &result {
-            *lock(&self.last) = Some((r.status().as_u16(), r.body().clone()));
-        }
         lock(&self.exchanges).push(Exchange {
             request: recorded,
-            response,
+            response: result
+                .as_ref()
+                .ok()
+                .map(|r| RecordedResponse::of(r.status().as_u16(), r.headers(), r.body())),
         });
-        result
+        let response = result?;
+        let status = response.status().as_u16();
+        if !self.normalize {
+            *lock(&self.last) = Some((status, response.body().clone()));
+            return Ok(response);
+        }
+        let content_type = response
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let n = normalize(status, content_type, response.body());
+        for quirk in &n.quirks {
+            log::warn!("quirk: {quirk}");
+        }
+        lock(&self.quirks).extend(n.quirks);
+        let raw = match &n.raw {
+            Some(map) => serde_json::to_vec(map).unwrap_or_default(),
+            None => response.body().clone(),
+        };
+        *lock(&self.last) = Some((status, raw));
+        let content_type = if n.raw.is_some() {
+            "application/json"
+        } else {
+            content_type.unwrap_or("")
+        };
+        http::Response::builder()
+            .status(n.status)
+            .header(http::header::CONTENT_TYPE, content_type)
+            .body(n.body)
+            .map_err(|e| HttpError::Other {
+                url: String::new(),
+                detail: e.to_string(),
+            })
+    }
+
+    /// The quirks met so far.
+    pub fn quirks(&self) -> Vec<String> {
+        lock(&self.quirks).clone()
     }
 
     /// The status and body of the last response received.

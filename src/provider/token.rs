@@ -53,6 +53,8 @@ pub struct TokenSet {
 pub struct TokenCall {
     pub result: Result<TokenSet, TokenError>,
     pub exchange: Option<Exchange>,
+    /// How the response bent the spec (see `quirks`).
+    pub quirks: Vec<String>,
 }
 
 type Raw = Result<BasicTokenResponse, RequestTokenError<HttpError, BasicErrorResponse>>;
@@ -67,7 +69,7 @@ impl Provider {
         redirect: &RedirectUrl,
     ) -> TokenCall {
         let client = self.oauth_client().set_redirect_uri(redirect.clone());
-        let http = Recording::new(self.http());
+        let http = Recording::for_tokens(self.http());
         let raw = client
             .exchange_code(code)
             .set_pkce_verifier(verifier)
@@ -79,7 +81,7 @@ impl Provider {
     /// The refresh-token grant (RFC 6749 section 6), client authentication as configured.
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> TokenCall {
         let client = self.oauth_client();
-        let http = Recording::new(self.http());
+        let http = Recording::for_tokens(self.http());
         let raw = client
             .exchange_refresh_token(refresh_token)
             .request_async(&http)
@@ -111,6 +113,7 @@ fn finish(http: &Recording<'_>, raw: Raw) -> TokenCall {
     TokenCall {
         result,
         exchange: http.last_exchange(),
+        quirks: http.quirks(),
     }
 }
 

@@ -8,7 +8,7 @@ use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
 use crate::templates::{ErrorPage, ResultPage};
-use crate::verify::{self, Report};
+use crate::verify::{self, Check, Report};
 
 /// The longest callback query read; real ones are a few hundred bytes.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -80,11 +80,12 @@ async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), Flo
         .code
         .filter(|c| !c.is_empty())
         .ok_or(FlowError::MissingCode)?;
-    let tokens = state
+    let call = state
         .provider
         .exchange_code(AuthorizationCode::new(code), flow.verifier, &state.redirect)
-        .await
-        .result?;
+        .await;
+    let quirks = call.quirks;
+    let tokens = call.result?;
     log::info!(
         "flow {}: tokens received (fields: {})",
         flow.id,
@@ -96,7 +97,7 @@ async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), Flo
             .join(", ")
     );
     let requested: Vec<String> = flow.scopes.iter().map(|s| s.as_str().to_owned()).collect();
-    let report = verify::sign_in(
+    let mut report = verify::sign_in(
         &state.provider,
         &tokens,
         flow.nonce.as_deref(),
@@ -104,6 +105,9 @@ async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), Flo
         params.iss.as_deref(),
     )
     .await;
+    report
+        .checks
+        .extend(quirks.into_iter().map(|q| Check::warn("provider.quirk", q)));
     for check in report.failed() {
         log::warn!(
             "flow {}: check {} failed: {}",

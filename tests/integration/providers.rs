@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::support::app::{cli_for, spawn_app};
 use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{BASIC_ID, BASIC_SECRET, LocalProvider};
+use crate::support::standin::{self, Quirk};
 
 async fn action(browser: &Browser, base: &str, path: &str) -> Value {
     browser
@@ -66,4 +67,79 @@ async fn client_secret_basic_form_encodes_a_secret_full_of_special_characters() 
             && html.contains("Basic [client credentials masked]"),
         "{html}"
     );
+}
+
+/// Signs in against the stand-in, as GitHub is configured: endpoints by hand, no OpenID.
+async fn quirky(quirk: Quirk) -> (u16, Value, String) {
+    let standin = standin::start(quirk).await;
+    let mut cli = cli_for("", "Iv1.standin", Some("standin-secret"));
+    cli.issuer = None;
+    cli.authorize_url = Some(format!("{}/login/oauth/authorize", standin.base));
+    cli.token_url = Some(format!("{}/login/oauth/access_token", standin.base));
+    cli.scopes = Some("repo user".into());
+    let app = spawn_app(cli).await;
+    let browser = Browser::new();
+    let callback = |browser: &Browser| {
+        let (client, login) = (browser.client().clone(), app.login_url());
+        async move {
+            let login = client.get(login).send().await.unwrap();
+            let to_provider = login.headers()["location"].to_str().unwrap().to_owned();
+            let back = client.get(&to_provider).send().await.unwrap();
+            url::Url::parse(back.headers()["location"].to_str().unwrap()).unwrap()
+        }
+    };
+    let (status, json) = browser.callback_json(&callback(&browser).await).await;
+    // A second sign-in, as a person sees it.
+    let page = browser
+        .client()
+        .get(callback(&browser).await)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (status, json, page)
+}
+
+#[tokio::test]
+async fn a_form_encoded_token_response_is_read_and_named() {
+    let (status, json, page) = quirky(Quirk::FormEncoded).await;
+    assert_eq!(status, 200, "{json}");
+    assert_eq!(json["access_token"], "gho_standin0123456789");
+    assert_eq!(
+        json["scope"], "repo,user",
+        "printed as the provider sent it"
+    );
+    assert!(
+        page.contains("provider.quirk") && page.contains("form-encoded"),
+        "{page}"
+    );
+    assert!(page.contains("comma-separated"), "{page}");
+}
+
+#[tokio::test]
+async fn an_error_with_http_200_is_an_error() {
+    let (status, json, page) = quirky(Quirk::ErrorWith200).await;
+    assert_eq!(status, 502, "{json}");
+    assert_eq!(json["error"], "bad_verification_code");
+    assert_eq!(
+        json["error_description"],
+        "The code passed is incorrect or expired."
+    );
+    assert_eq!(json["step"], "token");
+    assert!(page.contains("bad_verification_code"), "{page}");
+}
+
+#[tokio::test]
+async fn string_lifetimes_array_scopes_and_capital_token_types_are_accepted() {
+    let (status, json, page) = quirky(Quirk::Strings).await;
+    assert_eq!(status, 200, "{json}");
+    assert!(page.contains("expires_in is the string"), "{page}");
+    assert_eq!(
+        json["expires_in"], "3600",
+        "printed as the provider sent it"
+    );
+    assert_eq!(json["scope"], serde_json::json!(["repo", "user"]));
+    assert_eq!(json["token_type"], "BEARER");
 }
