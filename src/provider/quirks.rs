@@ -121,7 +121,7 @@ mod tests {
         assert!(n.quirks.is_empty());
         assert_eq!(n.status, 200);
         assert_eq!(body(&n), serde_json::from_slice::<Value>(sent).unwrap());
-        assert_eq!(Value::Object(n.raw.unwrap()), body(&n));
+        assert_eq!(Value::Object(n.raw.clone().unwrap()), body(&n));
     }
 
     #[test]
