@@ -52,6 +52,15 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_CA_CERT")]
     pub ca_cert: Option<String>,
 
+    /// Extra authorization request parameter, key=value (repeatable; `&` also separates):
+    /// prompt, login_hint, audience, resource, acr_values, provider-specific ones.
+    #[arg(long = "param", env = "OAUTH_PARAMS", value_delimiter = '&')]
+    pub params: Vec<String>,
+
+    /// Send the authorization request as a pushed authorization request (RFC 9126).
+    #[arg(long, env = "OAUTH_PAR", value_parser = clap::builder::FalseyValueParser::new())]
+    pub par: bool,
+
     /// Authorization endpoint, for providers without discovery (or to override it).
     #[arg(long, env = "OAUTH_AUTHORIZE_URL")]
     pub authorize_url: Option<String>,

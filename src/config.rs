@@ -69,6 +69,14 @@ pub enum ConfigError {
     AuthMethod(String),
     #[error("OAUTH_AUTH_METHOD={0} needs CLIENT_SECRET: set it, or use none for a public client")]
     AuthMethodNeedsSecret(&'static str),
+    #[error("--param {0:?} is not key=value: e.g. --param audience=https://api.example.com")]
+    Param(String),
+    #[error(
+        "--param {0}=... is set by the client itself (state, PKCE, nonce, redirect): it cannot be overridden"
+    )]
+    ReservedParam(String),
+    #[error("--param scope=... : set the scopes with OAUTH_SCOPES (--scopes) instead")]
+    ScopeParam,
     #[error("RESOURCE_URL {value:?} is not usable: {problem}")]
     Resource { value: String, problem: String },
     #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
@@ -284,6 +292,10 @@ pub struct Config {
     /// As set; `None` lets the provider's metadata and the secret decide.
     pub auth_method: Option<AuthMethod>,
     pub scopes: Vec<Scope>,
+    /// Extra authorization request parameters.
+    pub params: Vec<(String, String)>,
+    /// Push the authorization request first (RFC 9126).
+    pub par: bool,
     pub listen: Listen,
     /// `None`: `http://localhost:<bound port>/oauth_callback`, known once the port is bound.
     pub redirect: Option<RedirectUrl>,
@@ -330,6 +342,7 @@ impl Config {
             .split_whitespace()
             .map(|s| Scope::new(s.to_owned()))
             .collect();
+        let params = parse_params(&cli.params)?;
         let port = match given(&cli.port) {
             None => DEFAULT_PORT,
             Some(p) => p.parse().map_err(|_| ConfigError::Port(p.to_owned()))?,
@@ -364,6 +377,8 @@ impl Config {
             client_secret,
             auth_method,
             scopes,
+            params,
+            par: cli.par,
             listen,
             redirect,
             ca,
@@ -401,6 +416,8 @@ impl Config {
             "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
             "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
             "scopes": self.scope_string(),
+            "params": self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+            "par": self.par,
             "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
             "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
             "endpoints_by_hand": self.endpoints.listed(),
@@ -557,6 +574,45 @@ fn load_ca(path: &PathBuf) -> Result<CaBundle, ConfigError> {
         count: certs.len(),
         pem,
     })
+}
+
+/// Parameters the client sets itself, which `--param` and `/login?...` may not override.
+pub const RESERVED_PARAMS: &[&str] = &[
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "request_uri",
+];
+
+fn parse_params(raw: &[String]) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut out = Vec::new();
+    for item in raw.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| ConfigError::Param(item.to_owned()))?;
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        let (k, v) = (decode(k), decode(v));
+        if k.is_empty() {
+            return Err(ConfigError::Param(item.to_owned()));
+        }
+        if k == "scope" {
+            return Err(ConfigError::ScopeParam);
+        }
+        if RESERVED_PARAMS.contains(&k.as_str()) {
+            return Err(ConfigError::ReservedParam(k));
+        }
+        out.push((k, v));
+    }
+    Ok(out)
 }
 
 fn parse_resource(raw: &str, method: Option<&str>) -> Result<Resource, ConfigError> {
@@ -748,6 +804,34 @@ mod tests {
                 .to_string()
                 .starts_with("RESOURCE_METHOD")
         );
+    }
+
+    #[test]
+    fn extra_parameters() {
+        let mut raw = cli();
+        raw.params = vec![
+            "audience=https%3A%2F%2Fapi.example".into(),
+            "prompt=consent".into(),
+            "acr_values=a b".into(),
+        ];
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(
+            c.params[0],
+            ("audience".into(), "https://api.example".into())
+        );
+        assert_eq!(c.params[2], ("acr_values".into(), "a b".into()));
+        raw.params = vec!["state=x".into()];
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::ReservedParam(_))
+        ));
+        raw.params = vec!["scope=x".into()];
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::ScopeParam)
+        ));
+        raw.params = vec!["novalue".into()];
+        assert!(matches!(Config::from_cli(&raw), Err(ConfigError::Param(_))));
     }
 
     #[test]

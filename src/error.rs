@@ -56,6 +56,8 @@ pub enum RunError {
         addr: std::net::SocketAddr,
         source: std::io::Error,
     },
+    #[error("{0}")]
+    Unsupported(String),
     #[error("the server stopped unexpectedly: {0}")]
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
@@ -75,7 +77,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Self::Config(_) | Self::Bind { .. } => ExitStatus::Usage,
+            Self::Config(_) | Self::Bind { .. } | Self::Unsupported(_) => ExitStatus::Usage,
             Self::Discovery(_)
             | Self::Server(_)
             | Self::Flow(_)

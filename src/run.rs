@@ -22,6 +22,11 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         return Ok(ExitStatus::Success);
     }
     let provider = Provider::discover(&config).await?;
+    if config.par && provider.par_endpoint.is_none() {
+        return Err(RunError::Unsupported(
+            "--par (OAUTH_PAR): the provider advertises no pushed_authorization_request_endpoint; drop --par".into(),
+        ));
+    }
     let (tx, rx) = if config.once {
         let (tx, rx) = mpsc::unbounded_channel();
         (Some(tx), Some(rx))

@@ -53,6 +53,8 @@ impl Application {
             flows: FlowStore::default(),
             redirect,
             scopes: config.scopes.clone(),
+            params: config.params.clone(),
+            par: config.par,
             resource: config.resource.clone(),
             summary,
             output,

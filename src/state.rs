@@ -65,6 +65,10 @@ pub struct AppState {
     pub flows: FlowStore,
     pub redirect: RedirectUrl,
     pub scopes: Vec<Scope>,
+    /// Extra authorization request parameters (`--param`).
+    pub params: Vec<(String, String)>,
+    /// Push authorization requests first (RFC 9126).
+    pub par: bool,
     pub resource: Option<Resource>,
     /// The configuration summary shown on the index page (no secret values).
     pub summary: Value,

@@ -9,6 +9,7 @@ use url::Url;
 use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, Recording};
+use crate::config::AuthMethod;
 
 /// Which token an introspection or revocation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +119,42 @@ impl Provider {
             result,
             exchange: http.last_exchange(),
         }
+    }
+
+    /// RFC 9126: pushes the authorization request's parameters (authenticated as the
+    /// client) and returns the short authorization URL with `client_id` and `request_uri`.
+    pub async fn push_authorization_request(&self, authorize: &Url) -> Result<Url, CallError> {
+        let Some(endpoint) = &self.par_endpoint else {
+            return Err(CallError::NotAdvertised(
+                "pushed_authorization_request_endpoint",
+            ));
+        };
+        // client_post adds client_id (except with Basic, where the header carries it).
+        let keep_client_id = self.auth_method == AuthMethod::ClientSecretBasic;
+        let form: Vec<(String, String)> = authorize
+            .query_pairs()
+            .into_owned()
+            .filter(|(k, _)| keep_client_id || k != "client_id")
+            .collect();
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let http = Recording::new(self.http());
+        let response = http.send(self.client_post(endpoint, &form)).await?;
+        if !response.status().is_success() {
+            return Err(oauth_error(&response));
+        }
+        let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
+        let Some(request_uri) = body.get("request_uri").and_then(Value::as_str) else {
+            return Err(CallError::Status {
+                status: response.status().as_u16(),
+                detail: Some("the PAR response has no request_uri".into()),
+            });
+        };
+        let mut short = self.endpoints.authorization.url().clone();
+        short
+            .query_pairs_mut()
+            .append_pair("client_id", self.client_id())
+            .append_pair("request_uri", request_uri);
+        Ok(short)
     }
 
     /// Calls the user's own API with the access token; any 2xx is success.

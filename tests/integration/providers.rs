@@ -5,7 +5,9 @@ use serde_json::Value;
 
 use crate::support::app::{cli_for, spawn_app};
 use crate::support::browser::{Browser, Choice};
-use crate::support::provider::{BASIC_ID, BASIC_SECRET, LocalProvider};
+use crate::support::provider::{
+    BASIC_ID, BASIC_SECRET, CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider,
+};
 use crate::support::standin::{self, Quirk};
 
 async fn action(browser: &Browser, base: &str, path: &str) -> Value {
@@ -142,4 +144,73 @@ async fn string_lifetimes_array_scopes_and_capital_token_types_are_accepted() {
     );
     assert_eq!(json["scope"], serde_json::json!(["repo", "user"]));
     assert_eq!(json["token_type"], "BEARER");
+}
+
+#[tokio::test]
+async fn extra_parameters_from_the_command_line_and_from_login() {
+    let provider = LocalProvider::start();
+    let mut cli = cli_for(&provider.issuer, CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    cli.params = vec![
+        "acr_values=urn:example:loa:2".into(),
+        "login_hint=from-flag".into(),
+    ];
+    let app = spawn_app(cli).await;
+    let browser = Browser::new();
+    let login = browser
+        .client()
+        .get(format!(
+            "{}?login_hint=from-login&state=forged&prompt=consent",
+            app.login_url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let location = url::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
+    let q: Vec<(String, String)> = location.query_pairs().into_owned().collect();
+    let get = |k: &str| {
+        q.iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(get("acr_values"), ["urn:example:loa:2"]);
+    assert_eq!(
+        get("login_hint"),
+        ["from-login"],
+        "/login wins over --param, once"
+    );
+    assert_eq!(get("prompt"), ["consent"]);
+    assert_eq!(get("state").len(), 1);
+    assert_ne!(get("state"), ["forged"], "the client sets state itself");
+    // The provider accepts such a request end to end.
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "rita", Choice::Approve)
+        .await;
+    assert_eq!(browser.callback_json(&callback).await.0, 200);
+}
+
+#[tokio::test]
+async fn pushed_authorization_requests_end_to_end() {
+    let provider = LocalProvider::start();
+    let mut cli = cli_for(&provider.issuer, CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    cli.par = true;
+    let app = spawn_app(cli).await;
+    let browser = Browser::new();
+    let login = browser.client().get(app.login_url()).send().await.unwrap();
+    let location = url::Url::parse(login.headers()["location"].to_str().unwrap()).unwrap();
+    let keys: Vec<String> = location
+        .query_pairs()
+        .map(|(k, _)| k.into_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        ["client_id", "request_uri"],
+        "only the reference travels through the browser"
+    );
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "sam", Choice::Approve)
+        .await;
+    let (status, json) = browser.callback_json(&callback).await;
+    assert_eq!(status, 200, "{json}");
+    assert!(json["id_token"].is_string());
 }
