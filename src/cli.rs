@@ -23,6 +23,15 @@ pub struct Cli {
     #[arg(long, env = "CLIENT_ID")]
     pub client_id: Option<String>,
 
+    /// Register a new client at the provider (RFC 7591) even when CLIENT_ID is set; without
+    /// CLIENT_ID this happens by itself when the provider offers registration.
+    #[arg(long)]
+    pub register: bool,
+
+    /// Register a confidential client (with a secret) instead of a public one.
+    #[arg(long)]
+    pub register_confidential: bool,
+
     /// Client secret; leave unset for a public client (PKCE only).
     #[arg(long, env = "CLIENT_SECRET", hide_env_values = true)]
     pub client_secret: Option<String>,

@@ -35,8 +35,10 @@ pub enum ConfigError {
     #[error("OAUTH_ISSUER {value:?} is not a usable issuer URL: {problem}")]
     Issuer { value: String, problem: String },
     #[error(
-        "CLIENT_ID is not set: copy the client ID of your OAuth application from the provider's \
-         dashboard into .env (CLIENT_ID=...) or pass --client-id"
+        "CLIENT_ID is not set, and the provider offers no dynamic client registration: copy the \
+         client ID of your OAuth application from the provider's dashboard into .env \
+         (CLIENT_ID=...) or pass --client-id; or turn on dynamic client registration at the \
+         provider (its metadata then lists a registration_endpoint)"
     )]
     NoClientId,
     #[error(
@@ -287,7 +289,12 @@ pub struct Resource {
 pub struct Config {
     pub provider: ProviderSetting,
     pub endpoints: EndpointOverrides,
-    pub client_id: ClientId,
+    /// `None`: register one dynamically (RFC 7591).
+    pub client_id: Option<ClientId>,
+    /// Register a new client even when CLIENT_ID is set.
+    pub register: bool,
+    /// Register a confidential client (with a secret) rather than a public one.
+    pub register_confidential: bool,
     pub client_secret: Option<ClientSecret>,
     /// As set; `None` lets the provider's metadata and the secret decide.
     pub auth_method: Option<AuthMethod>,
@@ -324,9 +331,8 @@ impl Config {
             return Err(ConfigError::HalfManual);
         }
         let provider = provider_setting(cli, &endpoints)?;
-        let client_id = given(&cli.client_id)
-            .map(|s| ClientId::new(s.to_owned()))
-            .ok_or(ConfigError::NoClientId)?;
+        // Without one, the app registers a client when the provider allows it (RFC 7591).
+        let client_id = given(&cli.client_id).map(|s| ClientId::new(s.to_owned()));
         let client_secret = given(&cli.client_secret).map(|s| ClientSecret::new(s.to_owned()));
         let auth_method = given(&cli.auth_method)
             .map(|m| AuthMethod::parse(m).ok_or_else(|| ConfigError::AuthMethod(m.to_owned())))
@@ -374,6 +380,8 @@ impl Config {
             provider,
             endpoints,
             client_id,
+            register: cli.register || cli.register_confidential,
+            register_confidential: cli.register_confidential,
             client_secret,
             auth_method,
             scopes,
@@ -412,7 +420,7 @@ impl Config {
         json!({
             "issuer": self.provider.issuer.as_str(),
             "clerk_frontend_api": self.provider.clerk.as_ref().map(|k| k.frontend_api.clone()),
-            "client_id": self.client_id.as_str(),
+            "client_id": self.client_id.as_ref().map_or("(registered at start)", |c| c.as_str()),
             "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
             "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
             "scopes": self.scope_string(),
@@ -709,10 +717,7 @@ mod tests {
         assert!(c.client_secret.is_none());
         assert_eq!(c.listen.port, DEFAULT_PORT);
         raw.client_id = Some(String::new());
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::NoClientId)
-        ));
+        assert!(Config::from_cli(&raw).unwrap().client_id.is_none());
     }
 
     #[test]

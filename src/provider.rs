@@ -162,7 +162,11 @@ impl Provider {
             iss_parameter_supported: found.iss_parameter_supported,
             id_token_signing_algs: found.id_token_signing_algs,
             jwks: Default::default(),
-            client_id: config.client_id.clone(),
+            // Empty until `register` fills it in.
+            client_id: config
+                .client_id
+                .clone()
+                .unwrap_or_else(|| ClientId::new(String::new())),
             client_secret: config.client_secret.clone(),
             http,
         })
@@ -516,6 +520,10 @@ impl Provider {
 
     pub fn client_id(&self) -> &str {
         self.client_id.as_str()
+    }
+
+    pub fn has_client_secret(&self) -> bool {
+        self.client_secret.is_some()
     }
 
     pub(crate) fn client_secret(&self) -> Option<&str> {

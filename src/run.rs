@@ -7,11 +7,11 @@ use serde_json::{Value, json};
 
 use crate::actions::{Step, StepReport, perform};
 use crate::cli::Cli;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::error::{ExitStatus, RunError};
 use crate::output::Output;
 use crate::provider::Provider;
-use crate::startup::Application;
+use crate::startup::{Application, Listeners};
 use crate::state::AppState;
 use crate::verify::Report;
 
@@ -33,7 +33,12 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     } else {
         (None, None)
     };
-    let app = Application::build(&config, provider, output, tx)?;
+    let listeners = Listeners::bind(&config.listen)?;
+    let mut provider = provider;
+    if config.client_id.is_none() || config.register {
+        register(&mut provider, &config, listeners.port()).await?;
+    }
+    let app = Application::build(&config, provider, output, tx, listeners)?;
     let url = app.sign_in_url();
     log::info!(
         "listening on {}; redirect URI {} (register it at the provider exactly)",
@@ -143,6 +148,75 @@ async fn run_steps(state: &AppState, steps: &[Step]) -> (Vec<StepReport>, Vec<St
         reports.push(report);
     }
     (reports, failed)
+}
+
+/// RFC 7591: a client for this app's redirect URI, when none is configured (or --register).
+/// The client ID goes to stderr; a secret never does: it is saved to a file only the user
+/// can read.
+async fn register(provider: &mut Provider, config: &Config, port: u16) -> Result<(), RunError> {
+    if provider.registration_endpoint.is_none() {
+        return Err(if config.client_id.is_none() {
+            RunError::Config(ConfigError::NoClientId)
+        } else {
+            RunError::Unsupported(
+                "--register: the provider's metadata has no registration_endpoint (RFC 7591)"
+                    .into(),
+            )
+        });
+    }
+    let redirect = config.redirect_for_port(port);
+    let registered = provider
+        .register(
+            &redirect,
+            &config.scope_string(),
+            config.register_confidential,
+        )
+        .await
+        .map_err(|e| RunError::Flow(format!("dynamic client registration failed: {e}")))?;
+    eprintln!(
+        "Registered a {} client for {}: CLIENT_ID={}",
+        if registered.client_secret.is_some() {
+            "confidential"
+        } else {
+            "public"
+        },
+        redirect.as_str(),
+        registered.client_id
+    );
+    if let Some(secret) = &registered.client_secret {
+        let path = std::path::Path::new(REGISTERED_FILE);
+        save_private(
+            path,
+            &format!(
+                "CLIENT_ID={}\nCLIENT_SECRET={secret}\nOAUTH_AUTH_METHOD={}\n",
+                registered.client_id,
+                registered.auth_method.name()
+            ),
+        )
+        .map_err(|e| {
+            RunError::Flow(format!(
+                "could not save the registered client to {REGISTERED_FILE}: {e}"
+            ))
+        })?;
+        eprintln!(
+            "Its secret is saved in {REGISTERED_FILE} (readable by you only): copy the lines into .env to reuse the client"
+        );
+    } else {
+        eprintln!("Put CLIENT_ID={} in .env to reuse it", registered.client_id);
+    }
+    Ok(())
+}
+
+/// Where a registered client's credentials are saved.
+pub const REGISTERED_FILE: &str = "oauth-test-client.registered.env";
+
+fn save_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 fn server_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> RunError {

@@ -9,13 +9,47 @@ use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::config::Config;
+use crate::config::{Config, Listen};
 use crate::error::RunError;
 use crate::flow::FlowStore;
 use crate::output::Output;
 use crate::provider::Provider;
 use crate::routes;
 use crate::state::{AppState, Outcome};
+
+/// Sockets bound before anything else, so the port (and so the redirect URI) is known
+/// before a client is registered or a flow starts.
+pub struct Listeners(Vec<TcpListener>);
+
+impl Listeners {
+    /// Binds the first address (port 0 picks one), then the others on the same port. Only
+    /// the first is required: a machine without IPv6 still serves on 127.0.0.1.
+    pub fn bind(listen: &Listen) -> Result<Self, RunError> {
+        let mut listeners: Vec<TcpListener> = Vec::new();
+        let mut port = listen.port;
+        for (i, ip) in listen.addrs.iter().enumerate() {
+            let addr = SocketAddr::new(*ip, port);
+            match TcpListener::bind(addr) {
+                Ok(l) => {
+                    if i == 0 {
+                        port = l.local_addr().map_err(RunError::Server)?.port();
+                    }
+                    listeners.push(l);
+                }
+                Err(source) if i == 0 => return Err(RunError::Bind { addr, source }),
+                Err(e) => log::warn!("not listening on {addr}: {e}"),
+            }
+        }
+        Ok(Self(listeners))
+    }
+
+    pub fn port(&self) -> u16 {
+        self.0
+            .first()
+            .and_then(|l| l.local_addr().ok())
+            .map_or(0, |a| a.port())
+    }
+}
 
 pub struct Application {
     server: Server,
@@ -31,8 +65,9 @@ impl Application {
         provider: Provider,
         output: Output,
         once: Option<UnboundedSender<Outcome>>,
+        listeners: Listeners,
     ) -> Result<Self, RunError> {
-        let listeners = bind(&config.listen.addrs, config.listen.port)?;
+        let listeners = listeners.0;
         let addrs: Vec<SocketAddr> = listeners
             .iter()
             .filter_map(|l| l.local_addr().ok())
@@ -42,6 +77,14 @@ impl Application {
         let callback_path = redirect.url().path().to_owned();
         let mut summary = config.summary();
         summary["redirect_uri"] = redirect.as_str().into();
+        summary["client_id"] = provider.client_id().into();
+        summary["client_secret"] = if provider.has_client_secret() {
+            "set"
+        } else {
+            "not set (public client)"
+        }
+        .into();
+        summary["auth_method"] = provider.auth_method.name().into();
         summary["listen"] = addrs
             .iter()
             .map(ToString::to_string)
@@ -127,27 +170,6 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
-}
-
-/// Binds the first address (port 0 picks one), then the others on the same port. Only the
-/// first is required: a machine without IPv6 still serves on 127.0.0.1.
-fn bind(addrs: &[IpAddr], port: u16) -> Result<Vec<TcpListener>, RunError> {
-    let mut listeners: Vec<TcpListener> = Vec::new();
-    let mut port = port;
-    for (i, ip) in addrs.iter().enumerate() {
-        let addr = SocketAddr::new(*ip, port);
-        match TcpListener::bind(addr) {
-            Ok(l) => {
-                if i == 0 {
-                    port = l.local_addr().map_err(RunError::Server)?.port();
-                }
-                listeners.push(l);
-            }
-            Err(source) if i == 0 => return Err(RunError::Bind { addr, source }),
-            Err(e) => log::warn!("not listening on {addr}: {e}"),
-        }
-    }
-    Ok(listeners)
 }
 
 fn security_headers() -> DefaultHeaders {

@@ -2,7 +2,7 @@
 //! revocation (RFC 7009), and the user's own resource server (RFC 6750 bearer).
 
 use oauth2::basic::BasicErrorResponse;
-use oauth2::{AccessToken, RequestTokenError};
+use oauth2::{AccessToken, RedirectUrl, RequestTokenError};
 use serde_json::Value;
 use url::Url;
 
@@ -52,6 +52,13 @@ pub enum CallError {
     },
     #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Status { status: u16, detail: Option<String> },
+}
+
+/// A client the provider registered for this app.
+pub struct Registered {
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    pub auth_method: AuthMethod,
 }
 
 /// A successful answer: its status and body (JSON when it is JSON, text otherwise).
@@ -155,6 +162,77 @@ impl Provider {
             .append_pair("client_id", self.client_id())
             .append_pair("request_uri", request_uri);
         Ok(short)
+    }
+
+    /// RFC 7591 dynamic client registration for this app's redirect URI: a public client
+    /// (PKCE, `none`) or a confidential one. On success the provider uses the new client.
+    pub async fn register(
+        &mut self,
+        redirect: &RedirectUrl,
+        scopes: &str,
+        confidential: bool,
+    ) -> Result<Registered, CallError> {
+        let Some(endpoint) = self.registration_endpoint.clone() else {
+            return Err(CallError::NotAdvertised("registration_endpoint"));
+        };
+        let method = if confidential {
+            AuthMethod::ClientSecretPost
+        } else {
+            AuthMethod::None
+        };
+        let loopback = crate::config::is_loopback_host(redirect.url());
+        let metadata = serde_json::json!({
+            "client_name": "oauth-test-client",
+            "redirect_uris": [redirect.as_str()],
+            // OpenID Connect Registration 1.0 section 2: loopback redirects are native apps.
+            "application_type": if loopback { "native" } else { "web" },
+            "token_endpoint_auth_method": method.name(),
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "scope": scopes,
+        });
+        let request = oauth2::http::Request::builder()
+            .method("POST")
+            .uri(endpoint.as_str())
+            .header("content-type", "application/json")
+            .header("accept", "application/json")
+            .body(serde_json::to_vec(&metadata).unwrap_or_default())
+            .expect("a parsed URL and static headers make a valid request");
+        let http = Recording::new(self.http());
+        let response = http.send(request).await?;
+        if !response.status().is_success() {
+            return Err(oauth_error(&response));
+        }
+        let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
+        let Some(client_id) = body.get("client_id").and_then(Value::as_str) else {
+            return Err(CallError::Status {
+                status: response.status().as_u16(),
+                detail: Some(
+                    "the registration response has no client_id (RFC 7591 section 3.2.1)".into(),
+                ),
+            });
+        };
+        let secret = body
+            .get("client_secret")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let method = body
+            .get("token_endpoint_auth_method")
+            .and_then(Value::as_str)
+            .and_then(AuthMethod::parse)
+            .unwrap_or(if secret.is_some() {
+                AuthMethod::ClientSecretBasic
+            } else {
+                AuthMethod::None
+            });
+        self.client_id = oauth2::ClientId::new(client_id.to_owned());
+        self.client_secret = secret.clone().map(oauth2::ClientSecret::new);
+        self.auth_method = method;
+        Ok(Registered {
+            client_id: client_id.to_owned(),
+            client_secret: secret,
+            auth_method: method,
+        })
     }
 
     /// Calls the user's own API with the access token; any 2xx is success.

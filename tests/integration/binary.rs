@@ -219,15 +219,11 @@ async fn once_exits_1_with_the_providers_error_as_json_when_consent_is_denied() 
 #[test]
 fn configuration_errors_exit_2_with_one_message_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let done = run(
-        &["--once"],
-        &[("OAUTH_ISSUER", "https://idp.example")],
-        dir.path(),
-    );
+    let done = run(&["--once"], &[("CLIENT_ID", "x")], dir.path());
     assert_eq!(done.code, Some(2));
     assert!(done.stdout.is_empty());
     assert!(
-        done.stderr.contains("CLIENT_ID is not set") && done.stderr.contains(".env"),
+        done.stderr.contains("OAUTH_ISSUER") && done.stderr.contains(".env"),
         "{}",
         done.stderr
     );
@@ -439,4 +435,105 @@ async fn once_then_exits_1_when_a_step_fails_and_says_why() {
         "{}",
         done.stderr
     );
+}
+
+#[tokio::test]
+async fn without_client_id_or_registration_the_error_names_both_ways_out() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let done = run(
+        &["--once", "--no-browser", "--port", "0"],
+        &[("OAUTH_ISSUER", &provider.issuer)],
+        dir.path(),
+    );
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("CLIENT_ID is not set"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("registration_endpoint"),
+        "{}",
+        done.stderr
+    );
+}
+
+async fn registered_sign_in(extra: &[&str]) -> (Finished, tempfile::TempDir) {
+    let provider = LocalProvider::start_with(serde_json::json!({ "registration": true }));
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--once", "--no-browser", "--port", "0", "--report"];
+    args.extend_from_slice(extra);
+    let running = spawn(&args, &[("OAUTH_ISSUER", &provider.issuer)], dir.path());
+    let sign_in = running.sign_in_url();
+    let browser = Browser::new();
+    let callback = browser
+        .authorize(&sign_in, &callback_prefix(&sign_in), "uma", Choice::Approve)
+        .await;
+    assert_eq!(
+        browser
+            .client()
+            .get(callback)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    (done, dir)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_client_id_a_public_client_is_registered_and_signs_in() {
+    let (done, dir) = registered_sign_in(&[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+    let doc = &done.documents()[0];
+    assert!(doc["token"]["access_token"].is_string());
+    let aud = doc["id_token_claims"]["aud"].as_str().unwrap();
+    assert!(
+        done.stderr.contains(&format!("CLIENT_ID={aud}")),
+        "the ID token is for the new client"
+    );
+    assert!(
+        !dir.path().join("oauth-test-client.registered.env").exists(),
+        "no secret, no file"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confidential_client_is_registered_and_its_secret_kept_out_of_the_logs() {
+    let (done, dir) = registered_sign_in(&["--register-confidential"]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Registered a confidential client"),
+        "{}",
+        done.stderr
+    );
+    let file = dir.path().join("oauth-test-client.registered.env");
+    let saved = std::fs::read_to_string(&file).unwrap();
+    let secret = saved
+        .lines()
+        .find_map(|l| l.strip_prefix("CLIENT_SECRET="))
+        .expect("the secret is saved");
+    assert!(secret.len() > 16);
+    assert!(
+        !done.stderr.contains(secret),
+        "the secret never reaches stderr"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
 }

@@ -8,6 +8,7 @@
 //   options.host       issuer host name (default 127.0.0.1; "localhost" for Clerk mode)
 //   options.clients    array of oidc-provider client metadata (defaults below)
 //   options.discovery  false: answer 404 on both discovery documents
+//   options.registration  true: offer dynamic client registration (RFC 7591)
 //   options.misbehave  one way to break the ID token (or userinfo), for the verification
 //                      tests: the real provider runs the flow, then its token response is
 //                      altered on the way out (see MISBEHAVIOURS below)
@@ -163,6 +164,8 @@ server.listen(0, '127.0.0.1', () => {
       devInteractions: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      // RFC 7591, open (no initial access token), only for the tests that ask for it.
+      registration: { enabled: options.registration === true },
     },
     // Clerk issues a refresh token with every code grant, offline_access or not.
     async issueRefreshToken(_ctx, client) {

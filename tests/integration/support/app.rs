@@ -4,7 +4,7 @@ use oauth_test_client::cli::Cli;
 use oauth_test_client::config::Config;
 use oauth_test_client::output::{Captured, Output};
 use oauth_test_client::provider::Provider;
-use oauth_test_client::startup::Application;
+use oauth_test_client::startup::{Application, Listeners};
 
 pub struct TestApp {
     pub port: u16,
@@ -52,7 +52,8 @@ pub async fn try_spawn_app(cli: Cli) -> Result<TestApp, oauth_test_client::error
     let provider = Provider::discover(&config).await?;
     let (output, stdout) = Output::capture();
     // --once is exercised through the real binary (tests/integration/binary.rs).
-    let app = Application::build(&config, provider, output, None)?;
+    let listeners = Listeners::bind(&config.listen)?;
+    let app = Application::build(&config, provider, output, None, listeners)?;
     let port = app.port();
     let redirect_uri = app.redirect_uri().to_owned();
     let handle = app.handle();
