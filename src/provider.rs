@@ -388,14 +388,17 @@ fn manual(config: &Config) -> Result<Found, DiscoveryError> {
     })
 }
 
-/// OAUTH_AUTH_METHOD when set; else `none` without a secret; with one,
-/// client_secret_post when the provider lists it (Clerk's own client uses it), else
-/// client_secret_basic when listed, else post.
+/// OAUTH_AUTH_METHOD when set; else `none` without a secret; with one: client_secret_post
+/// for a Clerk key (as Clerk's own client does), or when the provider lists it; else
+/// client_secret_basic when listed; else post.
 fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMethod {
     let lists = |m: AuthMethod| supported.is_some_and(|s| s.iter().any(|x| x == m.name()));
     let chosen = match (config.auth_method, &config.client_secret) {
         (Some(m), _) => m,
         (None, None) => AuthMethod::None,
+        // Clerk's discovery lists basic and none, but its own test client posts the secret,
+        // and Clerk accepts that: keep to what Clerk's client does.
+        (None, Some(_)) if config.provider.clerk.is_some() => AuthMethod::ClientSecretPost,
         (None, Some(_)) if lists(AuthMethod::ClientSecretPost) => AuthMethod::ClientSecretPost,
         (None, Some(_)) if lists(AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
         (None, Some(_)) => AuthMethod::ClientSecretPost,
