@@ -117,6 +117,11 @@ pub struct Cli {
     #[arg(long)]
     pub report: bool,
 
+    /// Mask token values in the JSON printed on stdout (first characters kept), for CI logs
+    /// that others can read.
+    #[arg(long, env = "OAUTH_REDACT", value_parser = clap::builder::FalseyValueParser::new())]
+    pub redact: bool,
+
     /// Seconds --once waits for the callback.
     #[arg(long, env = "OAUTH_TIMEOUT")]
     pub timeout: Option<String>,

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::ConfigError;
 use crate::flow::StateError;
-use crate::provider::{DiscoveryError, IssError, TokenError};
+use crate::provider::{DiscoveryError, HttpError, IssError, TokenError};
 
 /// The process's exit statuses, for CI scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +142,13 @@ impl FlowError {
             Self::Iss(_) => "issuer_mismatch".into(),
             Self::BadQuery(_) => "bad_callback".into(),
             Self::MissingCode => "missing_code".into(),
+            Self::Token(TokenError::Http(HttpError::Timeout { .. })) => "provider_timeout".into(),
+            Self::Token(TokenError::Http(HttpError::TooLarge { .. })) => {
+                "response_too_large".into()
+            }
+            Self::Token(TokenError::Http(HttpError::Redirect { .. })) => {
+                "provider_redirected".into()
+            }
             Self::Token(TokenError::Http(_)) => "provider_unreachable".into(),
             Self::Token(_) => "bad_token_response".into(),
         }
@@ -201,6 +208,9 @@ impl FlowError {
                 .into(),
             "provider_unreachable" => "Check that the provider is reachable from this machine (OAUTH_ISSUER, \
                                        proxies, OAUTH_CA_CERT for a private CA)."
+                .into(),
+            "provider_timeout" => "The provider did not answer in time: try again, or raise \
+                                   OAUTH_HTTP_TIMEOUT if it is slow by nature."
                 .into(),
             _ => return None,
         };

@@ -8,6 +8,7 @@ pub mod error;
 pub mod flow;
 pub mod output;
 pub mod provider;
+pub mod redact;
 pub mod routes;
 pub mod run;
 pub mod startup;

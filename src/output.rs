@@ -8,6 +8,8 @@ use serde_json::Value;
 
 pub struct Output {
     writer: Mutex<Box<dyn Write + Send>>,
+    /// `--redact`: token values masked in everything printed.
+    redact: bool,
 }
 
 impl Output {
@@ -18,7 +20,14 @@ impl Output {
     pub fn new(writer: Box<dyn Write + Send>) -> Self {
         Self {
             writer: Mutex::new(writer),
+            redact: false,
         }
+    }
+
+    /// Masks token values in every document written (`--redact`).
+    pub fn redacted(mut self, redact: bool) -> Self {
+        self.redact = redact;
+        self
     }
 
     /// An output whose documents tests can read back.
@@ -29,9 +38,16 @@ impl Output {
 
     /// Writes one JSON document and a newline.
     pub fn json(&self, value: &Value) {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let shown;
+        let value = if self.redact {
+            shown = crate::redact::redact_json(value);
+            &shown
+        } else {
+            value
+        };
         let text =
             serde_json::to_string_pretty(value).expect("a serde_json::Value always serialises");
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         // A closed pipe (`| head`) is a normal end for a CLI, not an error to report.
         if let Err(e) = writeln!(w, "{text}").and_then(|_| w.flush()) {
             log::debug!("stdout closed: {e}");

@@ -17,6 +17,7 @@ use crate::verify::Report;
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let config = Config::from_cli(&cli)?;
+    let output = output.redacted(cli.redact);
     if cli.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);

@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::redact::mask_token;
+
 /// The longest response body kept for display.
 pub const MAX_SHOWN_BYTES: usize = 64 * 1024;
 
@@ -89,15 +91,6 @@ impl RecordedResponse {
             truncated,
         }
     }
-}
-
-/// A token shown by its first characters only.
-pub fn mask_token(token: &str) -> String {
-    if token.len() <= 12 {
-        return "****".to_owned();
-    }
-    let head: String = token.chars().take(6).collect();
-    format!("{head}…({} chars)", token.chars().count())
 }
 
 fn mask_header(name: &str, value: &str) -> String {

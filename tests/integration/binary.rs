@@ -69,6 +69,10 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
 }
 
 impl Running {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn sign_in_url(&self) -> String {
         self.sign_in
             .recv_timeout(Duration::from_secs(30))

@@ -4,6 +4,7 @@ mod support;
 
 mod actions;
 mod binary;
+mod bounds;
 mod callback;
 mod discovery;
 mod flow;

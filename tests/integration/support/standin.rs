@@ -14,6 +14,14 @@ pub enum Quirk {
     ErrorWith200,
     /// `expires_in` as a string, `scope` as an array, `token_type` in capitals.
     Strings,
+    /// A 2 MiB token response.
+    Huge,
+    /// No answer for a minute.
+    Hang,
+    /// HTTP 500 with an HTML page.
+    Html500,
+    /// HTTP 200 with JSON cut short.
+    BrokenJson,
 }
 
 pub struct StandIn {
@@ -59,6 +67,22 @@ async fn token(quirk: web::Data<Quirk>) -> HttpResponse {
             "scope": ["repo", "user"],
             "refresh_token": "standin-refresh-token-0123456789"
         })),
+        Quirk::Huge => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(format!(
+                r#"{{"access_token":"{}","token_type":"Bearer"}}"#,
+                "a".repeat(2 << 20)
+            )),
+        Quirk::Hang => {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            HttpResponse::Ok().finish()
+        }
+        Quirk::Html500 => HttpResponse::InternalServerError()
+            .content_type("text/html")
+            .body("<html><body><h1>Internal Server Error</h1></body></html>"),
+        Quirk::BrokenJson => HttpResponse::Ok()
+            .content_type("application/json")
+            .body(r#"{"access_token":"abc","token_ty"#),
     }
 }
 
