@@ -13,7 +13,7 @@ use askama::Template;
 
 use crate::state::AppState;
 
-pub use callback::CallbackParams;
+pub use callback::{CallbackParams, MAX_QUERY_BYTES};
 
 /// Registers every route; the callback is served at the redirect URI's path.
 pub fn configure(cfg: &mut web::ServiceConfig, callback_path: &str) {
