@@ -4,6 +4,7 @@ mod support;
 
 mod actions;
 mod binary;
+mod browser;
 mod callback;
 mod discovery;
 mod flow;
