@@ -134,8 +134,9 @@ async fn a_person_signs_in_refreshes_and_declines_in_chromium() {
         .expect("cannot run node: the browser test needs Node.js 20+ (apt-get install -y nodejs)");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
+    // The script prints pages, counts and the subject: no token, no secret.
     eprintln!(
-        "browser test: {:.1} s; screenshots in {}",
+        "browser test: {:.1} s; screenshots in {}\n{stdout}",
         started.elapsed().as_secs_f64(),
         shots.display()
     );
