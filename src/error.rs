@@ -173,7 +173,7 @@ impl FlowError {
         let mentions_redirect =
             description.is_some_and(|d| d.to_ascii_lowercase().contains("redirect"));
         let hint = match self.code().as_str() {
-            _ if mentions_redirect => format!(
+            _ if mentions_redirect || self.code() == "invalid_redirect_uri" => format!(
                 "The provider's dashboard must list REDIRECT_URI exactly, character for character: {redirect_uri}"
             ),
             "access_denied" => "The sign-in was declined on the provider's consent or login page (or its policy \
@@ -195,8 +195,15 @@ impl FlowError {
             "invalid_grant" => "The code was refused: it expired, was used already, or the redirect URI or PKCE \
                                 verifier did not match. Start again at /login; if it repeats, check REDIRECT_URI."
                 .into(),
-            "login_required" | "consent_required" | "interaction_required" => {
-                "The provider needs the user to sign in or consent: try again without prompt=none.".into()
+            "consent_required" => "The user has not approved this application's scopes yet, and the request \
+                                   told the provider not to ask (prompt=none). Sign in again without prompt=none \
+                                   (plain /login) and approve the consent page, or mark the application as \
+                                   trusted / skip consent in the provider's dashboard."
+                .into(),
+            "login_required" | "interaction_required" | "account_selection_required" => {
+                "The provider needs the user to sign in first, and the request told it not to show a page \
+                 (prompt=none): sign in again without prompt=none (plain /login)."
+                    .into()
             }
             "unknown_state" | "state_replayed" | "flow_expired" | "missing_state" => {
                 "Start a new sign-in at /login; each sign-in can be completed once, within 10 minutes, by this \
@@ -292,5 +299,35 @@ mod tests {
         });
         assert!(e.hint("").unwrap().contains("CLIENT_SECRET"));
         assert_eq!(e.status(), StatusCode::BAD_GATEWAY);
+    }
+
+    #[test]
+    fn each_common_mistake_has_its_own_hint() {
+        let authorization = |error: &str, description: Option<&str>| FlowError::Authorization {
+            error: error.into(),
+            description: description.map(str::to_owned),
+            uri: None,
+        };
+        let hint = |e: FlowError| e.hint("http://localhost:3000/oauth_callback").unwrap();
+        assert!(
+            hint(authorization("invalid_redirect_uri", None))
+                .contains("http://localhost:3000/oauth_callback")
+        );
+        assert!(
+            hint(authorization(
+                "invalid_request",
+                Some("redirect_uri did not match any of the client's registered redirect_uris")
+            ))
+            .contains("REDIRECT_URI exactly")
+        );
+        assert!(hint(authorization("invalid_client", None)).contains("CLIENT_ID"));
+        assert!(hint(authorization("invalid_scope", None)).contains("OAUTH_SCOPES"));
+        assert!(hint(authorization("access_denied", None)).contains("declined"));
+        let consent = hint(authorization("consent_required", None));
+        assert!(
+            consent.contains("approve") && consent.contains("prompt=none"),
+            "{consent}"
+        );
+        assert!(hint(authorization("login_required", None)).contains("sign in"));
     }
 }

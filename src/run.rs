@@ -40,6 +40,8 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         register(&mut provider, &config, listeners.port()).await?;
     }
     let app = Application::build(&config, provider, output, tx, listeners)?;
+    // Before the URL is printed: a Ctrl-C right after it must still exit 130.
+    let mut shutdown = Shutdown::listen();
     let url = app.sign_in_url();
     log::info!(
         "listening on {}; redirect URI {} (register it at the provider exactly)",
@@ -73,11 +75,11 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
                 None => Err(RunError::Flow("the server stopped before a callback".into())),
             },
             _ = tokio::time::sleep(config.timeout) => Err(RunError::Timeout(config.timeout.as_secs())),
-            _ = shutdown_signal() => Err(RunError::Interrupted),
+            _ = shutdown.recv() => Err(RunError::Interrupted),
             ended = &mut server => Err(server_ended(ended)),
         },
         None => tokio::select! {
-            _ = shutdown_signal() => Ok(ExitStatus::Success),
+            _ = shutdown.recv() => Ok(ExitStatus::Success),
             ended = &mut server => Err(server_ended(ended)),
         },
     };
@@ -228,26 +230,49 @@ fn server_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> R
     }
 }
 
-/// Ctrl-C, or SIGTERM on Unix (what CI runners send).
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Ctrl-C, or SIGTERM on Unix (what CI runners send). The handlers are installed when this is
+/// made (an async `ctrl_c()` would only install its own when first polled, leaving a window in
+/// which SIGINT still kills the process with the default action).
+struct Shutdown {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
+    signals: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Shutdown {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signals = signal(SignalKind::interrupt())
+                .and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+                .map_err(|e| log::warn!("cannot listen for signals: {e}"))
+                .ok();
+            Self { signals }
+        }
+        #[cfg(not(unix))]
+        {
+            Self {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            match self.signals.as_mut() {
+                Some((int, term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {},
+                        _ = term.recv() => {},
+                    }
+                }
+                None => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

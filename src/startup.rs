@@ -175,14 +175,15 @@ impl Application {
 fn security_headers() -> DefaultHeaders {
     DefaultHeaders::new()
         // Pages carry tokens: never cache them, never leak the callback URL (with its code)
-        // in a Referer.
+        // in a Referer. (Only /assets/app.js sets its own Cache-Control.) Scripts: only
+        // /assets/app.js, never inline.
         .add(("Cache-Control", "no-store"))
         .add(("Referrer-Policy", "no-referrer"))
         .add(("X-Content-Type-Options", "nosniff"))
         .add(("X-Frame-Options", "DENY"))
         .add((
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; \
-             form-action 'self'; frame-ancestors 'none'",
+            "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src 'self' data:; \
+             base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         ))
 }

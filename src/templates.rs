@@ -36,6 +36,52 @@ pub fn verdict_label(v: &Verdict) -> &'static str {
     }
 }
 
+/// The URL of the page script (progressive enhancements only), for base.html.
+pub fn app_js_url() -> &'static str {
+    crate::routes::app_js_url()
+}
+
+/// When a token expires: `in_secs` from now, `at` in seconds since the epoch.
+pub struct Expiry {
+    pub in_secs: u64,
+    pub at: u64,
+}
+
+impl Expiry {
+    /// `expires_in` seconds from `now` (seconds since the epoch).
+    pub fn from_now(now: u64, expires_in: u64) -> Self {
+        Self {
+            in_secs: expires_in,
+            at: now.saturating_add(expires_in),
+        }
+    }
+
+    pub fn at_utc(&self) -> String {
+        utc(self.at)
+    }
+}
+
+/// One row of the token summary on the result page.
+pub struct Field {
+    pub name: String,
+    /// What is shown (a token is shortened; the JSON below has it whole).
+    pub value: String,
+    /// The whole value, for a copy button.
+    pub copy: Option<String>,
+    pub expiry: Option<Expiry>,
+}
+
+/// A token shortened for display: its start and its length.
+pub fn preview(token: &str) -> String {
+    const SHOWN: usize = 24;
+    let count = token.chars().count();
+    if count <= 64 {
+        return token.to_owned();
+    }
+    let start: String = token.chars().take(SHOWN).collect();
+    format!("{start}… ({count} characters)")
+}
+
 /// Links to the follow-up actions that apply: (href, label).
 pub type Actions = Vec<(&'static str, &'static str)>;
 
@@ -49,6 +95,7 @@ pub struct LastView {
 #[template(path = "index.html")]
 pub struct IndexPage {
     pub issuer: String,
+    pub redirect_uri: String,
     pub settings: Vec<(String, String)>,
     pub endpoint_source: String,
     pub endpoints: Vec<(String, String)>,
@@ -60,7 +107,7 @@ pub struct IndexPage {
 #[template(path = "result.html")]
 pub struct ResultPage {
     pub client_id: String,
-    pub fields: Vec<(String, String)>,
+    pub fields: Vec<Field>,
     pub token_json: String,
     pub actions: Actions,
     pub checks: Vec<Check>,
@@ -124,6 +171,65 @@ mod tests {
         assert_eq!(utc(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13:20 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
+    }
+
+    #[test]
+    fn tokens_are_shortened_for_display_only() {
+        assert_eq!(preview("short-opaque-token"), "short-opaque-token");
+        let opaque = "RAWNtP8W0nWrbmRXI5VYd3BPvxlwpLWmHBe_y2E9vSw";
+        assert_eq!(preview(opaque), opaque);
+        let jwt = format!("eyJhbGciOiJSUzI1NiJ9.{}", "x".repeat(100));
+        assert_eq!(preview(&jwt), "eyJhbGciOiJSUzI1NiJ9.xxx… (121 characters)");
+        let e = Expiry::from_now(1_700_000_000, 3600);
+        assert_eq!((e.in_secs, e.at), (3600, 1_700_003_600));
+        assert_eq!(e.at_utc(), "2023-11-14 23:13:20 UTC");
+    }
+
+    #[test]
+    fn result_page_escapes_tokens_and_offers_copies() {
+        let page = ResultPage {
+            client_id: "c".into(),
+            fields: vec![
+                Field {
+                    name: "expires_in".into(),
+                    value: "3600".into(),
+                    copy: None,
+                    expiry: Some(Expiry::from_now(1_700_000_000, 3600)),
+                },
+                Field {
+                    name: "access_token".into(),
+                    value: preview("\"><script>x</script>"),
+                    copy: Some("\"><script>x</script>".into()),
+                    expiry: None,
+                },
+            ],
+            token_json: "{\"access_token\": \"<b>\"}".into(),
+            actions: vec![("/refresh", "Refresh")],
+            checks: Vec::new(),
+            failed: 0,
+            warnings: 0,
+            id_token_claims: Vec::new(),
+            access_token_claims: Vec::new(),
+        }
+        .render()
+        .unwrap();
+        assert!(!page.contains("<script>x"), "{page}");
+        assert!(!page.contains("<b>"), "{page}");
+        assert!(page.contains("data-expires-at=\"1700003600\""), "{page}");
+        assert!(
+            page.contains("expires in 3600 s, at 2023-11-14 23:13:20 UTC"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<span class=\"label\">Copy</span><span class=\"visually-hidden\"> access_token</span>"),
+            "{page}"
+        );
+        assert!(page.contains("data-copy-from=\"token-json\""), "{page}");
+        assert!(page.contains(app_js_url()), "{page}");
+        assert!(
+            !page.contains("<script>") && !page.contains("onclick"),
+            "{page}"
+        );
     }
 
     #[test]

@@ -1,3 +1,5 @@
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::AuthorizationCode;
@@ -7,7 +9,7 @@ use super::{action_links, page, wants_json};
 use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
-use crate::templates::{ErrorPage, ResultPage};
+use crate::templates::{ErrorPage, Expiry, Field, ResultPage};
 use crate::verify::{self, Check, Report};
 
 /// The longest callback query read; real ones are a few hundred bytes.
@@ -209,25 +211,58 @@ fn claim_rows(claims: Option<&serde_json::Map<String, Value>>) -> Vec<(String, S
         .collect()
 }
 
-/// The fields a person looks for first; the whole JSON is shown below them.
-fn token_fields(tokens: &TokenSet) -> Vec<(String, String)> {
+/// The fields a person looks for first, tokens shortened with a copy button; the whole JSON
+/// is shown below them.
+fn token_fields(tokens: &TokenSet) -> Vec<Field> {
     let raw = &tokens.raw;
     let text = |k: &str| match raw.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(v) => v.to_string(),
         None => "(not sent)".to_owned(),
     };
-    let issued = |present: bool| if present { "issued" } else { "not issued" }.to_owned();
+    let plain = |name: &str| Field {
+        name: name.to_owned(),
+        value: text(name),
+        copy: None,
+        expiry: None,
+    };
+    let token = |name: &str| match raw.get(name) {
+        Some(Value::String(t)) if !t.is_empty() => Field {
+            name: name.to_owned(),
+            value: crate::templates::preview(t),
+            copy: Some(t.clone()),
+            expiry: None,
+        },
+        _ => Field {
+            name: name.to_owned(),
+            value: "(not issued)".to_owned(),
+            copy: None,
+            expiry: None,
+        },
+    };
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     vec![
-        ("token_type".into(), text("token_type")),
-        ("expires_in".into(), text("expires_in")),
-        ("scope".into(), text("scope")),
-        (
-            "refresh_token".into(),
-            issued(tokens.refresh_token.is_some()),
-        ),
-        ("id_token".into(), issued(tokens.id_token.is_some())),
+        plain("token_type"),
+        Field {
+            expiry: expires_in(raw.get("expires_in")).map(|secs| Expiry::from_now(now, secs)),
+            ..plain("expires_in")
+        },
+        plain("scope"),
+        token("access_token"),
+        token("refresh_token"),
+        token("id_token"),
     ]
+}
+
+/// `expires_in` as seconds: a number, or a numeric string (which a check warns about).
+fn expires_in(value: Option<&Value>) -> Option<u64> {
+    match value? {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -250,6 +285,15 @@ mod tests {
             CallbackParams::parse("").unwrap(),
             CallbackParams::default()
         );
+    }
+
+    #[test]
+    fn expires_in_as_a_number_or_a_numeric_string() {
+        assert_eq!(expires_in(Some(&serde_json::json!(3600))), Some(3600));
+        assert_eq!(expires_in(Some(&serde_json::json!("120"))), Some(120));
+        assert_eq!(expires_in(Some(&serde_json::json!("soon"))), None);
+        assert_eq!(expires_in(Some(&serde_json::json!(-5))), None);
+        assert_eq!(expires_in(None), None);
     }
 
     #[test]

@@ -80,6 +80,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         StatusCode::OK,
         &IndexPage {
             issuer: provider.issuer.clone(),
+            redirect_uri: state.redirect.as_str().to_owned(),
             settings,
             endpoint_source,
             endpoints,
@@ -91,6 +92,8 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
 
 fn display(v: &Value) -> String {
     match v {
+        Value::String(s) if s.is_empty() => "(none)".to_owned(),
+        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
         other => other.to_string(),

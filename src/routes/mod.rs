@@ -1,6 +1,7 @@
 //! One file per page or action. Routes never build URLs or HTML by hand.
 
 mod actions;
+mod assets;
 mod callback;
 mod health;
 mod index;
@@ -13,6 +14,7 @@ use askama::Template;
 
 use crate::state::AppState;
 
+pub use assets::app_js_url;
 pub use callback::{CallbackParams, MAX_QUERY_BYTES};
 
 /// Registers every route; the callback is served at the redirect URI's path.
@@ -20,6 +22,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, callback_path: &str) {
     cfg.route("/", web::get().to(index::index))
         .route("/login", web::get().to(login::login))
         .route("/healthz", web::get().to(health::healthz))
+        .route("/assets/app.js", web::get().to(assets::app_js))
         .route("/refresh", web::get().to(actions::refresh))
         .route("/userinfo", web::get().to(actions::userinfo))
         .route("/tokeninfo", web::get().to(actions::tokeninfo))

@@ -5,6 +5,7 @@ mod support;
 mod actions;
 mod binary;
 mod bounds;
+mod browser;
 mod callback;
 mod discovery;
 mod flow;

@@ -124,3 +124,117 @@ async fn login_accepts_other_scopes_and_a_prompt() {
     let location = url::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
     assert!(!location.query_pairs().any(|(k, _)| k == "nonce"));
 }
+
+#[tokio::test]
+async fn the_one_script_is_served_cached_and_the_csp_allows_only_it() {
+    let provider = LocalProvider::start();
+    let app = spawn_app(cli_for(
+        &provider.issuer,
+        CONFIDENTIAL_ID,
+        Some(CONFIDENTIAL_SECRET),
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    let page = client.get(&app.base).send().await.unwrap();
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let script_src = csp
+        .split(';')
+        .map(str::trim)
+        .find(|d| d.starts_with("script-src"))
+        .unwrap_or_else(|| panic!("no script-src in {csp}"));
+    assert_eq!(script_src, "script-src 'self'", "{csp}");
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    let html = page.text().await.unwrap();
+    let at = html.find("<script src=\"/assets/app.js?v=").expect(&html);
+    assert!(
+        html[at..].starts_with("<script src=\"/assets/app.js?v=")
+            && html[at..].contains("defer></script>")
+    );
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "one script, no inline code"
+    );
+
+    let script = client
+        .get(format!("{}/assets/app.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200);
+    assert_eq!(
+        script.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let cache = script.headers()["cache-control"].to_str().unwrap();
+    assert!(
+        cache.contains("max-age=31536000") && !cache.contains("no-store"),
+        "{cache}"
+    );
+    assert_eq!(script.headers()["x-content-type-options"], "nosniff");
+    let body = script.text().await.unwrap();
+    assert!(body.contains("navigator.clipboard") && body.contains("data-expires-at"));
+}
+
+#[tokio::test]
+async fn the_result_page_says_everything_without_javascript() {
+    let provider = LocalProvider::start();
+    let app = spawn_app(cli_for(
+        &provider.issuer,
+        CONFIDENTIAL_ID,
+        Some(CONFIDENTIAL_SECRET),
+    ))
+    .await;
+    let browser = Browser::new();
+    let callback = browser
+        .authorize(&app.login_url(), &app.redirect_uri, "hal", Choice::Approve)
+        .await;
+    let page = browser.client().get(callback).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let token = app.stdout.documents().remove(0);
+
+    // The expiry, worked out on the server: seconds and a UTC time.
+    let at = html.find("data-expires-at=\"").expect("data-expires-at") + 17;
+    let expires_at: u64 = html[at..at + html[at..].find('"').unwrap()]
+        .parse()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    assert!(
+        expires_at.abs_diff(now + 3600) <= 30,
+        "{expires_at} vs {now}"
+    );
+    assert!(
+        html.contains(&format!(
+            "expires in 3600 s, at {}",
+            oauth_test_client::templates::utc(expires_at)
+        )),
+        "{html}"
+    );
+    // Every token is on the page whole (in the JSON), and each has a copy button, hidden
+    // until the script shows it.
+    for name in ["access_token", "refresh_token", "id_token"] {
+        let value = token[name].as_str().unwrap();
+        assert!(
+            html.contains(&format!("data-copy=\"{value}\"")),
+            "no copy button for {name}"
+        );
+        assert!(
+            html.matches(value).count() >= 2,
+            "{name} is not in the JSON as well"
+        );
+    }
+    assert_eq!(html.matches("class=\"copy\"").count(), 4, "{html}");
+    assert_eq!(
+        html.matches("class=\"copy\"").count(),
+        html.matches(" hidden>").count(),
+        "{html}"
+    );
+    assert!(html.contains("<h2>ID token claims</h2>") && html.contains(">hal</code>"));
+}
