@@ -8,6 +8,7 @@ mod bounds;
 mod browser;
 mod callback;
 mod discovery;
+mod flood;
 mod flow;
 mod pages;
 mod providers;
