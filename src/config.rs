@@ -24,7 +24,8 @@ const DEFAULT_HTTP_TIMEOUT_SECS: u64 = 30;
 pub enum ConfigError {
     #[error(
         "no provider configured: set CLERK_PUBLISHABLE_KEY (Clerk dashboard > API keys) or \
-         OAUTH_ISSUER (any provider's issuer URL). To start, copy .env.sample to .env and fill it in"
+         OAUTH_ISSUER (any provider's issuer URL), or RESOURCE_URL to start from your API's \
+         protected-resource metadata. To start, copy .env.sample to .env and fill it in"
     )]
     NoProvider,
     #[error(
@@ -175,6 +176,9 @@ pub struct ProviderSetting {
     pub clerk: Option<PublishableKey>,
     /// False when no issuer was given and the endpoints were (GitHub and the like).
     pub discover: bool,
+    /// True when nothing names the provider but RESOURCE_URL: the issuer is learned from
+    /// the resource's metadata (RFC 9728) at start; until then `issuer` is a placeholder.
+    pub from_resource: bool,
 }
 
 /// Endpoints given by hand: each replaces what discovery said; authorization and token
@@ -299,6 +303,8 @@ pub struct Config {
     /// As set; `None` lets the provider's metadata and the secret decide.
     pub auth_method: Option<AuthMethod>,
     pub scopes: Vec<Scope>,
+    /// OAUTH_SCOPES was set (else a resource's scopes_supported may replace the default).
+    pub scopes_given: bool,
     /// Extra authorization request parameters.
     pub params: Vec<(String, String)>,
     /// Push the authorization request first (RFC 9126).
@@ -385,6 +391,7 @@ impl Config {
             client_secret,
             auth_method,
             scopes,
+            scopes_given: given(&cli.scopes).is_some(),
             params,
             par: cli.par,
             listen,
@@ -467,6 +474,7 @@ fn provider_setting(
             issuer,
             clerk: None,
             discover: true,
+            from_resource: false,
         });
     }
     if key.is_none()
@@ -486,6 +494,25 @@ fn provider_setting(
             issuer,
             clerk: None,
             discover: false,
+            from_resource: false,
+        });
+    }
+    if key.is_none()
+        && let Some(resource) = given(&cli.resource_url)
+        && let Ok(url) = Url::parse(resource)
+    {
+        // Start from the API: its metadata will name the authorization server.
+        let issuer = Issuer::parse(&url.origin().ascii_serialization()).map_err(|problem| {
+            ConfigError::Resource {
+                value: resource.to_owned(),
+                problem,
+            }
+        })?;
+        return Ok(ProviderSetting {
+            issuer,
+            clerk: None,
+            discover: true,
+            from_resource: true,
         });
     }
     let key = key.ok_or(ConfigError::NoProvider)?;
@@ -495,6 +522,7 @@ fn provider_setting(
         issuer,
         clerk: Some(key),
         discover: true,
+        from_resource: false,
     })
 }
 
@@ -766,6 +794,26 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .starts_with("OAUTH_CA_CERT")
+        );
+    }
+
+    #[test]
+    fn a_resource_url_alone_starts_from_the_api() {
+        let raw = Cli {
+            resource_url: Some("https://api.example.com/mcp".into()),
+            ..Cli::default()
+        };
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.provider.from_resource);
+        assert!(
+            c.client_id.is_none(),
+            "registered at start when the server allows"
+        );
+        let mut raw = cli();
+        raw.resource_url = Some("https://api.example.com/mcp".into());
+        assert!(
+            !Config::from_cli(&raw).unwrap().provider.from_resource,
+            "an issuer wins"
         );
     }
 

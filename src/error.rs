@@ -58,6 +58,8 @@ pub enum RunError {
     },
     #[error("{0}")]
     Unsupported(String),
+    #[error(transparent)]
+    Chain(#[from] crate::provider::resource::ChainError),
     #[error("the server stopped unexpectedly: {0}")]
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
@@ -79,6 +81,7 @@ impl RunError {
         match self {
             Self::Config(_) | Self::Bind { .. } | Self::Unsupported(_) => ExitStatus::Usage,
             Self::Discovery(_)
+            | Self::Chain(_)
             | Self::Server(_)
             | Self::Flow(_)
             | Self::Steps(_)

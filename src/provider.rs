@@ -6,6 +6,7 @@ pub mod exchange;
 pub mod http;
 pub mod jwks;
 pub mod quirks;
+pub mod resource;
 pub mod token;
 
 use base64::Engine as _;

@@ -7,22 +7,43 @@ use serde_json::{Value, json};
 
 use crate::actions::{Step, StepReport, perform};
 use crate::cli::Cli;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, Issuer, ProviderSetting};
 use crate::error::{ExitStatus, RunError};
 use crate::output::Output;
-use crate::provider::Provider;
+use crate::provider::resource::{self, Chain, Hop};
+use crate::provider::{EndpointSource, HttpClient, Provider};
 use crate::startup::{Application, Listeners};
 use crate::state::AppState;
-use crate::verify::Report;
+use crate::verify::{Check, Report};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
-    let config = Config::from_cli(&cli)?;
+    let mut config = Config::from_cli(&cli)?;
     let output = output.redacted(cli.redact);
     if cli.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
     }
+    let mut chain = None;
+    if config.provider.from_resource {
+        chain = Some(from_resource(&mut config, &output, cli.report).await?);
+    }
     let provider = Provider::discover(&config).await?;
+    if let Some(chain) = chain.as_mut()
+        && let EndpointSource::Discovery { url } = &provider.source
+    {
+        chain.hops.push(Hop {
+            url: url.clone(),
+            status: Some(200),
+            learned: format!(
+                "issuer {}; registration_endpoint {}",
+                provider.issuer,
+                provider
+                    .registration_endpoint
+                    .as_ref()
+                    .map_or("none".into(), |u| u.to_string())
+            ),
+        });
+    }
     if config.par && provider.par_endpoint.is_none() {
         return Err(RunError::Unsupported(
             "--par (OAUTH_PAR): the provider advertises no pushed_authorization_request_endpoint; drop --par".into(),
@@ -38,8 +59,18 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let mut provider = provider;
     if config.client_id.is_none() || config.register {
         register(&mut provider, &config, listeners.port()).await?;
+        if let (Some(chain), Some(endpoint)) = (chain.as_mut(), &provider.registration_endpoint) {
+            chain.hops.push(Hop {
+                url: endpoint.to_string(),
+                status: Some(201),
+                learned: format!("registered client_id {}", provider.client_id()),
+            });
+        }
     }
     let app = Application::build(&config, provider, output, tx, listeners)?;
+    if let Some(chain) = chain {
+        let _ = app.state().chain.set(chain);
+    }
     // Before the URL is printed: a Ctrl-C right after it must still exit 130.
     let mut shutdown = Shutdown::listen();
     let url = app.sign_in_url();
@@ -95,29 +126,54 @@ async fn finish_once(
     config: &Config,
     with_report: bool,
     token: Value,
-    report: Report,
+    mut report: Report,
 ) -> Result<ExitStatus, RunError> {
+    let chain = state.chain.get();
+    let mut steps = None;
+    let mut failed_steps = Vec::new();
+    if !config.then.is_empty() {
+        let (reports, failed) = run_steps(state, &config.then).await;
+        failed_steps = failed;
+        steps = Some(reports);
+    }
+    if let Some(chain) = chain {
+        report.checks.splice(0..0, chain.checks.iter().cloned());
+        // Starting from the API, the point is that the API takes the token.
+        if let Some(api) = steps.iter().flatten().find(|s| s.step == "api") {
+            report.checks.push(if api.ok {
+                Check::pass(
+                    "resource.accepts_token",
+                    format!("HTTP {} with the access token", api.status.unwrap_or(0)),
+                )
+            } else {
+                Check::fail(
+                    "resource.accepts_token",
+                    api.error.clone().unwrap_or_default(),
+                )
+            });
+        }
+    }
     let failed_checks: Vec<String> = report
         .failed()
         .iter()
         .map(|c| format!("{} ({})", c.check, c.detail))
         .collect();
-    if !with_report && config.then.is_empty() {
+    if !with_report && steps.is_none() {
         state.output.json(&token);
     } else {
         let mut document = json!({ "token": token });
         if with_report {
+            if let Some(chain) = chain {
+                document["discovery"] = json!(chain.hops);
+            }
             document["id_token_claims"] = json!(report.id_token_claims);
             if report.access_token_claims.is_some() {
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
             document["checks"] = json!(report.checks);
         }
-        let mut failed_steps = Vec::new();
-        if !config.then.is_empty() {
-            let (reports, failed) = run_steps(state, &config.then).await;
-            document["steps"] = json!(reports);
-            failed_steps = failed;
+        if let Some(steps) = steps {
+            document["steps"] = json!(steps);
         }
         state.output.json(&document);
         if failed_checks.is_empty() && !failed_steps.is_empty() {
@@ -153,6 +209,67 @@ async fn run_steps(state: &AppState, steps: &[Step]) -> (Vec<StepReport>, Vec<St
     (reports, failed)
 }
 
+/// RFC 9728: learn the authorization server from RESOURCE_URL, then set up the sign-in for
+/// that resource: its scopes (unless OAUTH_SCOPES), the RFC 8707 `resource` parameter, and,
+/// with --once, a final call to the API.
+async fn from_resource(
+    config: &mut Config,
+    output: &Output,
+    with_report: bool,
+) -> Result<Chain, RunError> {
+    let resource = config
+        .resource
+        .clone()
+        .ok_or_else(|| RunError::Unsupported("RESOURCE_URL is not set".into()))?;
+    let http = HttpClient::new(config.http_timeout, config.ca.as_ref()).map_err(|e| {
+        RunError::Unsupported(format!(
+            "could not set up the HTTP client: {e} (check OAUTH_CA_CERT)"
+        ))
+    })?;
+    let (mut hops, mut checks) = (Vec::new(), Vec::new());
+    let chain = match resource::discover(&http, &resource, &mut hops, &mut checks).await {
+        Ok(chain) => chain,
+        Err(e) => {
+            if config.once && with_report {
+                output.json(&json!({ "discovery": hops, "checks": checks }));
+            }
+            return Err(RunError::Chain(e));
+        }
+    };
+    for hop in &chain.hops {
+        log::info!("discovery: {} -> {}", hop.url, hop.learned);
+    }
+    let issuer = Issuer::parse(&chain.authorization_server).map_err(|problem| {
+        RunError::Unsupported(format!(
+            "the authorization server {:?} is unusable: {problem}",
+            chain.authorization_server
+        ))
+    })?;
+    config.provider = ProviderSetting {
+        issuer,
+        clerk: None,
+        discover: true,
+        from_resource: false,
+    };
+    if !config.scopes_given
+        && let Some(scopes) = chain.scopes_supported.as_ref().filter(|s| !s.is_empty())
+    {
+        config.scopes = scopes
+            .iter()
+            .map(|s| oauth2::Scope::new(s.clone()))
+            .collect();
+    }
+    if !config.params.iter().any(|(k, _)| k == "resource") {
+        config
+            .params
+            .push(("resource".into(), chain.resource.clone()));
+    }
+    if config.once && !config.then.contains(&Step::Api) {
+        config.then.push(Step::Api);
+    }
+    Ok(chain)
+}
+
 /// RFC 7591: a client for this app's redirect URI, when none is configured (or --register).
 /// The client ID goes to stderr; a secret never does: it is saved to a file only the user
 /// can read.
@@ -169,11 +286,7 @@ async fn register(provider: &mut Provider, config: &Config, port: u16) -> Result
     }
     let redirect = config.redirect_for_port(port);
     let registered = provider
-        .register(
-            &redirect,
-            &config.scope_string(),
-            config.register_confidential,
-        )
+        .register(&redirect, config.register_confidential)
         .await
         .map_err(|e| RunError::Flow(format!("dynamic client registration failed: {e}")))?;
     eprintln!(

@@ -104,6 +104,7 @@ impl Application {
             once,
             last: Mutex::new(None),
             session: Mutex::new(None),
+            chain: Default::default(),
         });
         let data = state.clone();
         let mut server = HttpServer::new(move || {

@@ -1,7 +1,7 @@
 //! What every worker shares: created once, outside `HttpServer::new`, so a flow started on
 //! one worker can finish on another.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
 use oauth2::{AccessToken, RedirectUrl, RefreshToken, Scope};
@@ -13,6 +13,7 @@ use crate::error::ExitStatus;
 use crate::flow::FlowStore;
 use crate::output::Output;
 use crate::provider::calls::TokenKind;
+use crate::provider::resource::Chain;
 use crate::provider::{Provider, TokenSet};
 use crate::verify::Report;
 
@@ -77,6 +78,8 @@ pub struct AppState {
     pub once: Option<UnboundedSender<Outcome>>,
     pub last: Mutex<Option<LastResult>>,
     pub session: Mutex<Option<Session>>,
+    /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
+    pub chain: OnceLock<Chain>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

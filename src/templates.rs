@@ -101,6 +101,8 @@ pub struct IndexPage {
     pub endpoints: Vec<(String, String)>,
     pub last: Option<LastView>,
     pub actions: Actions,
+    /// RFC 9728: how the provider was found from the API.
+    pub hops: Vec<crate::provider::resource::Hop>,
 }
 
 #[derive(Template)]

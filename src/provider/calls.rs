@@ -169,7 +169,6 @@ impl Provider {
     pub async fn register(
         &mut self,
         redirect: &RedirectUrl,
-        scopes: &str,
         confidential: bool,
     ) -> Result<Registered, CallError> {
         let Some(endpoint) = self.registration_endpoint.clone() else {
@@ -189,7 +188,8 @@ impl Provider {
             "token_endpoint_auth_method": method.name(),
             "grant_types": ["authorization_code", "refresh_token"],
             "response_types": ["code"],
-            "scope": scopes,
+            // No `scope` (optional, RFC 7591 section 2): servers refuse scopes they do not
+            // list, such as an API's, and leaving it out lets the client ask for any.
         });
         let request = oauth2::http::Request::builder()
             .method("POST")

@@ -84,6 +84,27 @@ impl HttpClient {
         self.send(url, request).await
     }
 
+    /// A request to a protected resource without a token: its status and `WWW-Authenticate`.
+    pub async fn request_without_token(
+        &self,
+        method: &str,
+        url: &str,
+    ) -> Result<(u16, Option<String>), HttpError> {
+        let method =
+            reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| HttpError::Other {
+                url: url.to_owned(),
+                detail: e.to_string(),
+            })?;
+        let request = self.client.request(method, url);
+        let response = self.send(url, request).await?;
+        let challenge = response
+            .headers
+            .get(reqwest::header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok((response.status, challenge))
+    }
+
     /// Runs a request built by the oauth2 crate; used as its `AsyncHttpClient`.
     pub async fn execute(
         &self,

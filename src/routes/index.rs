@@ -86,6 +86,11 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             endpoints,
             last,
             actions: action_links(&state),
+            hops: state
+                .chain
+                .get()
+                .map(|c| c.hops.clone())
+                .unwrap_or_default(),
         },
     )
 }

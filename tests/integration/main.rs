@@ -12,4 +12,5 @@ mod flood;
 mod flow;
 mod pages;
 mod providers;
+mod resource_first;
 mod verification;

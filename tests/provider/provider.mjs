@@ -164,6 +164,17 @@ server.listen(0, '127.0.0.1', () => {
       devInteractions: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      // RFC 8707: any resource indicator names an API with the scope api:read; its access
+      // tokens are opaque, for the tests' resource servers to introspect.
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resourceIndicator) => ({
+          scope: 'api:read',
+          audience: resourceIndicator,
+          accessTokenFormat: 'opaque',
+        }),
+      },
       // RFC 7591, open (no initial access token), only for the tests that ask for it.
       registration: { enabled: options.registration === true },
     },

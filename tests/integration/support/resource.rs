@@ -1,5 +1,6 @@
 //! A resource server as a developer would write one: a few lines of actix-web that accept a
-//! bearer token only when the provider's introspection says it is active.
+//! bearer token only when the provider's introspection says it is active. `/mcp` also
+//! publishes protected-resource metadata (RFC 9728) naming the provider.
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use serde_json::{Value, json};
@@ -34,48 +35,99 @@ pub async fn introspect(issuer: &str, token: &str) -> Value {
         .expect("introspection JSON")
 }
 
-fn unauthorized() -> HttpResponse {
+struct Site {
+    issuer: String,
+    base: String,
+}
+
+fn unauthorized(challenge: String) -> HttpResponse {
     HttpResponse::Unauthorized()
-        .insert_header(("WWW-Authenticate", r#"Bearer error="invalid_token""#))
+        .insert_header(("WWW-Authenticate", challenge))
         .json(json!({ "error": "invalid_token" }))
 }
 
-async fn api(req: HttpRequest, issuer: web::Data<String>) -> HttpResponse {
-    let Some(token) = req
-        .headers()
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return unauthorized();
+}
+
+/// Accepts an active token; otherwise 401 with `challenge`.
+async fn guarded(req: &HttpRequest, site: &Site, challenge: String) -> HttpResponse {
+    let Some(token) = bearer(req) else {
+        return unauthorized(challenge);
     };
-    let info = introspect(&issuer, token).await;
+    let info = introspect(&site.issuer, token).await;
     if info["active"] == true {
-        HttpResponse::Ok().json(json!({ "ok": true, "sub": info["sub"] }))
+        HttpResponse::Ok().json(json!({ "ok": true, "sub": info["sub"], "aud": info["aud"] }))
     } else {
-        unauthorized()
+        let sep = if challenge == "Bearer" { " " } else { ", " };
+        unauthorized(format!(r#"{challenge}{sep}error="invalid_token""#))
     }
 }
 
-/// `/api` checks the token; `/deny` refuses every request.
+async fn api(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
+    guarded(&req, &site, "Bearer".into()).await
+}
+
+async fn mcp(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
+    let metadata = format!("{}/.well-known/oauth-protected-resource/mcp", site.base);
+    guarded(
+        &req,
+        &site,
+        format!(r#"Bearer resource_metadata="{metadata}""#),
+    )
+    .await
+}
+
+/// RFC 9728 section 2; `/wrong` names another resource than the one it describes.
+async fn metadata(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
+    let path = req.match_info().get("path").unwrap_or_default();
+    let resource = match path {
+        "mcp" => format!("{}/mcp", site.base),
+        "wrong" => "https://other.example/api".to_owned(),
+        _ => return HttpResponse::NotFound().finish(),
+    };
+    HttpResponse::Ok().json(json!({
+        "resource": resource,
+        "authorization_servers": [site.issuer],
+        "scopes_supported": ["openid", "api:read"],
+        "bearer_methods_supported": ["header"],
+    }))
+}
+
+/// `/api` checks the token; `/deny` refuses every request; `/mcp` and `/wrong` start from
+/// a `WWW-Authenticate` challenge / the well-known metadata; `/nometa` has no metadata.
 pub async fn start(issuer: &str) -> ResourceServer {
-    let issuer = web::Data::new(issuer.to_owned());
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let site = web::Data::new(Site {
+        issuer: issuer.to_owned(),
+        base: base.clone(),
+    });
     let server = HttpServer::new(move || {
         App::new()
-            .app_data(issuer.clone())
+            .app_data(site.clone())
             .route("/api", web::get().to(api))
-            .route("/deny", web::get().to(|| async { unauthorized() }))
+            .route("/mcp", web::get().to(mcp))
+            .route("/wrong", web::get().to(api))
+            .route("/nometa", web::get().to(api))
+            .route(
+                "/.well-known/oauth-protected-resource/{path}",
+                web::get().to(metadata),
+            )
+            .route(
+                "/deny",
+                web::get().to(|| async { unauthorized(r#"Bearer error="invalid_token""#.into()) }),
+            )
     })
     .workers(1)
     .disable_signals()
-    .bind(("127.0.0.1", 0))
-    .expect("bind");
-    let port = server.addrs()[0].port();
+    .listen(listener)
+    .expect("listen");
     let server = server.run();
     let handle = server.handle();
     tokio::spawn(server);
-    ResourceServer {
-        base: format!("http://127.0.0.1:{port}"),
-        handle,
-    }
+    ResourceServer { base, handle }
 }

@@ -1,0 +1,154 @@
+//! Starting from the API (RFC 9728): only `--resource-url`; the resource's 401 names its
+//! metadata, the metadata names the real provider, a client is registered, the flow runs
+//! with the `resource` parameter, and the API takes the token.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::binary::{Finished, callback_prefix, spawn};
+use crate::support::browser::{Browser, Choice};
+use crate::support::provider::LocalProvider;
+use crate::support::resource;
+
+fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no check {name} in {doc:#}"))
+}
+
+async fn only_the_resource(path: &str, sign_in: bool) -> (Finished, Vec<Value>) {
+    let provider = LocalProvider::start_with(json!({ "registration": true }));
+    let api = resource::start(&provider.issuer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}{path}", api.base);
+    let running = spawn(
+        &[
+            "--once",
+            "--report",
+            "--no-browser",
+            "--port",
+            "0",
+            "--resource-url",
+            &url,
+        ],
+        &[],
+        dir.path(),
+    );
+    if sign_in {
+        let sign_in = running.sign_in_url();
+        let browser = Browser::new();
+        let callback = browser
+            .authorize(
+                &sign_in,
+                &callback_prefix(&sign_in),
+                "xena",
+                Choice::Approve,
+            )
+            .await;
+        assert_eq!(
+            browser
+                .client()
+                .get(callback)
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    let docs = done.documents();
+    drop(api);
+    (done, docs)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_whole_chain_from_only_the_resource_url() {
+    let (done, docs) = only_the_resource("/mcp", true).await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = &docs[0];
+    let hops: Vec<&str> = doc["discovery"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["url"].as_str().unwrap())
+        .collect();
+    assert!(hops[0].ends_with("/mcp"), "{hops:?}");
+    assert!(
+        hops[1].ends_with("/.well-known/oauth-protected-resource/mcp"),
+        "{hops:?}"
+    );
+    assert!(
+        hops[2].ends_with("/.well-known/openid-configuration"),
+        "{hops:?}"
+    );
+    assert!(hops[3].ends_with("/oauth/register"), "{hops:?}");
+    for name in [
+        "resource.rejects_without_token",
+        "resource_metadata.resource",
+        "resource_metadata.authorization_servers",
+        "resource.accepts_token",
+    ] {
+        assert_eq!(check(doc, name)["result"], "pass", "{}", check(doc, name));
+    }
+    let api = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "api")
+        .unwrap();
+    assert_eq!(api["ok"], true, "{api}");
+    assert!(
+        api["response"]["aud"].to_string().contains("/mcp"),
+        "the token is for this resource: {api}"
+    );
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metadata_naming_another_resource_fails_the_named_check() {
+    let (done, docs) = only_the_resource("/wrong", false).await;
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    assert!(
+        !done.stderr.contains("Sign in at"),
+        "no sign-in on foreign metadata"
+    );
+    assert_eq!(
+        check(&docs[0], "resource_metadata.resource")["result"],
+        "fail"
+    );
+    assert!(
+        done.stderr.contains("RFC 9728 section 3.3"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resource_without_metadata_says_what_is_missing() {
+    let (done, docs) = only_the_resource("/nometa", false).await;
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("resource_metadata")
+            && done
+                .stderr
+                .contains("/.well-known/oauth-protected-resource/nometa"),
+        "{}",
+        done.stderr
+    );
+    assert_eq!(check(&docs[0], "resource_metadata.found")["result"], "fail");
+    assert_eq!(
+        check(&docs[0], "resource.rejects_without_token")["result"],
+        "pass"
+    );
+}
