@@ -322,6 +322,26 @@ fn from_metadata(
     })
 }
 
+impl Found {
+    /// Endpoints known without a metadata document (Clerk's fixed paths, or by hand): no
+    /// RFC 9207, registration or PAR is assumed, and client_secret_post is the method that
+    /// works with the most such servers (Clerk's own client and GitHub use it).
+    fn without_metadata(issuer: String, endpoints: Endpoints, source: EndpointSource) -> Self {
+        Self {
+            issuer,
+            endpoints,
+            source,
+            metadata: None,
+            iss_parameter_supported: false,
+            id_token_signing_algs: None,
+            auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
+            registration: None,
+            par: None,
+            require_par: false,
+        }
+    }
+}
+
 /// Clerk's fixed paths on the Frontend API host, for a key whose discovery is unreachable.
 fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
     let at = |path: &str| issuer.endpoint(path);
@@ -333,9 +353,9 @@ fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
             problem: e.to_string(),
         })
     };
-    Ok(Found {
-        issuer: issuer.as_str().to_owned(),
-        endpoints: Endpoints {
+    Ok(Found::without_metadata(
+        issuer.as_str().to_owned(),
+        Endpoints {
             authorization: AuthUrl::from_url(url("authorization_endpoint", clerk::AUTHORIZE_PATH)?),
             token: TokenUrl::from_url(url("token_endpoint", clerk::TOKEN_PATH)?),
             userinfo: Some(url("userinfo_endpoint", clerk::USERINFO_PATH)?),
@@ -346,16 +366,8 @@ fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
             revocation: None,
             jwks: Some(url("jwks_uri", clerk::JWKS_PATH)?),
         },
-        source: EndpointSource::ClerkFixedPaths,
-        metadata: None,
-        iss_parameter_supported: false,
-        id_token_signing_algs: None,
-        // Clerk's own test client posts the secret.
-        auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
-        registration: None,
-        par: None,
-        require_par: false,
-    })
+        EndpointSource::ClerkFixedPaths,
+    ))
 }
 
 /// Endpoints given by hand (OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL at least).
@@ -367,9 +379,9 @@ fn manual(config: &Config) -> Result<Found, DiscoveryError> {
             tried: "no issuer, and not both OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL".into(),
         });
     };
-    Ok(Found {
-        issuer: config.provider.issuer.as_str().to_owned(),
-        endpoints: Endpoints {
+    Ok(Found::without_metadata(
+        config.provider.issuer.as_str().to_owned(),
+        Endpoints {
             authorization: AuthUrl::from_url(authorization),
             token: TokenUrl::from_url(token),
             userinfo: None,
@@ -377,16 +389,8 @@ fn manual(config: &Config) -> Result<Found, DiscoveryError> {
             revocation: None,
             jwks: None,
         },
-        source: EndpointSource::Manual,
-        metadata: None,
-        iss_parameter_supported: false,
-        id_token_signing_algs: None,
-        // Without metadata, the form body works with the most servers (GitHub among them).
-        auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
-        registration: None,
-        par: None,
-        require_par: false,
-    })
+        EndpointSource::Manual,
+    ))
 }
 
 /// OAUTH_AUTH_METHOD when set; else `none` without a secret; with one: client_secret_post

@@ -29,18 +29,6 @@ async fn signed_in(
     (app, browser, token)
 }
 
-async fn action(browser: &Browser, app: &TestApp, path: &str) -> Value {
-    let response = browser
-        .client()
-        .get(format!("{}{path}", app.base))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn before_sign_in_every_action_answers_409_with_a_link_to_login() {
     let provider = LocalProvider::start();
@@ -79,7 +67,7 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_stops_working() {
     let (app, browser, token) = signed_in(&provider, None).await;
     let old = token["refresh_token"].as_str().unwrap().to_owned();
 
-    let report = action(&browser, &app, "/refresh").await;
+    let report = app.json(&browser, "/refresh").await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["status"], 200);
     let new = report["response"]["refresh_token"]
@@ -134,7 +122,7 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_stops_working() {
 async fn userinfo_returns_the_signed_in_user() {
     let provider = LocalProvider::start();
     let (app, browser, _) = signed_in(&provider, None).await;
-    let report = action(&browser, &app, "/userinfo").await;
+    let report = app.json(&browser, "/userinfo").await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["response"]["sub"], "alice");
     assert_eq!(report["response"]["email"], "alice@example.test");
@@ -147,30 +135,30 @@ async fn introspection_says_active_then_inactive_after_revocation() {
     let access = token["access_token"].as_str().unwrap();
     let refresh = token["refresh_token"].as_str().unwrap();
 
-    let report = action(&browser, &app, "/tokeninfo").await;
+    let report = app.json(&browser, "/tokeninfo").await;
     assert_eq!(
         (report["ok"].clone(), report["response"]["active"].clone()),
         (true.into(), true.into()),
         "{report}"
     );
     assert_eq!(report["response"]["client_id"], CONFIDENTIAL_ID);
-    let report = action(&browser, &app, "/tokeninfo?token=access").await;
+    let report = app.json(&browser, "/tokeninfo?token=access").await;
     assert_eq!(report["response"]["active"], true, "{report}");
     assert_eq!(report["response"]["sub"], "alice");
 
-    let report = action(&browser, &app, "/revoke?token=access").await;
+    let report = app.json(&browser, "/revoke?token=access").await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(
         resource::introspect(&provider.issuer, access).await["active"],
         false
     );
-    let report = action(&browser, &app, "/tokeninfo?token=access").await;
+    let report = app.json(&browser, "/tokeninfo?token=access").await;
     assert_eq!(
         report["ok"], false,
         "the revoked token is forgotten: {report}"
     );
 
-    let report = action(&browser, &app, "/revoke").await;
+    let report = app.json(&browser, "/revoke").await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(
         resource::introspect(&provider.issuer, refresh).await["active"],
@@ -184,7 +172,7 @@ async fn the_api_accepts_a_live_token_and_rejects_a_stale_one() {
     let api = resource::start(&provider.issuer).await;
     let (app, browser, token) = signed_in(&provider, Some(format!("{}/api", api.base))).await;
 
-    let report = action(&browser, &app, "/api").await;
+    let report = app.json(&browser, "/api").await;
     assert_eq!(report["ok"], true, "{report}");
     assert_eq!(report["status"], 200);
     assert_eq!(report["response"]["sub"], "alice");
@@ -201,7 +189,7 @@ async fn the_api_accepts_a_live_token_and_rejects_a_stale_one() {
         .await
         .unwrap();
     assert!(revoked.status().is_success());
-    let report = action(&browser, &app, "/api").await;
+    let report = app.json(&browser, "/api").await;
     assert_eq!(report["ok"], false, "{report}");
     assert_eq!(report["status"], 401);
     assert!(

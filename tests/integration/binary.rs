@@ -81,6 +81,22 @@ impl Running {
             })
     }
 
+    /// Signs in as `user` through the provider's own forms, loads the callback page (which
+    /// must answer `status`), then waits for the binary to exit. The wait runs off this
+    /// runtime, so servers the test started keep serving the binary meanwhile.
+    pub async fn sign_in_and_finish(self, user: &str, status: u16) -> Finished {
+        let sign_in = self.sign_in_url();
+        let browser = Browser::new();
+        let callback = browser
+            .authorize(&sign_in, &callback_prefix(&sign_in), user, Choice::Approve)
+            .await;
+        let page = browser.client().get(callback).send().await.unwrap();
+        assert_eq!(page.status(), status);
+        tokio::task::spawn_blocking(move || self.finish(Duration::from_secs(60)))
+            .await
+            .unwrap()
+    }
+
     pub fn finish(mut self, within: Duration) -> Finished {
         let deadline = Instant::now() + within;
         let status = loop {
@@ -366,25 +382,7 @@ async fn once_then(steps: &str, resource_path: &str) -> (Finished, Vec<Value>) {
         ],
         dir.path(),
     );
-    let sign_in = running.sign_in_url();
-    let browser = Browser::new();
-    let callback = browser
-        .authorize(&sign_in, &callback_prefix(&sign_in), "mia", Choice::Approve)
-        .await;
-    assert_eq!(
-        browser
-            .client()
-            .get(callback)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    // The binary runs its steps on its own runtime; this one keeps serving the API meanwhile.
-    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let done = running.sign_in_and_finish("mia", 200).await;
     let docs = done.documents();
     (done, docs)
 }
@@ -469,24 +467,7 @@ async fn registered_sign_in(extra: &[&str]) -> (Finished, tempfile::TempDir) {
     let mut args = vec!["--once", "--no-browser", "--port", "0", "--report"];
     args.extend_from_slice(extra);
     let running = spawn(&args, &[("OAUTH_ISSUER", &provider.issuer)], dir.path());
-    let sign_in = running.sign_in_url();
-    let browser = Browser::new();
-    let callback = browser
-        .authorize(&sign_in, &callback_prefix(&sign_in), "uma", Choice::Approve)
-        .await;
-    assert_eq!(
-        browser
-            .client()
-            .get(callback)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let done = running.sign_in_and_finish("uma", 200).await;
     (done, dir)
 }
 

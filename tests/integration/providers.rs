@@ -10,19 +10,6 @@ use crate::support::provider::{
 };
 use crate::support::standin::{self, Quirk};
 
-async fn action(browser: &Browser, base: &str, path: &str) -> Value {
-    browser
-        .client()
-        .get(format!("{base}{path}"))
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn client_secret_basic_form_encodes_a_secret_full_of_special_characters() {
     let provider = LocalProvider::start();
@@ -53,7 +40,7 @@ async fn client_secret_basic_form_encodes_a_secret_full_of_special_characters() 
         !html.contains("client_secret="),
         "basic sends no secret in the body"
     );
-    let report = action(&browser, &app.base, "/tokeninfo").await;
+    let report = app.json(&browser, "/tokeninfo").await;
     assert_eq!(report["response"]["active"], true, "{report}");
     let html = browser
         .client()

@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::binary::{Finished, callback_prefix, spawn};
-use crate::support::browser::{Browser, Choice};
+use crate::binary::{Finished, spawn};
 use crate::support::provider::LocalProvider;
 use crate::support::resource;
 
@@ -38,31 +37,13 @@ async fn only_the_resource(path: &str, sign_in: bool) -> (Finished, Vec<Value>) 
         &[],
         dir.path(),
     );
-    if sign_in {
-        let sign_in = running.sign_in_url();
-        let browser = Browser::new();
-        let callback = browser
-            .authorize(
-                &sign_in,
-                &callback_prefix(&sign_in),
-                "xena",
-                Choice::Approve,
-            )
-            .await;
-        assert_eq!(
-            browser
-                .client()
-                .get(callback)
-                .send()
-                .await
-                .unwrap()
-                .status(),
-            200
-        );
-    }
-    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let done = if sign_in {
+        running.sign_in_and_finish("xena", 200).await
+    } else {
+        tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
+            .await
+            .unwrap()
+    };
     let docs = done.documents();
     drop(api);
     (done, docs)

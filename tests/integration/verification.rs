@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::binary::{Finished, callback_prefix, spawn};
-use crate::support::browser::{Browser, Choice};
+use crate::binary::{Finished, spawn};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 
 /// Signs in through the binary with `--once --report` (and any extra flags).
@@ -25,29 +24,7 @@ async fn sign_in(options: Value, extra: &[&str]) -> (Finished, Value) {
         ],
         dir.path(),
     );
-    let sign_in = running.sign_in_url();
-    let browser = Browser::new();
-    let callback = browser
-        .authorize(
-            &sign_in,
-            &callback_prefix(&sign_in),
-            "nora",
-            Choice::Approve,
-        )
-        .await;
-    assert_eq!(
-        browser
-            .client()
-            .get(callback)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
-    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
-        .await
-        .unwrap();
+    let done = running.sign_in_and_finish("nora", 200).await;
     let doc = done
         .documents()
         .into_iter()

@@ -18,6 +18,19 @@ impl TestApp {
     pub fn login_url(&self) -> String {
         format!("{}/login", self.base)
     }
+
+    /// GETs a path asking for JSON (an action's report); the request itself must answer 200.
+    pub async fn json(&self, browser: &super::browser::Browser, path: &str) -> serde_json::Value {
+        let response = browser
+            .client()
+            .get(format!("{}{path}", self.base))
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        response.json().await.unwrap()
+    }
 }
 
 impl Drop for TestApp {
