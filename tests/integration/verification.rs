@@ -132,6 +132,7 @@ accepted! {
     no_kid_with_one_key_uses_that_key: "no_kid_one_key", "no kid";
     no_kid_with_several_keys_tries_each: "no_kid_several_keys", "key \"second\"";
     es256_is_verified: "es256", "ES256";
+    hs256_keyed_with_the_client_secret_is_verified: "hs256_client_secret", "client secret";
     eddsa_is_verified: "eddsa", "EdDSA";
 }
 

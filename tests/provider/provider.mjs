@@ -103,6 +103,9 @@ const MISBEHAVIOURS = {
   rotated_kid: async (c) => sign(c, 'rotated'),
   no_kid_one_key: async (c) => sign(c, 'main', { kid: false }),
   no_kid_several_keys: async (c) => sign(c, 'second', { kid: false }),
+  // HS256 keyed with the client's own secret is legitimate (OpenID Connect Core 10.1).
+  hs256_client_secret: async (c) => new jose.SignJWT(c).setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode('test-confidential-secret')),
   es256: async (c) => sign(c, 'ec'),
   eddsa: async (c) => sign(c, 'ed'),
   wrong_iss: async (c) => sign({ ...c, iss: 'https://attacker.example' }, 'main'),
