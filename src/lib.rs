@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod flow;
+pub mod guard;
 pub mod output;
 pub mod provider;
 pub mod redact;

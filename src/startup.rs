@@ -75,6 +75,7 @@ impl Application {
         let port = addrs.first().map_or(config.listen.port, SocketAddr::port);
         let redirect = config.redirect_for_port(port);
         let callback_path = redirect.url().path().to_owned();
+        let redirect_host = redirect.url().host_str().map(str::to_owned);
         let mut summary = config.summary();
         summary["redirect_uri"] = redirect.as_str().into();
         summary["client_id"] = provider.client_id().into();
@@ -105,11 +106,16 @@ impl Application {
             last: Mutex::new(None),
             session: Mutex::new(None),
             chain: Default::default(),
+            allowed_hosts: crate::guard::allowed_hosts(
+                addrs.iter().all(|a| a.ip().is_loopback()),
+                redirect_host.as_deref(),
+            ),
         });
         let data = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .wrap(actix_web::middleware::from_fn(crate::guard::middleware))
                 .wrap(security_headers())
                 // Path only: the callback's query holds the code and state.
                 .wrap(

@@ -78,6 +78,8 @@ pub struct AppState {
     pub once: Option<UnboundedSender<Outcome>>,
     pub last: Mutex<Option<LastResult>>,
     pub session: Mutex<Option<Session>>,
+    /// The `Host` names the app answers to; `None`: any (HOST beyond loopback).
+    pub allowed_hosts: Option<Vec<String>>,
     /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
     pub chain: OnceLock<Chain>,
 }

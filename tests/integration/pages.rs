@@ -238,3 +238,46 @@ async fn the_result_page_says_everything_without_javascript() {
     );
     assert!(html.contains("<h2>ID token claims</h2>") && html.contains(">hal</code>"));
 }
+
+#[tokio::test]
+async fn foreign_hosts_and_cross_site_actions_are_refused() {
+    let provider = LocalProvider::start();
+    let app = spawn_app(cli_for(
+        &provider.issuer,
+        CONFIDENTIAL_ID,
+        Some(CONFIDENTIAL_SECRET),
+    ))
+    .await;
+    let client = reqwest::Client::new();
+    // DNS rebinding: a page on attacker.example resolving to 127.0.0.1.
+    let response = client
+        .get(format!("{}/", app.base))
+        .header("Host", format!("attacker.example:{}", app.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    assert!(response.text().await.unwrap().contains("DNS-rebinding"));
+    // An <img src=http://localhost:3000/revoke> on another site.
+    let response = client
+        .get(format!("{}/revoke", app.base))
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+    // The provider's redirect back is cross-site by nature, and still answered.
+    let response = client
+        .get(format!("{}/oauth_callback?state=x&code=y", app.base))
+        .header("Sec-Fetch-Site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400, "reaches the state check");
+    let response = client
+        .get(format!("http://localhost:{}/", app.port))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
