@@ -212,7 +212,10 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
             };
             let call = provider.introspect(&token, *kind).await;
             StepReport::from_call(step, call, |answer| match answer.body.get("active") {
-                Some(Value::Bool(true)) => Ok(vec!["the provider says the token is active".into()]),
+                Some(Value::Bool(true)) => Ok(vec![
+                    "the provider says the token is active".into(),
+                    introspection_summary(&answer.body),
+                ]),
                 _ => Err("the provider says the token is not active".into()),
             })
         }
@@ -257,6 +260,23 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
         }
     };
     Ok(report)
+}
+
+/// RFC 7662 section 2.2: the fields a person checks first, `exp` also as a date.
+fn introspection_summary(body: &Value) -> String {
+    let field = |k: &str| match body.get(k) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) if k == "exp" => n.as_u64().map_or(n.to_string(), |secs| {
+            format!("{secs} ({})", crate::templates::utc(secs))
+        }),
+        Some(v) => v.to_string(),
+        None => "(not given)".into(),
+    };
+    ["active", "scope", "sub", "client_id", "exp"]
+        .iter()
+        .map(|k| format!("{k}: {}", field(k)))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

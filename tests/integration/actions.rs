@@ -142,6 +142,16 @@ async fn introspection_says_active_then_inactive_after_revocation() {
         "{report}"
     );
     assert_eq!(report["response"]["client_id"], CONFIDENTIAL_ID);
+    let summary = report["notes"][1].as_str().unwrap();
+    for field in [
+        "active: true",
+        "scope: openid",
+        "sub: alice",
+        "client_id: test-confidential",
+        "exp: 1",
+    ] {
+        assert!(summary.contains(field), "{summary}");
+    }
     let report = app.json(&browser, "/tokeninfo?token=access").await;
     assert_eq!(report["response"]["active"], true, "{report}");
     assert_eq!(report["response"]["sub"], "alice");

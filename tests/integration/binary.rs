@@ -17,6 +17,7 @@ pub struct Running {
     child: Child,
     stderr: Arc<Mutex<String>>,
     sign_in: Receiver<String>,
+    url: std::cell::OnceCell<String>,
 }
 
 pub struct Finished {
@@ -65,6 +66,7 @@ pub fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
         child,
         stderr,
         sign_in: rx,
+        url: std::cell::OnceCell::new(),
     }
 }
 
@@ -74,11 +76,15 @@ impl Running {
     }
 
     pub fn sign_in_url(&self) -> String {
-        self.sign_in
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| {
-                panic!("no sign-in URL on stderr:\n{}", self.stderr.lock().unwrap())
+        self.url
+            .get_or_init(|| {
+                self.sign_in
+                    .recv_timeout(Duration::from_secs(30))
+                    .unwrap_or_else(|_| {
+                        panic!("no sign-in URL on stderr:\n{}", self.stderr.lock().unwrap())
+                    })
             })
+            .clone()
     }
 
     /// Signs in as `user` through the provider's own forms, loads the callback page (which

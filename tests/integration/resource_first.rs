@@ -38,6 +38,15 @@ async fn only_the_resource(path: &str, sign_in: bool) -> (Finished, Vec<Value>) 
         dir.path(),
     );
     let done = if sign_in {
+        // The index lists the hops before anyone signs in.
+        let index = running.sign_in_url().replace("/login", "/");
+        let html = reqwest::get(index).await.unwrap().text().await.unwrap();
+        assert!(html.contains("Discovery chain"), "{html}");
+        assert!(
+            html.contains("/.well-known/oauth-protected-resource/mcp"),
+            "{html}"
+        );
+        assert!(html.contains("registered client_id"), "{html}");
         running.sign_in_and_finish("xena", 200).await
     } else {
         tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))

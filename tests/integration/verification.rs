@@ -172,3 +172,23 @@ async fn a_discovery_issuer_mismatch_exits_1_before_any_redirect() {
     );
     assert!(done.stderr.contains("OAUTH_ISSUER"), "{}", done.stderr);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwt_access_token_is_decoded_and_verified() {
+    let (done, doc) = sign_in(
+        json!({ "jwt_access_tokens": true }),
+        &[
+            "--param",
+            "resource=https://api.example.test",
+            "--scopes",
+            "openid api:read",
+        ],
+    )
+    .await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let c = check(&doc, "access_token.signature");
+    assert_eq!(c["result"], "pass", "{c}");
+    let claims = &doc["access_token_claims"];
+    assert_eq!(claims["aud"], "https://api.example.test", "{claims}");
+    assert_eq!(claims["iss"], doc["id_token_claims"]["iss"]);
+}

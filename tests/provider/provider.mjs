@@ -9,6 +9,7 @@
 //   options.clients    array of oidc-provider client metadata (defaults below)
 //   options.discovery  false: answer 404 on both discovery documents
 //   options.registration  true: offer dynamic client registration (RFC 7591)
+//   options.jwt_access_tokens  true: access tokens for a resource indicator are JWTs (RFC 9068)
 //   options.misbehave  one way to break the ID token (or userinfo), for the verification
 //                      tests: the real provider runs the flow, then its token response is
 //                      altered on the way out (see MISBEHAVIOURS below)
@@ -175,7 +176,7 @@ server.listen(0, '127.0.0.1', () => {
         getResourceServerInfo: async (_ctx, resourceIndicator) => ({
           scope: 'api:read',
           audience: resourceIndicator,
-          accessTokenFormat: 'opaque',
+          accessTokenFormat: options.jwt_access_tokens ? 'jwt' : 'opaque',
         }),
       },
       // RFC 7591, open (no initial access token), only for the tests that ask for it.
