@@ -156,6 +156,8 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                     } else {
                         "no new refresh token came back: the old one is kept".to_owned()
                     }];
+                    // The same normaliser as the code exchange: name what it had to bend.
+                    notes.extend(call.quirks.iter().map(|q| format!("quirk: {q}")));
                     if !checks.is_empty() && failed.is_empty() {
                         notes.push(format!(
                             "the new ID token passed all {} checks",
@@ -266,9 +268,9 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
 fn introspection_summary(body: &Value) -> String {
     let field = |k: &str| match body.get(k) {
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Number(n)) if k == "exp" => n.as_u64().map_or(n.to_string(), |secs| {
-            format!("{secs} ({})", crate::templates::utc(secs))
-        }),
+        Some(v @ Value::Number(_)) if k == "exp" => {
+            crate::templates::epoch_seconds(v).unwrap_or_else(|| v.to_string())
+        }
         Some(v) => v.to_string(),
         None => "(not given)".into(),
     };

@@ -193,6 +193,20 @@ pub struct EndpointOverrides {
     pub jwks: Option<Url>,
 }
 
+/// The setting that gives a metadata endpoint by hand, as a fix to offer in a message.
+pub fn by_hand(field: &str) -> String {
+    let setting = match field {
+        "authorization_endpoint" => "OAUTH_AUTHORIZE_URL",
+        "token_endpoint" => "OAUTH_TOKEN_URL",
+        "userinfo_endpoint" => "OAUTH_USERINFO_URL",
+        "introspection_endpoint" => "OAUTH_INTROSPECTION_URL",
+        "revocation_endpoint" => "OAUTH_REVOCATION_URL",
+        "jwks_uri" => "OAUTH_JWKS_URL",
+        _ => return String::new(),
+    };
+    format!(" (set {setting} to give it by hand)")
+}
+
 impl EndpointOverrides {
     fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
         let parse =

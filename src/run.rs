@@ -11,7 +11,7 @@ use crate::config::{Config, ConfigError, Issuer, ProviderSetting};
 use crate::error::{ExitStatus, RunError};
 use crate::output::Output;
 use crate::provider::resource::{self, Chain, Hop};
-use crate::provider::{EndpointSource, HttpClient, Provider};
+use crate::provider::{DiscoveryError, EndpointSource, HttpClient, Provider};
 use crate::startup::{Application, Listeners};
 use crate::state::AppState;
 use crate::verify::{Check, Report};
@@ -221,11 +221,8 @@ async fn from_resource(
         .resource
         .clone()
         .ok_or_else(|| RunError::Unsupported("RESOURCE_URL is not set".into()))?;
-    let http = HttpClient::new(config.http_timeout, config.ca.as_ref()).map_err(|e| {
-        RunError::Unsupported(format!(
-            "could not set up the HTTP client: {e} (check OAUTH_CA_CERT)"
-        ))
-    })?;
+    let http = HttpClient::new(config.http_timeout, config.ca.as_ref())
+        .map_err(|e| DiscoveryError::Client(e.to_string()))?;
     let (mut hops, mut checks) = (Vec::new(), Vec::new());
     let chain = match resource::discover(&http, &resource, &mut hops, &mut checks).await {
         Ok(chain) => chain,

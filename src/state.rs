@@ -115,10 +115,6 @@ impl AppState {
         lock(&self.session).clone()
     }
 
-    pub fn is_signed_in(&self) -> bool {
-        lock(&self.session).is_some()
-    }
-
     /// Keeps the tokens of a refresh; a rotated refresh token replaces the old one.
     pub fn refreshed(&self, tokens: TokenSet) {
         if let Some(session) = lock(&self.session).as_mut() {

@@ -4,9 +4,15 @@ use askama::Template;
 
 use crate::actions::StepReport;
 use crate::provider::exchange::Exchange;
-use crate::verify::{Check, Verdict};
+use crate::verify::Check;
 
 /// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC` (civil-from-days, H. Hinnant).
+/// A claim holding seconds since the epoch, as `1700000000 (2023-11-14 22:13:20 UTC)`.
+pub fn epoch_seconds(value: &serde_json::Value) -> Option<String> {
+    let secs = value.as_u64()?;
+    Some(format!("{secs} ({})", utc(secs)))
+}
+
 pub fn utc(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
     let rem = secs % 86_400;
@@ -25,15 +31,6 @@ pub fn utc(secs: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// The CSS class and label of a verdict.
-pub fn verdict_label(v: &Verdict) -> &'static str {
-    match v {
-        Verdict::Pass => "pass",
-        Verdict::Warn => "warn",
-        Verdict::Fail => "fail",
-    }
 }
 
 /// The URL of the page script (progressive enhancements only), for base.html.

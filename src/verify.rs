@@ -18,6 +18,17 @@ pub enum Verdict {
     Fail,
 }
 
+impl Verdict {
+    /// As in the JSON report, and as the page's CSS class.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pass => "pass",
+            Self::Warn => "warn",
+            Self::Fail => "fail",
+        }
+    }
+}
+
 /// One row of the report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
@@ -92,6 +103,7 @@ pub async fn sign_in(
     nonce: Option<&str>,
     requested: &[String],
     response_iss: Option<&str>,
+    quirks: &[String],
 ) -> Report {
     let mut report = Report::default();
     report.checks.push(discovery_check(provider));
@@ -105,6 +117,12 @@ pub async fn sign_in(
     report
         .checks
         .extend(token_response::checks(&tokens.raw, requested));
+    // How the response bent RFC 6749 (read anyway): warnings, each named.
+    report.checks.extend(
+        quirks
+            .iter()
+            .map(|q| Check::warn("provider.quirk", q.clone())),
+    );
     let now = now();
     if let Some(id_token) = &tokens.id_token {
         let expected = id_token::Expected {

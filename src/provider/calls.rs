@@ -9,7 +9,7 @@ use url::Url;
 use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, Recording};
-use crate::config::AuthMethod;
+use crate::config::{AuthMethod, by_hand};
 
 /// Which token an introspection or revocation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl TokenKind {
 /// Why a call produced no usable answer.
 #[derive(Debug, thiserror::Error)]
 pub enum CallError {
-    #[error("the provider's metadata has no {0}, so this step cannot run against it")]
+    #[error("the provider's metadata has no {0}, so this step cannot run against it{fix}", fix = by_hand(.0))]
     NotAdvertised(&'static str),
     #[error(transparent)]
     Http(#[from] HttpError),

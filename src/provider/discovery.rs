@@ -11,7 +11,9 @@ use url::Url;
 use super::http::{HttpClient, HttpError};
 use super::{EndpointSource, Endpoints, Provider};
 use crate::clerk;
-use crate::config::{AuthMethod, Config, EndpointOverrides, Issuer, require_https_unless_loopback};
+use crate::config::{
+    AuthMethod, Config, EndpointOverrides, Issuer, by_hand, require_https_unless_loopback,
+};
 
 /// Why the provider's endpoints could not be established. Exit status 1.
 #[derive(Debug, thiserror::Error)]
@@ -33,10 +35,15 @@ pub enum DiscoveryError {
         advertised: String,
     },
     #[error(
-        "the metadata at {url} has no {field}: this client needs it for the authorization code flow"
+        "the metadata at {url} has no {field}: this client needs it for the authorization code \
+         flow{}",
+        by_hand(field)
     )]
     MissingEndpoint { url: String, field: &'static str },
-    #[error("the metadata at {url} gives {field} = {value:?}, which is not usable: {problem}")]
+    #[error(
+        "the metadata at {url} gives {field} = {value:?}, which is not usable: {problem}{}",
+        by_hand(field)
+    )]
     BadEndpoint {
         url: String,
         field: &'static str,

@@ -254,6 +254,7 @@ impl<'a> Recording<'a> {
         request: oauth2::HttpRequest,
     ) -> Result<oauth2::HttpResponse, HttpError> {
         let recorded = RecordedRequest::of(&request);
+        let url = recorded.url.clone();
         let result = self.http.execute(request).await;
         lock(&self.exchanges).push(Exchange {
             request: recorded,
@@ -292,7 +293,7 @@ impl<'a> Recording<'a> {
             .header(http::header::CONTENT_TYPE, content_type)
             .body(n.body)
             .map_err(|e| HttpError::Other {
-                url: String::new(),
+                url,
                 detail: e.to_string(),
             })
     }

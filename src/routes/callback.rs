@@ -10,7 +10,7 @@ use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
 use crate::templates::{ErrorPage, Expiry, Field, ResultPage};
-use crate::verify::{self, Check, Report};
+use crate::verify::{self, Report};
 
 /// The longest callback query read; real ones are a few hundred bytes.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -99,17 +99,15 @@ async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), Flo
             .join(", ")
     );
     let requested: Vec<String> = flow.scopes.iter().map(|s| s.as_str().to_owned()).collect();
-    let mut report = verify::sign_in(
+    let report = verify::sign_in(
         &state.provider,
         &tokens,
         flow.nonce.as_deref(),
         &requested,
         params.iss.as_deref(),
+        &quirks,
     )
     .await;
-    report
-        .checks
-        .extend(quirks.into_iter().map(|q| Check::warn("provider.quirk", q)));
     for check in report.failed() {
         log::warn!(
             "flow {}: check {} failed: {}",
@@ -134,10 +132,7 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
         page(
             StatusCode::OK,
             &ResultPage {
-                client_id: state.summary["client_id"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                client_id: state.provider.client_id().to_owned(),
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
                 actions: action_links(state),
@@ -199,10 +194,9 @@ fn claim_rows(claims: Option<&serde_json::Map<String, Value>>) -> Vec<(String, S
         .iter()
         .map(|(k, v)| {
             let shown = match (k.as_str(), v) {
-                ("exp" | "iat" | "nbf" | "auth_time", Value::Number(n)) => match n.as_u64() {
-                    Some(secs) => format!("{secs} ({})", crate::templates::utc(secs)),
-                    None => n.to_string(),
-                },
+                ("exp" | "iat" | "nbf" | "auth_time", Value::Number(_)) => {
+                    crate::templates::epoch_seconds(v).unwrap_or_else(|| v.to_string())
+                }
                 (_, Value::String(s)) => s.clone(),
                 (_, other) => other.to_string(),
             };
