@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::support::app::{TestApp, cli_for, spawn_app};
+use crate::support::app::{TestApp, cli_for, confidential_app, spawn_app};
 use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 use crate::support::resource;
@@ -32,12 +32,7 @@ async fn signed_in(
 #[tokio::test]
 async fn before_sign_in_every_action_answers_409_with_a_link_to_login() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let client = reqwest::Client::new();
     for path in [
         "/refresh",
@@ -207,15 +202,7 @@ async fn the_api_accepts_a_live_token_and_rejects_a_stale_one() {
         "{report}"
     );
 
-    let html = browser
-        .client()
-        .get(format!("{}/api", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&browser, "/api").await;
     assert!(
         html.contains("HTTP 401") && html.contains("www-authenticate"),
         "{html}"

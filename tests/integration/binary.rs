@@ -311,8 +311,8 @@ async fn once_exits_3_when_no_callback_arrives_in_time() {
     assert!(done.stdout.is_empty());
 }
 
-#[tokio::test]
-async fn once_exits_130_on_ctrl_c() {
+/// Starts `--once`, sends `signal` once the sign-in URL is out, and expects exit 130.
+pub async fn once_is_interrupted_by(signal: &str) {
     let provider = LocalProvider::start();
     let dir = tempfile::tempdir().unwrap();
     let running = spawn(
@@ -322,12 +322,17 @@ async fn once_exits_130_on_ctrl_c() {
     );
     running.sign_in_url();
     let status = Command::new("kill")
-        .args(["-INT", &running.child.id().to_string()])
+        .args([signal, &running.pid().to_string()])
         .status()
         .expect("kill");
     assert!(status.success());
     let done = running.finish(Duration::from_secs(30));
-    assert_eq!(done.code, Some(130), "{}", done.stderr);
+    assert_eq!(done.code, Some(130), "{signal}: {}", done.stderr);
+}
+
+#[tokio::test]
+async fn once_exits_130_on_ctrl_c() {
+    once_is_interrupted_by("-INT").await;
 }
 
 #[test]

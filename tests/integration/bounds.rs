@@ -1,7 +1,6 @@
 //! Bounds: a provider that hangs, answers 500, sends broken or huge JSON produces a clear
 //! error (never a hang or a panic); oversized callbacks are refused; signals end `--once`.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -9,7 +8,7 @@ use serde_json::Value;
 use crate::binary::{callback_prefix, spawn};
 use crate::support::app::{TestApp, cli_for, spawn_app};
 use crate::support::browser::Browser;
-use crate::support::provider::{LocalProvider, PUBLIC_ID};
+use crate::support::provider::LocalProvider;
 use crate::support::standin::{self, Quirk, StandIn};
 
 async fn standin_app(quirk: Quirk) -> (StandIn, TestApp) {
@@ -119,21 +118,7 @@ async fn once_exits_1_within_the_timeout_when_the_provider_hangs() {
 
 #[tokio::test]
 async fn sigterm_ends_once_with_130() {
-    let provider = LocalProvider::start();
-    let dir = tempfile::tempdir().unwrap();
-    let running = spawn(
-        &["--once", "--no-browser", "--port", "0"],
-        &[("OAUTH_ISSUER", &provider.issuer), ("CLIENT_ID", PUBLIC_ID)],
-        dir.path(),
-    );
-    running.sign_in_url();
-    let status = Command::new("kill")
-        .args(["-TERM", &running.pid().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let done = running.finish(Duration::from_secs(30));
-    assert_eq!(done.code, Some(130), "{}", done.stderr);
+    crate::binary::once_is_interrupted_by("-TERM").await;
 }
 
 #[tokio::test]

@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::support::app::{cli_for, spawn_app};
-use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
+use crate::support::app::confidential_app;
+use crate::support::provider::{CONFIDENTIAL_ID, LocalProvider};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -105,12 +105,7 @@ async fn a_person_signs_in_refreshes_and_declines_in_chromium() {
     require_tools();
     ensure_installed();
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let shots = screenshot_dir();
     std::fs::create_dir_all(&shots).expect("target/screenshots");
     for (name, _) in SCREENSHOTS.iter().chain([&("failure.png", 0)]) {

@@ -37,10 +37,7 @@ async fn clerk_mode_end_to_end_over_https_with_a_test_ca() {
     cli.ca_cert = Some(ca.ca_pem.display().to_string());
     let app = spawn_app(cli).await;
     let browser = Browser::with_ca(Some(&ca.ca_pem));
-    let callback = browser
-        .authorize(&app.login_url(), &app.redirect_uri, "hana", Choice::Approve)
-        .await;
-    let (status, json) = browser.callback_json(&callback).await;
+    let (status, json) = app.sign_in(&browser, "hana").await;
     assert_eq!(status, 200, "{json}");
     assert!(
         json["access_token"].is_string()
@@ -64,10 +61,7 @@ async fn clerk_mode_falls_back_to_clerks_fixed_paths_without_discovery() {
         "{html}"
     );
     let browser = Browser::with_ca(Some(&ca.ca_pem));
-    let callback = browser
-        .authorize(&app.login_url(), &app.redirect_uri, "ivan", Choice::Approve)
-        .await;
-    let (status, json) = browser.callback_json(&callback).await;
+    let (status, json) = app.sign_in(&browser, "ivan").await;
     assert_eq!(status, 200, "{json}");
     assert!(json["access_token"].is_string());
 }
@@ -118,10 +112,7 @@ async fn a_trailing_slash_on_the_issuer_is_tolerated() {
     let provider = LocalProvider::start();
     let app = spawn_app(cli_for(&format!("{}/", provider.issuer), PUBLIC_ID, None)).await;
     let browser = Browser::new();
-    let callback = browser
-        .authorize(&app.login_url(), &app.redirect_uri, "jo", Choice::Approve)
-        .await;
-    let (status, json) = browser.callback_json(&callback).await;
+    let (status, json) = app.sign_in(&browser, "jo").await;
     assert_eq!(status, 200, "{json}");
 }
 

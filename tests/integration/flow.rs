@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use crate::support::app::{cli_for, spawn_app};
+use crate::support::app::{cli_for, confidential_app, spawn_app};
 use crate::support::browser::{Browser, Choice};
-use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
+use crate::support::provider::{LocalProvider, PUBLIC_ID};
 
 fn assert_token_json(json: &Value) {
     let obj = json.as_object().expect("token JSON is an object");
@@ -27,12 +27,7 @@ fn assert_token_json(json: &Value) {
 #[tokio::test]
 async fn confidential_client_signs_in_and_gets_the_whole_token_json() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let browser = Browser::new();
     let callback = browser
         .authorize(
@@ -71,10 +66,7 @@ async fn public_client_signs_in_with_pkce_and_no_secret() {
     assert_eq!(q["scope"], "openid profile email");
     assert_eq!(q["redirect_uri"], app.redirect_uri);
 
-    let callback = browser
-        .authorize(&app.login_url(), &app.redirect_uri, "bob", Choice::Approve)
-        .await;
-    let (status, json) = browser.callback_json(&callback).await;
+    let (status, json) = app.sign_in(&browser, "bob").await;
     assert_eq!(status, 200, "{json}\n{}", provider.stderr());
     assert_token_json(&json);
 }

@@ -1,18 +1,13 @@
 //! The pages and endpoints a person or a CI script meets besides the callback.
 
-use crate::support::app::{cli_for, spawn_app};
+use crate::support::app::confidential_app;
 use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 
 #[tokio::test]
 async fn index_shows_the_configuration_but_never_the_secret() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let client = reqwest::Client::new();
     let health = client
         .get(format!("{}/healthz", app.base))
@@ -68,12 +63,7 @@ async fn index_shows_the_configuration_but_never_the_secret() {
 #[tokio::test]
 async fn the_default_redirect_answers_on_both_loopback_addresses() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let client = reqwest::Client::new();
     for host in ["127.0.0.1", "[::1]", "localhost"] {
         let response = client
@@ -91,12 +81,7 @@ async fn the_default_redirect_answers_on_both_loopback_addresses() {
 #[tokio::test]
 async fn login_accepts_other_scopes_and_a_prompt() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -128,12 +113,7 @@ async fn login_accepts_other_scopes_and_a_prompt() {
 #[tokio::test]
 async fn the_one_script_is_served_cached_and_the_csp_allows_only_it() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let client = reqwest::Client::new();
     let page = client.get(&app.base).send().await.unwrap();
     let csp = page.headers()["content-security-policy"]
@@ -182,12 +162,7 @@ async fn the_one_script_is_served_cached_and_the_csp_allows_only_it() {
 #[tokio::test]
 async fn the_result_page_says_everything_without_javascript() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let browser = Browser::new();
     let callback = browser
         .authorize(&app.login_url(), &app.redirect_uri, "hal", Choice::Approve)
@@ -242,12 +217,7 @@ async fn the_result_page_says_everything_without_javascript() {
 #[tokio::test]
 async fn foreign_hosts_and_cross_site_actions_are_refused() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(
-        &provider.issuer,
-        CONFIDENTIAL_ID,
-        Some(CONFIDENTIAL_SECRET),
-    ))
-    .await;
+    let app = confidential_app(&provider).await;
     let client = reqwest::Client::new();
     // DNS rebinding: a page on attacker.example resolving to 127.0.0.1.
     let response = client

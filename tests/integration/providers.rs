@@ -17,21 +17,10 @@ async fn client_secret_basic_form_encodes_a_secret_full_of_special_characters() 
     cli.auth_method = Some("client_secret_basic".into());
     let app = spawn_app(cli).await;
     let browser = Browser::new();
-    let callback = browser
-        .authorize(&app.login_url(), &app.redirect_uri, "pat", Choice::Approve)
-        .await;
-    let (status, json) = browser.callback_json(&callback).await;
+    let (status, json) = app.sign_in(&browser, "pat").await;
     assert_eq!(status, 200, "{json}");
     // Introspection (oauth2 crate) and revocation (built here) authenticate the same way.
-    let html = browser
-        .client()
-        .get(format!("{}/tokeninfo", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&browser, "/tokeninfo").await;
     assert!(
         html.contains("authorization: Basic [client credentials masked]"),
         "{html}"
@@ -42,15 +31,7 @@ async fn client_secret_basic_form_encodes_a_secret_full_of_special_characters() 
     );
     let report = app.json(&browser, "/tokeninfo").await;
     assert_eq!(report["response"]["active"], true, "{report}");
-    let html = browser
-        .client()
-        .get(format!("{}/revoke", app.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(&browser, "/revoke").await;
     assert!(
         html.contains("revoke:refresh succeeded")
             && html.contains("Basic [client credentials masked]"),
@@ -194,10 +175,7 @@ async fn pushed_authorization_requests_end_to_end() {
         ["client_id", "request_uri"],
         "only the reference travels through the browser"
     );
-    let callback = browser
-        .authorize(&app.login_url(), &app.redirect_uri, "sam", Choice::Approve)
-        .await;
-    let (status, json) = browser.callback_json(&callback).await;
+    let (status, json) = app.sign_in(&browser, "sam").await;
     assert_eq!(status, 200, "{json}");
     assert!(json["id_token"].is_string());
 }

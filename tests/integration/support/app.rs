@@ -1,6 +1,9 @@
 //! `spawn_app`: the real app, in process, on port 0, against a given issuer.
 
 use oauth_test_client::cli::Cli;
+
+use super::browser::{Browser, Choice};
+use super::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 use oauth_test_client::config::Config;
 use oauth_test_client::output::{Captured, Output};
 use oauth_test_client::provider::Provider;
@@ -19,8 +22,27 @@ impl TestApp {
         format!("{}/login", self.base)
     }
 
+    /// Signs in as `user` through the provider's own forms and fetches the callback as JSON.
+    pub async fn sign_in(&self, browser: &Browser, user: &str) -> (u16, serde_json::Value) {
+        let callback = browser
+            .authorize(&self.login_url(), &self.redirect_uri, user, Choice::Approve)
+            .await;
+        browser.callback_json(&callback).await
+    }
+
+    /// GETs a page, as a person's browser would, and returns its HTML.
+    pub async fn page(&self, browser: &Browser, path: &str) -> String {
+        let response = browser
+            .client()
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        response.text().await.unwrap()
+    }
+
     /// GETs a path asking for JSON (an action's report); the request itself must answer 200.
-    pub async fn json(&self, browser: &super::browser::Browser, path: &str) -> serde_json::Value {
+    pub async fn json(&self, browser: &Browser, path: &str) -> serde_json::Value {
         let response = browser
             .client()
             .get(format!("{}{path}", self.base))
@@ -52,6 +74,16 @@ pub fn cli_for(issuer: &str, client_id: &str, secret: Option<&str>) -> Cli {
         http_timeout: Some("10".to_owned()),
         ..Cli::default()
     }
+}
+
+/// The app as the confidential client of the local provider.
+pub async fn confidential_app(provider: &LocalProvider) -> TestApp {
+    spawn_app(cli_for(
+        &provider.issuer,
+        CONFIDENTIAL_ID,
+        Some(CONFIDENTIAL_SECRET),
+    ))
+    .await
 }
 
 pub async fn spawn_app(cli: Cli) -> TestApp {
