@@ -6,7 +6,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -30,9 +29,7 @@ const SCREENSHOTS: [(&str, u32); 9] = [
 ];
 
 fn browser_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("browser")
+    crate::support::npm::folder("browser")
 }
 
 fn screenshot_dir() -> PathBuf {
@@ -56,40 +53,13 @@ fn require_tools() {
     );
 }
 
-/// Runs `npm ci` in tests/browser when node_modules is missing (no install scripts: nothing
-/// downloads a browser).
+/// playwright-core and axe-core (never a browser download: Debian's chromium is used).
 fn ensure_installed() {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
-    static LOCK: Mutex<()> = Mutex::new(());
-    let result = DONE.get_or_init(|| {
-        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let dir = browser_dir();
-        let modules = dir.join("node_modules");
-        if modules.join("playwright-core").exists() && modules.join("axe-core").exists() {
-            return Ok(());
-        }
-        let status = Command::new("npm")
-            .args([
-                "ci",
-                "--ignore-scripts",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-            ])
-            .current_dir(&dir)
-            .status()
-            .map_err(|e| {
-                format!("cannot run npm ({e}): the browser test needs Node.js 20+ and npm")
-            })?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("`npm ci` in {} failed ({status})", dir.display()))
-        }
-    });
-    if let Err(e) = result {
-        panic!("playwright-core cannot be installed: {e}");
-    }
+    crate::support::npm::ensure_installed(
+        "browser",
+        &["playwright-core", "axe-core"],
+        "playwright-core",
+    );
 }
 
 /// A PNG's width, from its IHDR chunk.

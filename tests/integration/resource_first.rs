@@ -9,15 +9,7 @@ use serde_json::{Value, json};
 use crate::binary::{Finished, spawn};
 use crate::support::provider::LocalProvider;
 use crate::support::resource;
-
-fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
-    doc["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["check"] == name)
-        .unwrap_or_else(|| panic!("no check {name} in {doc:#}"))
-}
+use crate::verification::check;
 
 async fn only_the_resource(path: &str, sign_in: bool) -> (Finished, Vec<Value>) {
     let provider = LocalProvider::start_with(json!({ "registration": true }));

@@ -33,7 +33,8 @@ async fn sign_in(options: Value, extra: &[&str]) -> (Finished, Value) {
     (done, doc)
 }
 
-fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
+/// The named row of a report's checks.
+pub fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["checks"]
         .as_array()
         .unwrap()

@@ -2,9 +2,8 @@
 //! Fails loudly when Node.js or npm is missing: these tests never pass by skipping.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -16,39 +15,15 @@ pub const BASIC_ID: &str = "test-basic";
 pub const BASIC_SECRET: &str = "p+a/s:s$w%rd=";
 
 fn provider_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("provider")
+    super::npm::folder("provider")
 }
 
-/// Runs `npm ci` once per test binary when node_modules is missing.
 fn ensure_installed() {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
-    static LOCK: Mutex<()> = Mutex::new(());
-    let result = DONE.get_or_init(|| {
-        let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        let dir = provider_dir();
-        if dir.join("node_modules").join("oidc-provider").exists() {
-            return Ok(());
-        }
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .map_err(|e| {
-                format!(
-                    "cannot run npm ({e}): Node.js 20+ and npm are needed to run the test provider"
-                )
-            })?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("`npm ci` in {} failed ({status})", dir.display()))
-        }
-    });
-    if let Err(e) = result {
-        panic!("the local OpenID provider cannot be installed: {e}");
-    }
+    super::npm::ensure_installed(
+        "provider",
+        &["oidc-provider", "jose"],
+        "the local OpenID provider",
+    );
 }
 
 pub struct LocalProvider {
