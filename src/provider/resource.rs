@@ -2,13 +2,23 @@
 //! header naming its metadata; the metadata names the authorization server. Each hop is
 //! recorded so a person sees exactly where a setup breaks.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
 use super::http::HttpClient;
 use crate::config::{Issuer, Resource};
 use crate::verify::Check;
+
+/// The fields of protected-resource metadata (RFC 9728 section 2) this client acts on.
+#[derive(Deserialize)]
+struct ResourceMetadata {
+    #[serde(default)]
+    resource: String,
+    #[serde(default)]
+    authorization_servers: Vec<String>,
+    scopes_supported: Option<Vec<String>>,
+}
 
 /// One hop of the discovery chain.
 #[derive(Debug, Clone, Serialize)]
@@ -170,30 +180,19 @@ pub async fn discover(
         url: metadata_url.clone(),
         problem: problem.to_owned(),
     };
-    let listed_resource = doc
-        .get("resource")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let servers: Vec<String> = doc
-        .get("authorization_servers")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    let scopes_supported: Option<Vec<String>> = doc
-        .get("scopes_supported")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        });
+    let meta: ResourceMetadata = match serde_json::from_value(doc) {
+        Ok(meta) => meta,
+        Err(e) => {
+            let err = bad(&format!("its fields are not of the RFC 9728 types ({e})"));
+            checks.push(err.check());
+            return Err(err);
+        }
+    };
+    let ResourceMetadata {
+        resource: listed_resource,
+        authorization_servers: servers,
+        scopes_supported,
+    } = meta;
     hops.push(Hop {
         url: metadata_url.clone(),
         status: Some(status),
