@@ -53,6 +53,11 @@ pub struct Cli {
     #[arg(long, env = "HOST")]
     pub host: Option<String>,
 
+    /// More host names the app answers to (comma-separated), beside loopback names and the
+    /// redirect URI's host: e.g. the machine's name when HOST=0.0.0.0.
+    #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    pub allowed_hosts: Vec<String>,
+
     /// Redirect URI registered at the provider [default: http://localhost:<PORT>/oauth_callback].
     #[arg(long, env = "REDIRECT_URI")]
     pub redirect_uri: Option<String>,

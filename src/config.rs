@@ -51,6 +51,11 @@ pub enum ConfigError {
          or 0.0.0.0 to listen on every interface"
     )]
     Host(String),
+    #[error(
+        "ALLOWED_HOSTS entry {0:?} is not a host name: list names or addresses without scheme or \
+         port, comma-separated, e.g. ALLOWED_HOSTS=my-laptop.lan,192.168.1.20"
+    )]
+    AllowedHost(String),
     #[error("REDIRECT_URI {value:?} is not usable: {problem}")]
     Redirect { value: String, problem: String },
     #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]
@@ -75,7 +80,8 @@ pub enum ConfigError {
     #[error("--param {0:?} is not key=value: e.g. --param audience=https://api.example.com")]
     Param(String),
     #[error(
-        "--param {0}=... is set by the client itself (state, PKCE, nonce, redirect): it cannot be overridden"
+        "--param {0}=... is set by the client itself (state, PKCE, nonce, redirect, response type and \
+         mode, request objects): it cannot be overridden"
     )]
     ReservedParam(String),
     #[error("--param scope=... : set the scopes with OAUTH_SCOPES (--scopes) instead")]
@@ -260,6 +266,9 @@ impl EndpointOverrides {
 pub struct Listen {
     pub addrs: Vec<IpAddr>,
     pub port: u16,
+    /// Host names given in ALLOWED_HOSTS, lowercase: answered to beside loopback names, the
+    /// redirect URI's host and the listen address.
+    pub allowed_hosts: Vec<String>,
 }
 
 /// A PEM bundle of extra trusted roots, already checked to parse.
@@ -377,6 +386,7 @@ impl Config {
         let listen = Listen {
             addrs: listen_addrs(given(&cli.host), redirect.as_ref())?,
             port,
+            allowed_hosts: parse_allowed_hosts(&cli.allowed_hosts)?,
         };
         let ca = given(&cli.ca_cert)
             .map(|p| load_ca(&PathBuf::from(p)))
@@ -575,6 +585,20 @@ fn parse_redirect(raw: &str) -> Result<RedirectUrl, ConfigError> {
 
 /// Loopback only unless HOST says otherwise; `localhost` means both 127.0.0.1 and ::1,
 /// since a browser may resolve it to either (RFC 8252 section 8.3).
+/// ALLOWED_HOSTS: host names (or IP addresses) without scheme or port.
+fn parse_allowed_hosts(raw: &[String]) -> Result<Vec<String>, ConfigError> {
+    raw.iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .map(|h| match url::Host::parse(h) {
+            Ok(host) if !h.contains([':', '/']) || h.starts_with('[') => {
+                Ok(host.to_string().to_ascii_lowercase())
+            }
+            _ => Err(ConfigError::AllowedHost(h.to_owned())),
+        })
+        .collect()
+}
+
 fn listen_addrs(
     host: Option<&str>,
     redirect: Option<&RedirectUrl>,
@@ -636,6 +660,9 @@ pub const RESERVED_PARAMS: &[&str] = &[
     "code_challenge",
     "code_challenge_method",
     "request_uri",
+    // JAR and JARM change what the callback receives and how: not what this client tests.
+    "request",
+    "response_mode",
 ];
 
 fn parse_params(raw: &[String]) -> Result<Vec<(String, String)>, ConfigError> {

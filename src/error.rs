@@ -100,8 +100,22 @@ pub enum FlowError {
     BadQuery(String),
     #[error("state check failed: {0}")]
     State(#[from] StateError),
-    #[error(transparent)]
+    #[error("{0}: refusing to redeem the code")]
     Iss(#[from] IssError),
+    /// RFC 9207 section 2.4: an error response must carry `iss` too; without it, its error
+    /// cannot be shown to come from the configured provider.
+    #[error(
+        "{iss}; the error it carries is unverified: {error}{}",
+        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    )]
+    UnverifiedError {
+        iss: IssError,
+        error: String,
+        description: Option<String>,
+        uri: Option<String>,
+    },
+    #[error("the pushed authorization request failed: {0}")]
+    Par(crate::provider::calls::CallError),
     #[error("the provider returned an error: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
     Authorization {
         error: String,
@@ -119,13 +133,22 @@ impl FlowError {
     pub fn step(&self) -> &'static str {
         match self {
             Self::BadQuery(_) | Self::State(_) | Self::Iss(_) | Self::MissingCode => "callback",
-            Self::Authorization { .. } => "authorization",
+            Self::Authorization { .. } | Self::UnverifiedError { .. } => "authorization",
+            Self::Par(_) => "par",
             Self::Token(_) => "token",
         }
     }
 
+    /// Whether this ends a `--once` run: only a callback that reached a flow this app started
+    /// in this browser does. A stray or forged callback (any local process, an `<img>` on any
+    /// page) gets its page, and the run keeps waiting for the real one.
+    pub fn ends_run(&self) -> bool {
+        !matches!(self, Self::BadQuery(_) | Self::State(_))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
+            Self::Par(_) => StatusCode::BAD_GATEWAY,
             Self::Token(TokenError::Http(_)) => StatusCode::BAD_GATEWAY,
             Self::Token(_) => StatusCode::BAD_GATEWAY,
             _ => StatusCode::BAD_REQUEST,
@@ -142,6 +165,10 @@ impl FlowError {
             Self::State(StateError::Replayed) => "state_replayed".into(),
             Self::State(StateError::Unknown) => "unknown_state".into(),
             Self::State(StateError::Expired) => "flow_expired".into(),
+            Self::State(StateError::OtherBrowser) => "other_browser".into(),
+            Self::UnverifiedError { .. } => "error_without_iss".into(),
+            Self::Par(crate::provider::calls::CallError::Refused { error, .. }) => error.clone(),
+            Self::Par(_) => "par_failed".into(),
             Self::Iss(_) => "issuer_mismatch".into(),
             Self::BadQuery(_) => "bad_callback".into(),
             Self::MissingCode => "missing_code".into(),
@@ -163,9 +190,15 @@ impl FlowError {
             Self::Authorization {
                 description, uri, ..
             }
+            | Self::UnverifiedError {
+                description, uri, ..
+            }
             | Self::Token(TokenError::Provider {
                 description, uri, ..
             }) => (description.as_deref(), uri.as_deref()),
+            Self::Par(crate::provider::calls::CallError::Refused { description, .. }) => {
+                (description.as_deref(), None)
+            }
             _ => (None, None),
         }
     }
@@ -208,6 +241,16 @@ impl FlowError {
                  (prompt=none): sign in again without prompt=none (plain /login)."
                     .into()
             }
+            "other_browser" => "The sign-in must finish in the browser that started it: open the sign-in URL \
+                                that oauth-test-client printed in this browser, and sign in from there."
+                .into(),
+            "error_without_iss" => "The provider sent an error without `iss`, although its metadata says it adds \
+                                    `iss` to every authorization response (RFC 9207). The error shown is \
+                                    probably the real reason, but it cannot be verified; the provider should \
+                                    add `iss` to error responses too."
+                .into(),
+            "par_failed" => "Check that the client may use PAR at the provider, or drop --par (OAUTH_PAR)."
+                .into(),
             "unknown_state" | "state_replayed" | "flow_expired" | "missing_state" => {
                 "Start a new sign-in at /login; each sign-in can be completed once, within 10 minutes, by this \
                  running app."

@@ -1,6 +1,8 @@
-//! Pending sign-in flows: `state` -> what the callback needs (PKCE verifier, nonce, scopes).
-//! Each state is taken once (RFC 9700 section 4.7), expires, and the store is bounded so a
-//! flood of `/login` requests cannot grow memory without limit.
+//! Pending sign-in flows: `state` -> what the callback needs (PKCE verifier, nonce, scopes)
+//! and the browser that started it. Each state is taken once (RFC 9700 section 4.7), only by
+//! that browser (RFC 9700 section 4.7.1: state bound to the user agent's session, against
+//! login CSRF), expires, and the store is bounded so a flood of `/login` requests cannot grow
+//! memory without limit.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
@@ -22,16 +24,25 @@ pub struct PendingFlow {
     pub verifier: PkceCodeVerifier,
     pub nonce: Option<String>,
     pub scopes: Vec<Scope>,
+    /// The browser binding: the value of the cookie `/login` set in the browser that started
+    /// this flow.
+    browser: String,
     created: Instant,
 }
 
 impl PendingFlow {
-    pub fn new(verifier: PkceCodeVerifier, nonce: Option<String>, scopes: Vec<Scope>) -> Self {
+    pub fn new(
+        verifier: PkceCodeVerifier,
+        nonce: Option<String>,
+        scopes: Vec<Scope>,
+        browser: String,
+    ) -> Self {
         Self {
             id: Uuid::new_v4(),
             verifier,
             nonce,
             scopes,
+            browser,
             created: Instant::now(),
         }
     }
@@ -48,6 +59,11 @@ pub enum StateError {
     Unknown,
     #[error("this sign-in expired before the provider redirected back")]
     Expired,
+    #[error(
+        "the sign-in was started in another browser (or by another program): start it from the \
+         sign-in URL printed by oauth-test-client, in this browser"
+    )]
+    OtherBrowser,
 }
 
 #[derive(Default)]
@@ -99,16 +115,25 @@ impl FlowStore {
         evicted
     }
 
-    /// Takes the flow for this state, once.
-    pub fn take(&self, state: Option<&str>) -> Result<PendingFlow, StateError> {
+    /// Takes the flow for this state, once, for the browser that started it. A callback
+    /// from another browser leaves the flow waiting for its own.
+    pub fn take(
+        &self,
+        state: Option<&str>,
+        browser: Option<&str>,
+    ) -> Result<PendingFlow, StateError> {
         let state = state.filter(|s| !s.is_empty()).ok_or(StateError::Missing)?;
         let mut inner = self.lock();
+        match inner.pending.get(state) {
+            None if inner.used.contains(state) => return Err(StateError::Replayed),
+            None => return Err(StateError::Unknown),
+            Some(flow) if browser != Some(flow.browser.as_str()) => {
+                return Err(StateError::OtherBrowser);
+            }
+            Some(_) => {}
+        }
         let Some(flow) = inner.pending.remove(state) else {
-            return Err(if inner.used.contains(state) {
-                StateError::Replayed
-            } else {
-                StateError::Unknown
-            });
+            return Err(StateError::Unknown);
         };
         inner.order.retain(|s| s != state);
         self.remember_used(&mut inner, state);
@@ -161,12 +186,15 @@ mod tests {
     use super::*;
     use oauth2::PkceCodeChallenge;
 
+    const B: &str = "browser-1";
+
     fn flow() -> PendingFlow {
         let (_, verifier) = PkceCodeChallenge::new_random_sha256();
         PendingFlow::new(
             verifier,
             Some("n".into()),
             vec![Scope::new("openid".into())],
+            B.into(),
         )
     }
 
@@ -177,21 +205,42 @@ mod tests {
         let f = flow();
         let id = f.id;
         store.insert(&state, f);
-        assert_eq!(store.take(Some(state.secret())).unwrap().id, id);
+        assert_eq!(store.take(Some(state.secret()), Some(B)).unwrap().id, id);
         assert_eq!(
-            store.take(Some(state.secret())).unwrap_err(),
+            store.take(Some(state.secret()), Some(B)).unwrap_err(),
             StateError::Replayed
         );
         assert!(store.is_empty());
     }
 
     #[test]
+    fn a_flow_is_taken_only_by_the_browser_that_started_it() {
+        let store = FlowStore::default();
+        let state = CsrfToken::new_random();
+        store.insert(&state, flow());
+        for other in [None, Some("browser-2")] {
+            assert_eq!(
+                store.take(Some(state.secret()), other).unwrap_err(),
+                StateError::OtherBrowser
+            );
+        }
+        assert_eq!(store.len(), 1, "the flow still waits for its own browser");
+        assert!(store.take(Some(state.secret()), Some(B)).is_ok());
+    }
+
+    #[test]
     fn missing_and_unknown_states_are_refused() {
         let store = FlowStore::default();
         store.insert(&CsrfToken::new_random(), flow());
-        assert_eq!(store.take(None).unwrap_err(), StateError::Missing);
-        assert_eq!(store.take(Some("")).unwrap_err(), StateError::Missing);
-        assert_eq!(store.take(Some("forged")).unwrap_err(), StateError::Unknown);
+        assert_eq!(store.take(None, Some(B)).unwrap_err(), StateError::Missing);
+        assert_eq!(
+            store.take(Some(""), Some(B)).unwrap_err(),
+            StateError::Missing
+        );
+        assert_eq!(
+            store.take(Some("forged"), Some(B)).unwrap_err(),
+            StateError::Unknown
+        );
         assert_eq!(store.len(), 1);
     }
 
@@ -202,7 +251,7 @@ mod tests {
         store.insert(&state, flow());
         std::thread::sleep(Duration::from_millis(5));
         assert_eq!(
-            store.take(Some(state.secret())).unwrap_err(),
+            store.take(Some(state.secret()), Some(B)).unwrap_err(),
             StateError::Expired
         );
         store.insert(&CsrfToken::new_random(), flow());
@@ -225,10 +274,10 @@ mod tests {
         assert_eq!(store.len(), 3);
         assert_eq!(evicted, vec![ids[0], ids[1]]);
         assert_eq!(
-            store.take(Some(states[0].secret())).unwrap_err(),
+            store.take(Some(states[0].secret()), Some(B)).unwrap_err(),
             StateError::Unknown
         );
-        assert!(store.take(Some(states[4].secret())).is_ok());
+        assert!(store.take(Some(states[4].secret()), Some(B)).is_ok());
     }
 
     #[test]
@@ -237,14 +286,14 @@ mod tests {
         let states: Vec<CsrfToken> = (0..4).map(|_| CsrfToken::new_random()).collect();
         for s in &states {
             store.insert(s, flow());
-            store.take(Some(s.secret())).unwrap();
+            store.take(Some(s.secret()), Some(B)).unwrap();
         }
         assert_eq!(
-            store.take(Some(states[0].secret())).unwrap_err(),
+            store.take(Some(states[0].secret()), Some(B)).unwrap_err(),
             StateError::Unknown
         );
         assert_eq!(
-            store.take(Some(states[3].secret())).unwrap_err(),
+            store.take(Some(states[3].secret()), Some(B)).unwrap_err(),
             StateError::Replayed
         );
     }

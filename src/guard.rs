@@ -1,123 +1,213 @@
-//! Two refusals in front of every route, for a local app that shows tokens:
-//! - a `Host` that is not this app's (DNS rebinding: a web page whose name resolves to
-//!   127.0.0.1 would otherwise read the token pages as its own origin);
-//! - a cross-site request to an action that has effects (`/refresh`, `/revoke`, ...), which
-//!   another site could otherwise trigger with an `<img>` (CSRF). The callback is cross-site
-//!   by nature and stays open.
+//! Refusals for a local app that shows tokens:
+//! - a `Host` that is not this app's (DNS rebinding: a web page whose name resolves to this
+//!   machine would otherwise read the token pages as its own origin), whatever the listen
+//!   address;
+//! - a request from another site to an action that has effects (`/refresh`, `/revoke`, ...),
+//!   which another site could otherwise trigger with an `<img>` (CSRF). This check sits on the
+//!   matched routes themselves, so `/%72efresh` (which the router decodes to `/refresh`) meets
+//!   it too. The callback is cross-site by nature and stays open.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::HeaderMap;
 use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 
+use crate::redact::untrusted;
 use crate::state::AppState;
 
-/// Routes with effects, refused when a browser says the request came from another site.
-const ACTIONS: &[&str] = &["/refresh", "/userinfo", "/tokeninfo", "/revoke", "/api"];
-
-/// The hosts this app answers to: loopback names, and the redirect URI's host. `None` when
-/// HOST opened the app beyond loopback, where any name may be in use.
-pub fn allowed_hosts(loopback_only: bool, redirect_host: Option<&str>) -> Option<Vec<String>> {
-    if !loopback_only {
-        return None;
-    }
+/// The host names this app answers to: loopback names, the redirect URI's host, the listen
+/// address when it is a specific one, and the names given in ALLOWED_HOSTS.
+pub fn allowed_hosts(
+    listen: &[std::net::IpAddr],
+    redirect_host: Option<&str>,
+    given: &[String],
+) -> Vec<String> {
     let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "[::1]"]
         .map(str::to_owned)
         .to_vec();
     hosts.extend(redirect_host.map(str::to_ascii_lowercase));
-    Some(hosts)
+    hosts.extend(
+        listen
+            .iter()
+            .filter(|ip| !ip.is_unspecified() && !ip.is_loopback())
+            .map(|ip| match ip {
+                std::net::IpAddr::V4(v4) => v4.to_string(),
+                std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+            }),
+    );
+    hosts.extend(given.iter().cloned());
+    hosts.sort();
+    hosts.dedup();
+    hosts
 }
 
-/// Why a request is refused, if it is.
-pub fn refusal(
-    allowed: Option<&[String]>,
-    host: Option<&str>,
-    fetch_site: Option<&str>,
-    path: &str,
-) -> Option<String> {
-    if let Some(allowed) = allowed {
-        let name = host.map(host_name).unwrap_or_default();
-        if !allowed.contains(&name) {
+/// Why a `Host` header is refused, if it is.
+pub fn host_refusal(allowed: &[String], host: Option<&str>) -> Option<String> {
+    let name = host.and_then(host_name).unwrap_or_default();
+    if allowed.contains(&name) {
+        return None;
+    }
+    Some(format!(
+        "Host {:?} is not this app's: it answers to {} only (DNS-rebinding protection). \
+         Open it as http://localhost:<PORT>/, or add the name to ALLOWED_HOSTS.",
+        host.unwrap_or(""),
+        allowed.join(", ")
+    ))
+}
+
+/// Why a request is not from this app's own pages or a tool such as curl, if it is not:
+/// `Sec-Fetch-Site` of `cross-site` or `same-site` (another port or subdomain is another
+/// site's code), or an `Origin` that is not this app's.
+pub fn foreign_origin(headers: &HeaderMap) -> Option<String> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match header("sec-fetch-site") {
+        // none: typed in the address bar or opened from a bookmark; absent: curl or a test.
+        None | Some("same-origin") | Some("none") => {}
+        Some(site) => {
             return Some(format!(
-                "Host {:?} is not this app's: it answers to {} only (DNS-rebinding protection). \
-                 Open it as http://localhost:<PORT>/, or set HOST to listen beyond loopback.",
-                host.unwrap_or(""),
-                allowed.join(", ")
+                "the request came from another site (Sec-Fetch-Site: {})",
+                untrusted(site)
             ));
         }
     }
-    if fetch_site == Some("cross-site") && ACTIONS.contains(&path) {
-        return Some(format!(
-            "{path} refused: the request came from another site (CSRF protection)."
-        ));
+    let origin = headers.get("origin").map(|v| v.to_str().unwrap_or("?"))?;
+    let own = header("host").map(|h| format!("http://{}", h.to_ascii_lowercase()));
+    if own.as_deref() == Some(origin.to_ascii_lowercase().as_str()) {
+        return None;
     }
-    None
+    Some(format!(
+        "the request came from another origin (Origin: {})",
+        untrusted(origin)
+    ))
 }
 
-/// The host name of a `Host` header, lowercase, without the port.
-fn host_name(host: &str) -> String {
-    let host = host.trim().to_ascii_lowercase();
-    if host.starts_with('[') {
-        return host
-            .split_inclusive(']')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
+/// The host name of a `Host` header, lowercase, without the port; `None` when it is not one.
+fn host_name(host: &str) -> Option<String> {
+    let authority: http::uri::Authority = host.trim().parse().ok()?;
+    if authority.as_str().contains('@') {
+        return None;
     }
-    host.split(':').next().unwrap_or_default().to_owned()
+    Some(authority.host().to_ascii_lowercase())
 }
 
-pub async fn middleware(
+/// In front of every route: the `Host` check.
+pub async fn hosts(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let allowed = req
+    let refusal = req
         .app_data::<web::Data<AppState>>()
-        .and_then(|s| s.allowed_hosts.clone());
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if let Some(why) = refusal(
-        allowed.as_deref(),
-        header("host"),
-        header("sec-fetch-site"),
-        req.path(),
-    ) {
-        log::warn!("refused {} {}: {why}", req.method(), req.path());
-        let response = HttpResponse::Forbidden()
-            .content_type("text/plain; charset=utf-8")
-            .body(why);
-        return Ok(req.into_response(response).map_into_right_body());
+        .and_then(|s| host_refusal(&s.allowed_hosts, header(req.headers(), "host")));
+    match refusal {
+        Some(why) => Ok(refuse(req, why).map_into_right_body()),
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
     }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
+}
+
+/// On each action route: only this app's own pages (or curl) may trigger it.
+pub async fn same_origin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    match foreign_origin(req.headers()) {
+        Some(why) => {
+            let why = format!(
+                "{} refused: {why} (CSRF protection). Use the buttons on this app's own pages.",
+                req.match_pattern().unwrap_or_else(|| req.path().to_owned())
+            );
+            Ok(refuse(req, why).map_into_right_body())
+        }
+        None => next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_left_body),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn refuse(req: ServiceRequest, why: String) -> ServiceResponse {
+    log::warn!(
+        "refused {} {}: {}",
+        req.method(),
+        untrusted(req.path()),
+        untrusted(&why)
+    );
+    let response = HttpResponse::Forbidden()
+        .content_type("text/plain; charset=utf-8")
+        .body(why);
+    req.into_response(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(
+                HeaderName::from_static(k),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        map
+    }
 
     #[test]
-    fn hosts_and_sites() {
-        let allowed = allowed_hosts(true, Some("LocalHost")).unwrap();
-        let ok = |host: &str| refusal(Some(&allowed), Some(host), None, "/").is_none();
+    fn hosts() {
+        let allowed = allowed_hosts(&[], Some("LocalHost"), &[]);
+        let ok = |host: &str| host_refusal(&allowed, Some(host)).is_none();
         assert!(
             ok("localhost:3000") && ok("127.0.0.1:3000") && ok("[::1]:3000") && ok("LOCALHOST")
         );
         assert!(!ok("evil.example:3000") && !ok("localhost.evil.example") && !ok(""));
-        assert!(
-            refusal(Some(&allowed), None, None, "/").is_some(),
-            "no Host, no answer"
-        );
-        assert!(
-            refusal(None, Some("my-laptop.lan:3000"), None, "/").is_none(),
-            "HOST=0.0.0.0"
-        );
-        assert!(refusal(None, None, Some("cross-site"), "/revoke").is_some());
-        assert!(refusal(None, None, Some("cross-site"), "/oauth_callback").is_none());
-        assert!(refusal(None, None, Some("same-origin"), "/revoke").is_none());
-        assert!(
-            refusal(None, None, None, "/revoke").is_none(),
-            "curl sends no Sec-Fetch-Site"
-        );
+        assert!(!ok("user@localhost:3000"));
+        assert!(host_refusal(&allowed, None).is_some(), "no Host, no answer");
+    }
+
+    #[test]
+    fn every_listen_address_keeps_the_host_check() {
+        // HOST=0.0.0.0 once turned the check off.
+        let any = [IpAddr::V4(Ipv4Addr::UNSPECIFIED)];
+        let allowed = allowed_hosts(&any, Some("localhost"), &[]);
+        assert!(host_refusal(&allowed, Some("rebound.evil.example:3000")).is_some());
+        assert!(host_refusal(&allowed, Some("my-laptop.lan:3000")).is_some());
+        let allowed = allowed_hosts(&any, Some("localhost"), &["my-laptop.lan".into()]);
+        assert!(host_refusal(&allowed, Some("my-laptop.lan:3000")).is_none());
+        let lan = [IpAddr::V4(Ipv4Addr::new(192, 168, 1, 20))];
+        let allowed = allowed_hosts(&lan, None, &[]);
+        assert!(host_refusal(&allowed, Some("192.168.1.20:3000")).is_none());
+    }
+
+    #[test]
+    fn sites_and_origins() {
+        let foreign = |pairs: &[(&'static str, &str)]| foreign_origin(&headers(pairs)).is_some();
+        assert!(foreign(&[("sec-fetch-site", "cross-site")]));
+        assert!(foreign(&[("sec-fetch-site", "same-site")]));
+        assert!(!foreign(&[("sec-fetch-site", "same-origin")]));
+        assert!(!foreign(&[("sec-fetch-site", "none")]));
+        assert!(!foreign(&[]), "curl sends no Sec-Fetch-Site");
+        assert!(foreign(&[
+            ("host", "localhost:3000"),
+            ("origin", "http://evil.example")
+        ]));
+        assert!(foreign(&[("host", "localhost:3000"), ("origin", "null")]));
+        assert!(foreign(&[
+            ("host", "localhost:3000"),
+            ("origin", "http://localhost:4000")
+        ]));
+        assert!(!foreign(&[
+            ("host", "localhost:3000"),
+            ("origin", "http://localhost:3000")
+        ]));
     }
 }

@@ -10,6 +10,8 @@ pub struct Output {
     writer: Mutex<Box<dyn Write + Send>>,
     /// `--redact`: token values masked in everything printed.
     redact: bool,
+    /// The tokens and secrets this run holds: with `--redact`, masked wherever they appear.
+    known: Mutex<Vec<String>>,
 }
 
 impl Output {
@@ -21,6 +23,7 @@ impl Output {
         Self {
             writer: Mutex::new(writer),
             redact: false,
+            known: Mutex::new(Vec::new()),
         }
     }
 
@@ -28,6 +31,17 @@ impl Output {
     pub fn redacted(mut self, redact: bool) -> Self {
         self.redact = redact;
         self
+    }
+
+    /// Remembers a token or secret this run holds, so `--redact` masks it anywhere it is
+    /// echoed (an API or userinfo that reflects the request).
+    pub fn hold_secret(&self, secret: &str) {
+        if self.redact && !secret.is_empty() {
+            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            if !known.iter().any(|k| k == secret) {
+                known.push(secret.to_owned());
+            }
+        }
     }
 
     /// An output whose documents tests can read back.
@@ -40,7 +54,8 @@ impl Output {
     pub fn json(&self, value: &Value) {
         let shown;
         let value = if self.redact {
-            shown = crate::redact::redact_json(value);
+            let known = self.known.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            shown = crate::redact::redact_json(value, &known);
             &shown
         } else {
             value

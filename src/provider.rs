@@ -182,12 +182,10 @@ impl Provider {
 pub enum IssError {
     #[error(
         "the provider advertises authorization_response_iss_parameter_supported but the callback has no \
-         `iss`: refusing to redeem the code (RFC 9207 section 2.4, mix-up defence)"
+         `iss` (RFC 9207 section 2.4, mix-up defence)"
     )]
     Missing,
-    #[error(
-        "the callback's `iss` is {got:?} but the provider is {expected:?}: refusing to redeem the code (RFC 9207)"
-    )]
+    #[error("the callback's `iss` is {got:?} but the provider is {expected:?} (RFC 9207)")]
     Mismatch { expected: String, got: String },
 }
 

@@ -1,7 +1,9 @@
 //! Masking tokens and secrets for display: the first characters stay, so a person can tell
 //! two tokens apart, and the rest is gone.
 
-use serde_json::Value;
+use std::fmt;
+
+use serde_json::{Map, Value};
 
 /// Fields whose values are masked by `--redact` wherever they appear in a document.
 const TOKEN_FIELDS: &[&str] = &[
@@ -10,7 +12,25 @@ const TOKEN_FIELDS: &[&str] = &[
     "id_token",
     "client_secret",
     "code",
+    "code_verifier",
+    "client_assertion",
+    "device_code",
+    "password",
+    "registration_access_token",
 ];
+
+/// Header-like keys whose whole value is a credential (an echoed request, say).
+const CREDENTIAL_KEYS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "dpop",
+    "x-api-key",
+];
+
+/// Shorter values are not masked inside other text: they would match by chance.
+const MIN_KNOWN_LEN: usize = 8;
 
 /// A token shown by its first characters only.
 pub fn mask_token(token: &str) -> String {
@@ -22,24 +42,120 @@ pub fn mask_token(token: &str) -> String {
     format!("{head}…({count} chars)")
 }
 
-/// The same document with every token field masked (`--redact`, for CI logs others read).
-pub fn redact_json(value: &Value) -> Value {
+fn is_secret_key(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    TOKEN_FIELDS.contains(&key.as_str()) || CREDENTIAL_KEYS.contains(&key.as_str())
+}
+
+/// The same document with every secret masked (`--redact`, for CI logs others read): the
+/// values of token and credential fields at any depth, and every occurrence, anywhere in any
+/// string, of a value in `known` (the tokens and secrets this run holds) or of a token field's
+/// value found in the document itself (an API that echoes `Authorization: Bearer ...`).
+pub fn redact_json(value: &Value, known: &[String]) -> Value {
+    let mut secrets: Vec<String> = known
+        .iter()
+        .filter(|s| s.len() >= MIN_KNOWN_LEN)
+        .cloned()
+        .collect();
+    collect_secrets(value, &mut secrets);
+    // Longest first, so a token containing another is masked whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    secrets.dedup();
+    mask_value(value, &secrets)
+}
+
+fn collect_secrets(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match v {
+                    Value::String(s) if is_secret_key(k) => {
+                        let s = strip_scheme(s);
+                        if s.len() >= MIN_KNOWN_LEN {
+                            out.push(s.to_owned());
+                        }
+                    }
+                    other => collect_secrets(other, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_secrets(v, out)),
+        _ => {}
+    }
+}
+
+/// `Bearer abc` -> `abc`: the credential itself, after an auth scheme.
+fn strip_scheme(s: &str) -> &str {
+    match s.split_once(' ') {
+        Some((scheme, rest))
+            if !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            rest.trim()
+        }
+        _ => s,
+    }
+}
+
+fn mask_value(value: &Value, secrets: &[String]) -> Value {
     match value {
         Value::Object(map) => Value::Object(
             map.iter()
                 .map(|(k, v)| {
                     let v = match v {
-                        Value::String(s) if TOKEN_FIELDS.contains(&k.as_str()) => {
-                            Value::String(mask_token(s))
-                        }
-                        other => redact_json(other),
+                        Value::String(s) if is_secret_key(k) => Value::String(mask_credential(s)),
+                        other => mask_value(other, secrets),
                     };
                     (k.clone(), v)
                 })
-                .collect(),
+                .collect::<Map<_, _>>(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(redact_json).collect()),
+        Value::Array(items) => Value::Array(items.iter().map(|v| mask_value(v, secrets)).collect()),
+        Value::String(s) => Value::String(mask_within(s, secrets)),
         other => other.clone(),
+    }
+}
+
+/// A credential field: `Bearer abc...` keeps its scheme, the credential is masked.
+fn mask_credential(s: &str) -> String {
+    let credential = strip_scheme(s);
+    if credential.len() == s.len() {
+        mask_token(s)
+    } else {
+        let scheme = &s[..s.len() - credential.len()];
+        format!("{scheme}{}", mask_token(credential))
+    }
+}
+
+fn mask_within(s: &str, secrets: &[String]) -> String {
+    let mut out = s.to_owned();
+    for secret in secrets {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), &mask_token(secret));
+        }
+    }
+    out
+}
+
+/// A string from the network or a request, for a log line: control characters (terminal
+/// escape sequences, CR, LF) and bidirectional overrides are shown escaped, not obeyed.
+pub fn untrusted(s: &str) -> Untrusted<'_> {
+    Untrusted(s)
+}
+
+pub struct Untrusted<'a>(&'a str);
+
+impl fmt::Display for Untrusted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        for c in self.0.chars() {
+            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
+            if c.is_control() || bidi {
+                write!(f, "{}", c.escape_unicode())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -55,7 +171,7 @@ mod tests {
             "steps": [{"response": {"refresh_token": "0123456789abcdefghij", "sub": "u1"}}],
             "id_token": "short"
         });
-        let r = redact_json(&doc);
+        let r = redact_json(&doc, &[]);
         assert_eq!(r["token"]["access_token"], "abcdef…(26 chars)");
         assert_eq!(r["token"]["expires_in"], 3600);
         assert_eq!(r["token"]["scope"], "openid");
@@ -65,5 +181,39 @@ mod tests {
         );
         assert_eq!(r["steps"][0]["response"]["sub"], "u1");
         assert_eq!(r["id_token"], "****");
+    }
+
+    #[test]
+    fn echoed_tokens_are_masked_wherever_they_appear() {
+        let token = "eyJhbGciOiJSUzI1NiJ9.payload-of-the-access-token.signature";
+        let secret = "the-client-secret-value";
+        let doc = json!({
+            "token": {"access_token": token},
+            "steps": [{"response": {
+                "headers": {"Authorization": format!("Bearer {token}"), "X-Echo": format!("got {secret}!")},
+                "echo": format!("token={token}&x=1"),
+            }}],
+        });
+        let text = redact_json(&doc, &[secret.to_owned()]).to_string();
+        assert!(!text.contains(token), "{text}");
+        assert!(!text.contains(secret), "{text}");
+        assert!(text.contains("Bearer eyJhbG…"), "{text}");
+        // Known values of this run are masked even when the document has no token field.
+        let alone = json!({"body": format!("echo {token}")});
+        assert!(
+            !redact_json(&alone, &[token.to_owned()])
+                .to_string()
+                .contains(token)
+        );
+    }
+
+    #[test]
+    fn untrusted_text_cannot_steer_the_terminal() {
+        let shown = untrusted("a\u{1b}[2Jb\r\nc\u{202e}d é").to_string();
+        assert!(
+            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
+            "{shown}"
+        );
+        assert!(shown.starts_with('a') && shown.ends_with("d é"), "{shown}");
     }
 }

@@ -19,6 +19,9 @@ use crate::verify::{Check, Report};
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let mut config = Config::from_cli(&cli)?;
     let output = output.redacted(cli.redact);
+    if let Some(secret) = &config.client_secret {
+        output.hold_secret(secret.secret());
+    }
     if cli.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
@@ -58,7 +61,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let listeners = Listeners::bind(&config.listen)?;
     let mut provider = provider;
     if config.client_id.is_none() || config.register {
-        register(&mut provider, &config, listeners.port()).await?;
+        register(&mut provider, &config, listeners.port(), &output).await?;
         if let (Some(chain), Some(endpoint)) = (chain.as_mut(), &provider.registration_endpoint) {
             chain.hops.push(Hop {
                 url: endpoint.to_string(),
@@ -242,6 +245,17 @@ async fn from_resource(
             chain.authorization_server
         ))
     })?;
+    // A client secret is bound to the issuer it was issued by: never sent to whatever server
+    // a resource names.
+    if config.client_secret.is_some() {
+        return Err(RunError::Unsupported(format!(
+            "CLIENT_SECRET is set, but it is bound to no issuer here: RESOURCE_URL's metadata names the \
+             authorization server {server}, and a client secret is only ever sent to OAUTH_ISSUER \
+             (none is set). If {server} issued this secret, set OAUTH_ISSUER={server}; otherwise unset \
+             CLIENT_SECRET, and a client is registered at {server} when it offers registration",
+            server = issuer.as_str()
+        )));
+    }
     config.provider = ProviderSetting {
         issuer,
         clerk: None,
@@ -270,7 +284,12 @@ async fn from_resource(
 /// RFC 7591: a client for this app's redirect URI, when none is configured (or --register).
 /// The client ID goes to stderr; a secret never does: it is saved to a file only the user
 /// can read.
-async fn register(provider: &mut Provider, config: &Config, port: u16) -> Result<(), RunError> {
+async fn register(
+    provider: &mut Provider,
+    config: &Config,
+    port: u16,
+    output: &Output,
+) -> Result<(), RunError> {
     if provider.registration_endpoint.is_none() {
         return Err(if config.client_id.is_none() {
             RunError::Config(ConfigError::NoClientId)
@@ -297,22 +316,28 @@ async fn register(provider: &mut Provider, config: &Config, port: u16) -> Result
         registered.client_id
     );
     if let Some(secret) = &registered.client_secret {
-        let path = std::path::Path::new(REGISTERED_FILE);
-        save_private(
-            path,
-            &format!(
-                "CLIENT_ID={}\nCLIENT_SECRET={secret}\nOAUTH_AUTH_METHOD={}\n",
-                registered.client_id,
-                registered.auth_method.name()
-            ),
-        )
-        .map_err(|e| {
+        output.hold_secret(secret);
+        let text = format!(
+            "# Registered at {issuer} (RFC 7591): this secret is for that issuer only.\n\
+             OAUTH_ISSUER={issuer}\nCLIENT_ID={}\nCLIENT_SECRET={secret}\nOAUTH_AUTH_METHOD={}\n",
+            registered.client_id,
+            registered.auth_method.name(),
+            issuer = provider.issuer,
+        );
+        let path = save_private(std::path::Path::new("."), &text).map_err(|e| {
             RunError::Flow(format!(
-                "could not save the registered client to {REGISTERED_FILE}: {e}"
+                "could not save the registered client beside {REGISTERED_FILE}: {e}"
             ))
         })?;
+        if path.file_name() != Some(std::ffi::OsStr::new(REGISTERED_FILE)) {
+            eprintln!(
+                "{REGISTERED_FILE} exists already and was left as it is: the new client is in {}",
+                path.display()
+            );
+        }
         eprintln!(
-            "Its secret is saved in {REGISTERED_FILE} (readable by you only): copy the lines into .env to reuse the client"
+            "Its secret is saved in {} (readable by you only): copy the lines into .env to reuse the client",
+            path.display()
         );
     } else {
         eprintln!("Put CLIENT_ID={} in .env to reuse it", registered.client_id);
@@ -320,16 +345,35 @@ async fn register(provider: &mut Provider, config: &Config, port: u16) -> Result
     Ok(())
 }
 
-/// Where a registered client's credentials are saved.
+/// Where a registered client's credentials are saved (listed in .gitignore).
 pub const REGISTERED_FILE: &str = "oauth-test-client.registered.env";
 
-fn save_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+/// Writes `text` to a new file in `dir`, readable by the user only: REGISTERED_FILE, or when
+/// that name is taken (by a file, or a link of any kind, which is never followed) the first
+/// free `oauth-test-client.registered-N.env`. Returns the path written.
+pub fn save_private(dir: &std::path::Path, text: &str) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    options.open(path)?.write_all(text.as_bytes())
+    let names = std::iter::once(REGISTERED_FILE.to_owned())
+        .chain((2..100).map(|n| format!("oauth-test-client.registered-{n}.env")));
+    for name in names {
+        let path = dir.join(name);
+        let mut options = std::fs::OpenOptions::new();
+        // create_new: O_CREAT|O_EXCL, which fails on any existing name, links included.
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(text.as_bytes())?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other(
+        "99 registration files exist already: remove the old ones",
+    ))
 }
 
 fn server_ended(ended: Result<std::io::Result<()>, tokio::task::JoinError>) -> RunError {
@@ -384,5 +428,57 @@ impl Shutdown {
         {
             let _ = tokio::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn the_registration_file_is_new_private_and_never_replaces_or_follows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let first = save_private(dir.path(), "CLIENT_SECRET=one\n").unwrap();
+        assert_eq!(first, dir.path().join(REGISTERED_FILE));
+        let mode = std::fs::metadata(&first).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // An existing file is left as it is; the new client goes beside it.
+        let second = save_private(dir.path(), "CLIENT_SECRET=two\n").unwrap();
+        assert_ne!(second, first);
+        assert_eq!(
+            std::fs::read_to_string(&first).unwrap(),
+            "CLIENT_SECRET=one\n"
+        );
+        assert_eq!(
+            std::fs::metadata(&second).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // A link in the way is never followed: its target stays untouched.
+        let other = tempfile::tempdir().unwrap();
+        let target = other.path().join("victim");
+        std::fs::write(&target, "keep").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(REGISTERED_FILE)).unwrap();
+        let written = save_private(dir.path(), "CLIENT_SECRET=three\n").unwrap();
+        assert_ne!(written, dir.path().join(REGISTERED_FILE));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+
+    #[test]
+    fn git_ignores_every_registration_file() {
+        let ignore = include_str!("../.gitignore");
+        assert!(
+            ignore
+                .lines()
+                .any(|l| l.trim() == "oauth-test-client.registered*.env"),
+            ".gitignore must list the registration files"
+        );
     }
 }

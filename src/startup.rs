@@ -107,15 +107,16 @@ impl Application {
             session: Mutex::new(None),
             chain: Default::default(),
             allowed_hosts: crate::guard::allowed_hosts(
-                addrs.iter().all(|a| a.ip().is_loopback()),
+                &config.listen.addrs,
                 redirect_host.as_deref(),
+                &config.listen.allowed_hosts,
             ),
         });
         let data = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .wrap(actix_web::middleware::from_fn(crate::guard::middleware))
+                .wrap(actix_web::middleware::from_fn(crate::guard::hosts))
                 .wrap(security_headers())
                 // Path only: the callback's query holds the code and state.
                 .wrap(
@@ -149,8 +150,18 @@ impl Application {
         &self.addrs
     }
 
-    /// The page that starts a sign-in, on a host the browser can reach.
+    /// The page that starts a sign-in: on the redirect URI's host when this app serves it
+    /// (the flow's binding cookie must come back with the callback), else on a host the
+    /// browser can reach.
     pub fn sign_in_url(&self) -> String {
+        let redirect = self.state.redirect.url();
+        if redirect.port_or_known_default() == Some(self.port()) {
+            let mut url = redirect.clone();
+            url.set_path("/login");
+            url.set_query(None);
+            url.set_fragment(None);
+            return url.to_string();
+        }
         let host = match self.addrs.as_slice() {
             [one] if !one.ip().is_unspecified() => match one.ip() {
                 IpAddr::V4(ip) => ip.to_string(),

@@ -78,8 +78,8 @@ pub struct AppState {
     pub once: Option<UnboundedSender<Outcome>>,
     pub last: Mutex<Option<LastResult>>,
     pub session: Mutex<Option<Session>>,
-    /// The `Host` names the app answers to; `None`: any (HOST beyond loopback).
-    pub allowed_hosts: Option<Vec<String>>,
+    /// The `Host` names the app answers to.
+    pub allowed_hosts: Vec<String>,
     /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
     pub chain: OnceLock<Chain>,
 }
@@ -91,6 +91,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl AppState {
     pub fn signed_in(&self, tokens: &TokenSet, id_token_sub: Option<String>) {
+        self.hold_secrets(tokens);
         *lock(&self.session) = Some(Session {
             access_token: Some(tokens.access_token.clone()),
             refresh_token: tokens.refresh_token.clone(),
@@ -101,6 +102,17 @@ impl AppState {
             at: SystemTime::now(),
             token: tokens.raw.clone(),
         });
+    }
+
+    /// Every token of a response, for `--redact` to mask wherever it is echoed.
+    fn hold_secrets(&self, tokens: &TokenSet) {
+        self.output.hold_secret(tokens.access_token.secret());
+        if let Some(r) = &tokens.refresh_token {
+            self.output.hold_secret(r.secret());
+        }
+        if let Some(Value::String(id)) = tokens.raw.get("id_token") {
+            self.output.hold_secret(id);
+        }
     }
 
     pub fn failed(&self, message: String) {
@@ -117,6 +129,7 @@ impl AppState {
 
     /// Keeps the tokens of a refresh; a rotated refresh token replaces the old one.
     pub fn refreshed(&self, tokens: TokenSet) {
+        self.hold_secrets(&tokens);
         if let Some(session) = lock(&self.session).as_mut() {
             session.access_token = Some(tokens.access_token);
             if tokens.refresh_token.is_some() {

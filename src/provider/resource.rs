@@ -52,6 +52,11 @@ pub enum ChainError {
         well_known: String,
         problem: String,
     },
+    #[error(
+        "the resource's WWW-Authenticate names its metadata at {url:?}, which is refused: {problem} \
+         (RFC 9728 section 5.1)"
+    )]
+    BadMetadataUrl { url: String, problem: String },
     #[error("the metadata at {url} is not usable: {problem} (RFC 9728 section 2)")]
     BadMetadata { url: String, problem: String },
     #[error(
@@ -73,6 +78,7 @@ impl ChainError {
                 Check::fail("resource_metadata.resource", self.to_string())
             }
             Self::NoMetadata { .. } => Check::fail("resource_metadata.found", self.to_string()),
+            Self::BadMetadataUrl { .. } => Check::fail("resource_metadata.url", self.to_string()),
             Self::BadMetadata { .. } => {
                 Check::fail("resource_metadata.authorization_servers", self.to_string())
             }
@@ -133,6 +139,9 @@ pub async fn discover(
             .find(|(k, _)| k == "resource_metadata")
             .map(|(_, v)| v.clone())
     });
+    if let Some(named) = &from_header {
+        check_named_metadata_url(named, &resource.url, hops, checks)?;
+    }
     let metadata_url = from_header.clone().unwrap_or_else(|| well_known.clone());
     let response = http.get(&metadata_url).await;
     let (status, body) = match response {
@@ -238,6 +247,49 @@ pub async fn discover(
         authorization_server: server,
         scopes_supported,
     })
+}
+
+/// The metadata URL a `WWW-Authenticate` header names: https unless loopback (a plain-http
+/// hop could be rewritten on the way, and its answer names where the client's credentials
+/// go); on another origin than the resource, a warning (RFC 9728 section 7.3 allows it, but
+/// it is worth a look).
+fn check_named_metadata_url(
+    named: &str,
+    resource: &Url,
+    hops: &mut Vec<Hop>,
+    checks: &mut Vec<Check>,
+) -> Result<(), ChainError> {
+    let problem = match Url::parse(named) {
+        Err(e) => format!("it is not a URL ({e})"),
+        Ok(u) => match crate::config::require_https_unless_loopback(&u) {
+            Err(problem) => problem,
+            Ok(()) => {
+                if u.origin() != resource.origin() {
+                    checks.push(Check::warn(
+                        "resource_metadata.origin",
+                        format!(
+                            "the resource names metadata on another origin ({}) than its own ({}): \
+                             make sure that host is yours (RFC 9728 section 7.3)",
+                            u.origin().ascii_serialization(),
+                            resource.origin().ascii_serialization()
+                        ),
+                    ));
+                }
+                return Ok(());
+            }
+        },
+    };
+    hops.push(Hop {
+        url: named.to_owned(),
+        status: None,
+        learned: "not fetched".into(),
+    });
+    let err = ChainError::BadMetadataUrl {
+        url: named.to_owned(),
+        problem,
+    };
+    checks.push(err.check());
+    Err(err)
 }
 
 /// RFC 9728 section 3.1: `/.well-known/oauth-protected-resource` inserted between the host

@@ -5,11 +5,12 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::AuthorizationCode;
 use serde_json::Value;
 
-use super::{action_links, page, wants_json};
+use super::login::BROWSER_COOKIE;
+use super::{action_links, flow_failure, page, wants_json};
 use crate::error::{ExitStatus, FlowError};
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
-use crate::templates::{ErrorPage, Expiry, Field, ResultPage};
+use crate::templates::{Expiry, Field, ResultPage};
 use crate::verify::{self, Report};
 
 /// The longest callback query read; real ones are a few hundred bytes.
@@ -57,27 +58,48 @@ impl CallbackParams {
     }
 }
 
-/// The redirect target: checks state (once), `iss`, the provider's error, then redeems the code.
+/// The redirect target: checks state (once, from the browser that started the flow), `iss`,
+/// the provider's error, then redeems the code.
 pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
-    match finish(req.query_string(), &state).await {
+    let browser = req.cookie(BROWSER_COOKIE);
+    match finish(
+        req.query_string(),
+        browser.as_ref().map(|c| c.value()),
+        &state,
+    )
+    .await
+    {
         Ok((tokens, report)) => success(&req, &state, tokens, report),
-        Err(e) => failure(&req, &state, e),
+        Err(e) => flow_failure(&req, &state, e),
     }
 }
 
-async fn finish(query: &str, state: &AppState) -> Result<(TokenSet, Report), FlowError> {
+async fn finish(
+    query: &str,
+    browser: Option<&str>,
+    state: &AppState,
+) -> Result<(TokenSet, Report), FlowError> {
     let params = CallbackParams::parse(query).map_err(FlowError::BadQuery)?;
-    let flow = state.flows.take(params.state.as_deref())?;
+    let flow = state.flows.take(params.state.as_deref(), browser)?;
     log::info!("flow {}: callback received", flow.id);
     // RFC 9207 section 2.4: checked on error responses too.
-    state.provider.check_response_iss(params.iss.as_deref())?;
+    let iss = state.provider.check_response_iss(params.iss.as_deref());
     if let Some(error) = params.error {
-        return Err(FlowError::Authorization {
-            error,
-            description: params.error_description,
-            uri: params.error_uri,
+        return Err(match iss {
+            Ok(()) => FlowError::Authorization {
+                error,
+                description: params.error_description,
+                uri: params.error_uri,
+            },
+            Err(iss) => FlowError::UnverifiedError {
+                iss,
+                error,
+                description: params.error_description,
+                uri: params.error_uri,
+            },
         });
     }
+    iss?;
     let code = params
         .code
         .filter(|c| !c.is_empty())
@@ -149,38 +171,6 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
         reason: None,
         document: json,
         report: Some(report),
-    });
-    response
-}
-
-fn failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
-    let redirect = state.redirect.as_str();
-    let json = e.to_json(redirect);
-    if state.once.is_none() {
-        log::warn!("sign-in failed at the {} step: {e}", e.step());
-    }
-    let (description, uri) = e.provider_detail();
-    let response = if wants_json(req) {
-        HttpResponse::build(e.status()).json(&json)
-    } else {
-        page(
-            e.status(),
-            &ErrorPage {
-                message: e.to_string(),
-                step: e.step().to_owned(),
-                code: e.code(),
-                description: description.map(str::to_owned),
-                uri: uri.map(str::to_owned),
-                hint: e.hint(redirect),
-            },
-        )
-    };
-    state.failed(e.to_string());
-    state.finish(Outcome {
-        status: ExitStatus::FlowFailed,
-        reason: Some(e.to_string()),
-        document: json,
-        report: None,
     });
     response
 }

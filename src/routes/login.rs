@@ -1,24 +1,61 @@
 use std::collections::HashMap;
 
+use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::{CsrfToken, PkceCodeChallenge, Scope};
 
-use super::page;
+use super::flow_failure;
 use crate::config::RESERVED_PARAMS;
+use crate::error::FlowError;
 use crate::flow::PendingFlow;
+use crate::redact::untrusted;
 use crate::state::AppState;
 use crate::templates::ErrorPage;
 
-/// Starts a flow: fresh state, PKCE S256 pair and nonce, remembered; then 302 to the provider
-/// (after pushing the request first, with PAR). `?scope=` replaces the scopes for this one
-/// sign-in; any other `?key=value` (prompt, login_hint, audience, ...) is added to the
-/// authorization request, over `--param`.
+/// The cookie that binds each flow to the browser that started it.
+pub const BROWSER_COOKIE: &str = "oauth_test_client_browser";
+
+/// Starts a flow: fresh state, PKCE S256 pair and nonce, remembered with this browser's
+/// binding cookie; then 302 to the provider (after pushing the request first, with PAR).
+/// `?scope=` replaces the scopes for this one sign-in; any other `?key=value` (prompt,
+/// login_hint, audience, ...) is added to the authorization request, over `--param`. Those
+/// overrides are taken only from this app's own pages or a tool such as curl.
 pub async fn login(
+    req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
 ) -> HttpResponse {
+    // The binding cookie must reach the callback: start on the redirect URI's host.
+    if let Some(canonical) = canonical_login_url(&req, &state) {
+        return HttpResponse::TemporaryRedirect()
+            .insert_header((LOCATION, canonical))
+            .finish();
+    }
+    let overrides: Vec<(&String, &String)> = query.iter().filter(|(_, v)| !v.is_empty()).collect();
+    if !overrides.is_empty()
+        && let Some(why) = crate::guard::foreign_origin(req.headers())
+    {
+        log::warn!("/login with parameters refused: {}", untrusted(&why));
+        return super::page(
+            StatusCode::FORBIDDEN,
+            &ErrorPage {
+                message: format!(
+                    "/login with parameters is accepted only from this app's own pages or a tool such as curl: {why}"
+                ),
+                step: "login".into(),
+                code: "foreign_login_parameters".into(),
+                description: None,
+                uri: None,
+                hint: Some(
+                    "Another site cannot choose how this app signs in (scopes, prompt, resource). \
+                     Open /login without parameters, or type the URL with them yourself."
+                        .into(),
+                ),
+            },
+        );
+    }
     let scopes: Vec<Scope> = query
         .get("scope")
         .map(|s| {
@@ -33,11 +70,9 @@ pub async fn login(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    for (k, v) in query
-        .iter()
-        .filter(|(k, v)| k.as_str() != "scope" && !v.is_empty())
-    {
+    for (k, v) in overrides.iter().filter(|(k, _)| k.as_str() != "scope") {
         if RESERVED_PARAMS.contains(&k.as_str()) {
+            let k = untrusted(k);
             log::warn!("/login?{k}=... ignored: the client sets {k} itself");
             continue;
         }
@@ -60,25 +95,13 @@ pub async fn login(
     let url = if state.par || state.provider.require_par {
         match state.provider.push_authorization_request(&url).await {
             Ok(short) => short,
-            Err(e) => {
-                log::warn!("pushed authorization request failed: {e}");
-                return page(
-                    StatusCode::BAD_GATEWAY,
-                    &ErrorPage {
-                        message: format!("the pushed authorization request failed: {e}"),
-                        step: "par".into(),
-                        code: "par_failed".into(),
-                        description: None,
-                        uri: None,
-                        hint: Some("Check that the client may use PAR at the provider, or drop --par (OAUTH_PAR).".into()),
-                    },
-                );
-            }
+            Err(e) => return flow_failure(&req, &state, FlowError::Par(e)),
         }
     } else {
         url
     };
-    let flow = PendingFlow::new(verifier, nonce, scopes);
+    let browser = browser_binding(&req);
+    let flow = PendingFlow::new(verifier, nonce, scopes, browser.clone());
     log::info!(
         "flow {}: sending the browser to the authorization endpoint",
         flow.id
@@ -90,5 +113,49 @@ pub async fn login(
     }
     HttpResponse::Found()
         .insert_header((LOCATION, url.as_str()))
+        .cookie(
+            Cookie::build(BROWSER_COOKIE, browser)
+                .path("/")
+                .http_only(true)
+                .same_site(SameSite::Lax)
+                .max_age(actix_web::cookie::time::Duration::seconds(
+                    crate::flow::DEFAULT_TTL.as_secs() as i64,
+                ))
+                .finish(),
+        )
         .finish()
+}
+
+/// This browser's binding: the cookie it already has (so two tabs can sign in at once), or
+/// a fresh random one.
+fn browser_binding(req: &HttpRequest) -> String {
+    req.cookie(BROWSER_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| {
+            (16..=64).contains(&v.len())
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        })
+        .unwrap_or_else(|| CsrfToken::new_random_len(24).into_secret())
+}
+
+/// `/login` on the redirect URI's host, when this request came to the same server under
+/// another of its names (127.0.0.1 for localhost): cookies are kept per host name.
+fn canonical_login_url(req: &HttpRequest, state: &AppState) -> Option<String> {
+    let redirect = state.redirect.url();
+    let want_host = redirect.host_str()?.to_ascii_lowercase();
+    let want_port = redirect.port_or_known_default()?;
+    let host: http::uri::Authority = req.headers().get("host")?.to_str().ok()?.parse().ok()?;
+    let same_server = host.port_u16().unwrap_or(80) == want_port;
+    if !same_server
+        || host.host().eq_ignore_ascii_case(&want_host)
+        || !state.allowed_hosts.contains(&want_host)
+    {
+        return None;
+    }
+    let mut url = redirect.clone();
+    url.set_path("/login");
+    url.set_query(Some(req.query_string()).filter(|q| !q.is_empty()));
+    url.set_fragment(None);
+    Some(url.to_string())
 }

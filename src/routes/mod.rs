@@ -12,7 +12,9 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::state::AppState;
+use crate::error::{ExitStatus, FlowError};
+use crate::state::{AppState, Outcome};
+use crate::templates::ErrorPage;
 
 pub use assets::app_js_url;
 pub use callback::{CallbackParams, MAX_QUERY_BYTES};
@@ -23,12 +25,28 @@ pub fn configure(cfg: &mut web::ServiceConfig, callback_path: &str) {
         .route("/login", web::get().to(login::login))
         .route("/healthz", web::get().to(health::healthz))
         .route("/assets/app.js", web::get().to(assets::app_js))
-        .route("/refresh", web::get().to(actions::refresh))
-        .route("/userinfo", web::get().to(actions::userinfo))
-        .route("/tokeninfo", web::get().to(actions::tokeninfo))
-        .route("/revoke", web::get().to(actions::revoke))
-        .route("/api", web::get().to(actions::api))
+        .service(action("/refresh").route(web::get().to(actions::refresh)))
+        .service(action("/userinfo").route(web::get().to(actions::userinfo)))
+        .service(action("/tokeninfo").route(web::get().to(actions::tokeninfo)))
+        .service(action("/revoke").route(web::get().to(actions::revoke)))
+        .service(action("/api").route(web::get().to(actions::api)))
         .route(callback_path, web::get().to(callback::callback));
+}
+
+/// A route with effects: the CSRF check runs on the matched resource, whatever encoding of
+/// the path the router decoded to reach it.
+fn action(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path).wrap(actix_web::middleware::from_fn(crate::guard::same_origin))
 }
 
 /// Renders a page; a template failure is a bug, answered with a plain 500.
@@ -42,6 +60,47 @@ fn page(status: StatusCode, template: &impl Template) -> HttpResponse {
             HttpResponse::InternalServerError().finish()
         }
     }
+}
+
+/// A sign-in that did not end in tokens: its page (or JSON), a line on stderr, and, when the
+/// failure belongs to a flow this app started, the end of a `--once` run. A stray or forged
+/// callback leaves the run waiting for the real one.
+fn flow_failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
+    let redirect = state.redirect.as_str();
+    let json = e.to_json(redirect);
+    log::warn!(
+        "sign-in failed at the {} step: {}",
+        e.step(),
+        crate::redact::untrusted(&e.to_string())
+    );
+    let (description, uri) = e.provider_detail();
+    let response = if wants_json(req) {
+        HttpResponse::build(e.status()).json(&json)
+    } else {
+        page(
+            e.status(),
+            &ErrorPage {
+                message: e.to_string(),
+                step: e.step().to_owned(),
+                code: e.code(),
+                description: description.map(str::to_owned),
+                uri: uri.map(str::to_owned),
+                hint: e.hint(redirect),
+            },
+        )
+    };
+    if e.ends_run() {
+        state.failed(e.to_string());
+        state.finish(Outcome {
+            status: ExitStatus::FlowFailed,
+            reason: Some(e.to_string()),
+            document: json,
+            report: None,
+        });
+    } else if state.once.is_some() {
+        log::warn!("still waiting for the sign-in this run started");
+    }
+    response
 }
 
 /// True when the client asked for JSON rather than a page.

@@ -18,8 +18,13 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// `/login` on the redirect URI's host, as the app prints it: the flow's binding cookie
+    /// is set there, and comes back with the callback.
     pub fn login_url(&self) -> String {
-        format!("{}/login", self.base)
+        let mut url = url::Url::parse(&self.redirect_uri).expect("redirect URI");
+        url.set_path("/login");
+        url.set_query(None);
+        url.to_string()
     }
 
     /// Signs in as `user` through the provider's own forms and fetches the callback as JSON.

@@ -81,12 +81,45 @@ async fn mcp(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
     .await
 }
 
+/// Names its metadata on another origin of the same server (`localhost` for `127.0.0.1`).
+async fn elsewhere(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
+    let metadata = format!(
+        "{}/.well-known/oauth-protected-resource/elsewhere",
+        site.base.replace("127.0.0.1", "localhost")
+    );
+    guarded(
+        &req,
+        &site,
+        format!(r#"Bearer resource_metadata="{metadata}""#),
+    )
+    .await
+}
+
+/// Echoes the request's headers back, as httpbin-style debugging APIs do: an API that shows a
+/// client's token in its answer.
+async fn echo(req: HttpRequest) -> HttpResponse {
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.to_string(),
+                Value::String(v.to_str().unwrap_or("").to_owned()),
+            )
+        })
+        .collect();
+    let sent = headers.get("authorization").cloned().unwrap_or_default();
+    let note = format!("you sent {}", sent.as_str().unwrap_or_default());
+    HttpResponse::Ok().json(json!({ "headers": headers, "note": note }))
+}
+
 /// RFC 9728 section 2; `/wrong` names another resource than the one it describes.
 async fn metadata(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
     let path = req.match_info().get("path").unwrap_or_default();
     let resource = match path {
         "mcp" => format!("{}/mcp", site.base),
         "wrong" => "https://other.example/api".to_owned(),
+        "elsewhere" => format!("{}/elsewhere", site.base),
         _ => return HttpResponse::NotFound().finish(),
     };
     HttpResponse::Ok().json(json!({
@@ -97,7 +130,8 @@ async fn metadata(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
     }))
 }
 
-/// `/api` checks the token; `/deny` refuses every request; `/mcp` and `/wrong` start from
+/// `/api` checks the token; `/deny` refuses every request; `/echo` shows the request headers;
+/// `/elsewhere` names metadata on another origin; `/plainmeta` names plain-http metadata; `/mcp` and `/wrong` start from
 /// a `WWW-Authenticate` challenge / the well-known metadata; `/nometa` has no metadata.
 pub async fn start(issuer: &str) -> ResourceServer {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
@@ -113,6 +147,17 @@ pub async fn start(issuer: &str) -> ResourceServer {
             .route("/mcp", web::get().to(mcp))
             .route("/wrong", web::get().to(api))
             .route("/nometa", web::get().to(api))
+            .route("/echo", web::get().to(echo))
+            .route("/elsewhere", web::get().to(elsewhere))
+            .route(
+                "/plainmeta",
+                web::get().to(|| async {
+                    unauthorized(
+                        r#"Bearer resource_metadata="http://metadata.example/.well-known/oauth-protected-resource/mcp""#
+                            .into(),
+                    )
+                }),
+            )
             .route(
                 "/.well-known/oauth-protected-resource/{path}",
                 web::get().to(metadata),
