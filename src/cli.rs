@@ -3,14 +3,25 @@
 
 use clap::Parser;
 
+/// `--version`: the package version and the git revision it was built from, when known.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("OAUTH_TEST_CLIENT_REVISION"),
+    ")"
+);
+
 /// Prove an OAuth 2.0 / OpenID Connect application is configured right: sign in through the
 /// provider with state, PKCE (S256) and nonce, exchange the code, and print the token JSON.
 ///
 /// Settings come from flags, then the environment, then a `.env` file in the current
 /// folder (copy .env.sample to .env to start).
 #[derive(Debug, Default, Parser)]
-#[command(name = "oauth-test-client", version, about, long_about = None)]
+#[command(name = "oauth-test-client", version = VERSION, about, long_about = None)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Clerk publishable key (pk_test_... or pk_live_...); its Frontend API is the issuer.
     #[arg(long, env = "CLERK_PUBLISHABLE_KEY")]
     pub publishable_key: Option<String>,
@@ -144,6 +155,35 @@ pub struct Cli {
     pub print_config: bool,
 }
 
+/// What the tool can print about itself instead of running.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Print a completion script for SHELL on stdout (e.g. `completions bash >
+    /// /etc/bash_completion.d/oauth-test-client`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout (e.g. `man > oauth-test-client.1`).
+    Man,
+}
+
+impl Command {
+    /// The text the command prints, generated from this CLI definition.
+    pub fn render(&self) -> std::io::Result<Vec<u8>> {
+        use clap::CommandFactory;
+        let mut cmd = Cli::command();
+        let mut out = Vec::new();
+        match self {
+            Self::Completions { shell } => {
+                clap_complete::generate(*shell, &mut cmd, "oauth-test-client", &mut out)
+            }
+            Self::Man => clap_mangen::Man::new(cmd).render(&mut out)?,
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,6 +192,28 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn completions_and_the_man_page_come_from_this_definition() {
+        let bash = Command::Completions {
+            shell: clap_complete::Shell::Bash,
+        }
+        .render()
+        .unwrap();
+        let bash = String::from_utf8(bash).unwrap();
+        assert!(
+            bash.contains("--resource-url") && bash.contains("--once"),
+            "{bash}"
+        );
+        let man = String::from_utf8(Command::Man.render().unwrap()).unwrap();
+        assert!(man.starts_with(".ie") || man.contains(".TH"), "{man}");
+        assert!(
+            man.contains("resource\\-url") || man.contains("resource-url"),
+            "{man}"
+        );
+        let cli = Cli::try_parse_from(["oauth-test-client", "completions", "zsh"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Completions { .. })));
     }
 
     #[test]

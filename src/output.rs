@@ -50,6 +50,14 @@ impl Output {
         (Self::new(Box::new(captured.clone())), captured)
     }
 
+    /// Writes text as it is (a completion script, a man page).
+    pub fn text(&self, bytes: &[u8]) {
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = w.write_all(bytes).and_then(|_| w.flush()) {
+            log::debug!("stdout closed: {e}");
+        }
+    }
+
     /// Writes one JSON document and a newline.
     pub fn json(&self, value: &Value) {
         let shown;

@@ -510,3 +510,15 @@ async fn redact_masks_a_token_that_an_api_echoes() {
         "{note}"
     );
 }
+
+#[test]
+fn git_ignores_every_registration_file() {
+    let ignore =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.gitignore")).unwrap();
+    assert!(
+        ignore
+            .lines()
+            .any(|l| l.trim() == "oauth-test-client.registered*.env"),
+        ".gitignore must list the registration files: `git add -A` would commit a secret"
+    );
+}
