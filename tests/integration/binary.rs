@@ -37,7 +37,28 @@ impl Finished {
 
 /// Starts the binary in `cwd` with only the given environment (plus PATH).
 pub fn spawn(args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_oauth-test-client"))
+    Running::spawn_program(
+        Path::new(env!("CARGO_BIN_EXE_oauth-test-client")),
+        args,
+        env,
+        cwd,
+    )
+}
+
+impl Running {
+    /// Starts `program` (this build's binary, or an installed one) the same way.
+    pub fn spawn_program(
+        program: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+        cwd: &Path,
+    ) -> Running {
+        spawn_program(program, args, env, cwd)
+    }
+}
+
+fn spawn_program(program: &Path, args: &[&str], env: &[(&str, &str)], cwd: &Path) -> Running {
+    let mut child = Command::new(program)
         .args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

@@ -14,4 +14,5 @@ mod pages;
 mod providers;
 mod resource_first;
 mod security;
+mod shipping;
 mod verification;

