@@ -65,11 +65,13 @@ pub enum SignInError {
     #[error("{url} answered with more than {limit} bytes; refusing to read further")]
     TooLarge { url: String, limit: usize },
     #[error(
-        "the provider did not accept the {stage} of the test user (OAUTH_TEST_USERNAME={username}): \
+        "the provider did not accept the {stage} of the test user {username} (check {setting}): \
          after it was submitted, the sign-in page came back: {page}"
     )]
     Rejected {
         stage: &'static str,
+        /// The settings that give what was refused.
+        setting: &'static str,
         username: String,
         page: Box<PageSummary>,
     },

@@ -11,6 +11,7 @@
 //! app can use it without an import cycle.
 
 mod error;
+mod jar;
 mod page;
 mod plan;
 mod totp;
@@ -284,7 +285,7 @@ impl<'a> Driver<'a> {
             // Each hop is looked at: the callback must be caught, not followed.
             .redirect(reqwest::redirect::Policy::none())
             // One jar for every host: the provider's session and the app's own cookie.
-            .cookie_store(true)
+            .cookie_provider(std::sync::Arc::new(jar::Jar::default()))
             .connect_timeout(limits.per_request.min(Duration::from_secs(10)))
             .user_agent(concat!(
                 "oauth-test-client/",
@@ -331,7 +332,7 @@ impl<'a> Driver<'a> {
         log::info!(
             "sign-in: signing in as {} from {} (consent: {})",
             self.credentials.username,
-            shown(&self.start),
+            shown(self.start),
             self.consent.name()
         );
         let mut next = Next::get(self.start.clone());
@@ -479,6 +480,13 @@ impl<'a> Driver<'a> {
         match problem {
             Problem::Rejected(stage) => SignInError::Rejected {
                 stage: stage.noun(),
+                setting: match stage {
+                    Stage::Identifier => "OAUTH_TEST_USERNAME",
+                    Stage::Password => "OAUTH_TEST_USERNAME and OAUTH_TEST_PASSWORD",
+                    Stage::Code => {
+                        "OAUTH_TEST_TOTP_SECRET or OAUTH_TEST_CODE, and this machine's clock"
+                    }
+                },
                 username: self.credentials.username.clone(),
                 page: summary,
             },

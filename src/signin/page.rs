@@ -45,6 +45,8 @@ pub struct Submit {
     pub value: String,
     /// Its text, value, name, id and aria-label: what a person (or this driver) reads.
     pub label: String,
+    /// Its text (or value) alone, for the log.
+    pub text: String,
     /// `formaction` / `formmethod`, when the button overrides its form's.
     pub action: Option<Url>,
     pub method: Option<Method>,
@@ -376,7 +378,11 @@ fn read_controls(
                 ]
                 .iter(),
             );
+            let text = Some(text_of(*c))
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| value.clone());
             submits.push(Submit {
+                text,
                 name: Some(name).filter(|n| !n.is_empty()),
                 value,
                 label,

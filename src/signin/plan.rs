@@ -169,7 +169,7 @@ fn submission(
 }
 
 fn button_text(submit: Option<&Submit>) -> String {
-    submit.map_or("without a button".into(), |s| format!("with {:?}", s.label))
+    submit.map_or("without a button".into(), |s| format!("with {:?}", s.text))
 }
 
 pub fn plan(
@@ -280,7 +280,7 @@ fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
         return Ok(Action::Submit {
             submission: submission(form, Some(submit), |_| None),
             stages: Vec::new(),
-            what: format!("answering {:?}", submit.label),
+            what: format!("answering {:?}", submit.text),
         });
     }
     let link_meaning = |l: &super::page::Link| {
@@ -313,11 +313,11 @@ fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
         return Ok(Action::Submit {
             submission: submission(form, Some(submit), |_| None),
             stages: Vec::new(),
-            what: format!("answering {:?}", submit.label),
+            what: format!("answering {:?}", submit.text),
         });
     }
     let seen: Vec<String> = buttons
-        .map(|(_, s)| s.label.clone())
+        .map(|(_, s)| s.text.clone())
         .chain(page.links.iter().map(|l| l.label.clone()))
         .filter(|l| !l.is_empty())
         .take(8)

@@ -13,4 +13,5 @@ mod flow;
 mod pages;
 mod providers;
 mod resource_first;
+mod signin;
 mod verification;
