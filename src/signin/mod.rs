@@ -642,3 +642,74 @@ impl<'a> Driver<'a> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_scrubbed_in_every_form_a_page_could_echo() {
+        let mut scrub = Scrub(Vec::new());
+        scrub.add("p&ss w\"rd");
+        scrub.add("");
+        let text = scrub.text(
+            r#"raw p&ss w"rd, escaped p&amp;ss w&quot;rd, encoded p%26ss+w%22rd, and "other""#,
+        );
+        assert_eq!(
+            text,
+            r#"raw [redacted], escaped [redacted], encoded [redacted], and "other""#
+        );
+        assert_eq!(format!("{:?}", Secret::new("hunter2".into())), "[redacted]");
+    }
+
+    #[test]
+    fn urls_are_shown_without_query_fragment_or_user() {
+        let url = Url::parse("https://u:p@idp.example/cb?code=c&state=s#frag").unwrap();
+        assert_eq!(shown(&url), "https://idp.example/cb");
+    }
+
+    #[test]
+    fn the_callback_is_its_origin_and_path() {
+        let target = Target {
+            start: Url::parse("http://localhost:3000/login").unwrap(),
+            callback: Url::parse("http://localhost:3000/oauth_callback").unwrap(),
+            root_certificates: None,
+            artifacts: None,
+        };
+        let credentials = Credentials {
+            username: "u".into(),
+            password: Secret::new("p".into()),
+            one_time_code: None,
+        };
+        let limits = Limits::default();
+        let driver = Driver::new(&target, &credentials, Consent::Approve, &limits).unwrap();
+        let is = |u: &str| driver.is_callback(&Url::parse(u).unwrap());
+        assert!(is("http://localhost:3000/oauth_callback?code=x&state=y"));
+        assert!(!is("http://127.0.0.1:3000/oauth_callback?code=x"));
+        assert!(!is("http://localhost:3001/oauth_callback"));
+        assert!(!is("http://localhost:3000/oauth_callback/x"));
+    }
+
+    #[test]
+    fn failures_print_as_a_sign_in_step() {
+        let page = Box::new(PageSummary {
+            url: "https://idp.example/login".into(),
+            status: 200,
+            title: "Log in".into(),
+            alerts: vec!["Invalid password".into()],
+            fields: "username (text), password (password)".into(),
+            saved: None,
+        });
+        let e = SignInError::NoForm { scripts: 2, page };
+        let j = e.to_json();
+        assert_eq!(j["step"], "sign_in");
+        assert_eq!(j["error"], "sign_in_no_form");
+        assert_eq!(j["page"]["errors"][0], "Invalid password");
+        let message = j["message"].as_str().unwrap();
+        assert!(
+            message.contains("https://idp.example/login (title \"Log in\", HTTP 200)")
+                && message.contains("--sign-in-driver browser"),
+            "{message}"
+        );
+    }
+}
