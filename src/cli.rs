@@ -146,6 +146,26 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_HTTP_TIMEOUT")]
     pub http_timeout: Option<String>,
 
+    /// With --once: sign in by itself as the test user (OAUTH_TEST_USERNAME and
+    /// OAUTH_TEST_PASSWORD, from the environment or .env only) instead of opening a browser.
+    #[arg(long, env = "OAUTH_SIGN_IN", value_parser = clap::builder::FalseyValueParser::new())]
+    pub sign_in: bool,
+
+    /// With --sign-in: the answer to the provider's consent page, approve or deny
+    /// [default: approve].
+    #[arg(long, env = "OAUTH_CONSENT")]
+    pub consent: Option<String>,
+
+    /// With --sign-in: http (reads the provider's HTML forms), browser, or auto (= http)
+    /// [default: auto].
+    #[arg(long, env = "OAUTH_SIGN_IN_DRIVER")]
+    pub sign_in_driver: Option<String>,
+
+    /// With --sign-in: folder for the last page seen when the sign-in fails
+    /// [default: a new temp folder, named on stderr].
+    #[arg(long, env = "OAUTH_ARTIFACTS")]
+    pub artifacts: Option<String>,
+
     /// Do not open the sign-in page in the system browser.
     #[arg(long, env = "OAUTH_NO_BROWSER", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_browser: bool,

@@ -12,6 +12,7 @@ use url::Url;
 use crate::actions::Step;
 use crate::clerk::{KeyError, PublishableKey};
 use crate::cli::Cli;
+use crate::signin::{Consent, Credentials, OneTimeCode, Secret, TotpKey, TotpKeyError};
 
 pub const DEFAULT_SCOPES: &str = "openid profile email";
 pub const DEFAULT_PORT: u16 = 3000;
@@ -96,6 +97,29 @@ pub enum ConfigError {
     NeedsOnce(&'static str),
     #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
     Seconds { name: &'static str, value: String },
+    #[error(
+        "--sign-in (OAUTH_SIGN_IN) signs in as a test user: set {0} in the environment or .env \
+         (never as flags, which other users of the machine can read)"
+    )]
+    SignInCredentials(String),
+    #[error("--consent (OAUTH_CONSENT) {0:?} is not an answer: use approve or deny")]
+    Consent(String),
+    #[error(
+        "--sign-in-driver (OAUTH_SIGN_IN_DRIVER) {0:?} is not a driver: use http, browser or auto"
+    )]
+    SignInDriver(String),
+    #[error(
+        "--sign-in-driver browser: the browser driver is not built yet; use --sign-in-driver http \
+         (the default), which fills in the provider's HTML forms"
+    )]
+    BrowserDriverNotBuilt,
+    #[error("OAUTH_TEST_TOTP_SECRET is not a base32 authenticator secret: {0}")]
+    TotpSecret(TotpKeyError),
+    #[error(
+        "OAUTH_TEST_TOTP_SECRET and OAUTH_TEST_CODE are both set: set one (the authenticator's \
+         secret, or a fixed code)"
+    )]
+    TwoCodes,
 }
 
 /// An issuer URL, kept exactly as configured: issuer comparisons are simple string
@@ -311,6 +335,15 @@ pub struct Resource {
     pub method: String,
 }
 
+/// `--sign-in`: the test user, and how to answer the provider's pages.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub credentials: Credentials,
+    pub consent: Consent,
+    /// `--artifacts`; `None`: a new temp folder when there is something to save.
+    pub artifacts: Option<PathBuf>,
+}
+
 /// Everything the app needs, checked.
 #[derive(Debug)]
 pub struct Config {
@@ -343,6 +376,8 @@ pub struct Config {
     pub timeout: Duration,
     pub http_timeout: Duration,
     pub open_browser: bool,
+    /// `--sign-in`: the app signs in by itself (with `--once`).
+    pub sign_in: Option<SignIn>,
 }
 
 /// Empty values (`CLIENT_SECRET=` in .env) count as unset.
@@ -351,7 +386,15 @@ fn given(v: &Option<String>) -> Option<&str> {
 }
 
 impl Config {
+    /// The test user's credentials come from the environment (and so `.env`) only.
     pub fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
+        Self::from_cli_and_env(cli, &|name| std::env::var(name).ok())
+    }
+
+    pub fn from_cli_and_env(
+        cli: &Cli,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
         let endpoints = EndpointOverrides::from_cli(cli)?;
         if endpoints.authorization.is_some() != endpoints.token.is_some()
             && given(&cli.issuer).is_none()
@@ -406,6 +449,7 @@ impl Config {
         if cli.report && !cli.once {
             return Err(ConfigError::NeedsOnce("--report"));
         }
+        let sign_in = sign_in(cli, env)?;
         Ok(Self {
             provider,
             endpoints,
@@ -430,7 +474,9 @@ impl Config {
                 &cli.http_timeout,
                 DEFAULT_HTTP_TIMEOUT_SECS,
             )?,
-            open_browser: !cli.no_browser,
+            // --sign-in drives the sign-in itself: no browser to open.
+            open_browser: !cli.no_browser && sign_in.is_none(),
+            sign_in,
         })
     }
 
@@ -467,6 +513,18 @@ impl Config {
             "timeout_secs": self.timeout.as_secs(),
             "http_timeout_secs": self.http_timeout.as_secs(),
             "open_browser": self.open_browser,
+            "sign_in": self.sign_in.as_ref().map(|s| json!({
+                "driver": "http",
+                "username": s.credentials.username,
+                "password": "set",
+                "one_time_code": match &s.credentials.one_time_code {
+                    Some(OneTimeCode::Totp(_)) => "OAUTH_TEST_TOTP_SECRET",
+                    Some(OneTimeCode::Fixed(_)) => "OAUTH_TEST_CODE",
+                    None => "not set",
+                },
+                "consent": s.consent.name(),
+                "artifacts": s.artifacts.as_ref().map(|p| p.display().to_string()),
+            })),
         })
     }
 }
@@ -548,6 +606,73 @@ fn provider_setting(
         discover: true,
         from_resource: false,
     })
+}
+
+/// `--sign-in` and its settings; the test user's secrets from the environment only.
+fn sign_in(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<SignIn>, ConfigError> {
+    if !cli.sign_in {
+        for (set, name) in [
+            (&cli.consent, "--consent"),
+            (&cli.sign_in_driver, "--sign-in-driver"),
+            (&cli.artifacts, "--artifacts"),
+        ] {
+            if given(set).is_some() {
+                log::warn!("{name} is ignored without --sign-in");
+            }
+        }
+        return Ok(None);
+    }
+    if !cli.once {
+        return Err(ConfigError::NeedsOnce("--sign-in (OAUTH_SIGN_IN)"));
+    }
+    match given(&cli.sign_in_driver)
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        None | Some("http" | "auto") => {}
+        Some("browser") => return Err(ConfigError::BrowserDriverNotBuilt),
+        Some(_) => {
+            return Err(ConfigError::SignInDriver(
+                given(&cli.sign_in_driver).unwrap_or_default().to_owned(),
+            ));
+        }
+    }
+    let consent = match given(&cli.consent) {
+        None => Consent::Approve,
+        Some(word) => Consent::parse(word).ok_or_else(|| ConfigError::Consent(word.to_owned()))?,
+    };
+    // Leading and trailing spaces count in a password: only an empty one is unset.
+    let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    let username = var("OAUTH_TEST_USERNAME");
+    let password = var("OAUTH_TEST_PASSWORD");
+    let missing: Vec<&str> = [
+        ("OAUTH_TEST_USERNAME", username.is_none()),
+        ("OAUTH_TEST_PASSWORD", password.is_none()),
+    ]
+    .iter()
+    .filter(|(_, absent)| *absent)
+    .map(|(name, _)| *name)
+    .collect();
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(ConfigError::SignInCredentials(missing.join(" and ")));
+    };
+    let one_time_code = match (var("OAUTH_TEST_TOTP_SECRET"), var("OAUTH_TEST_CODE")) {
+        (Some(_), Some(_)) => return Err(ConfigError::TwoCodes),
+        (Some(secret), None) => Some(OneTimeCode::Totp(
+            TotpKey::from_base32(&Secret::new(secret)).map_err(ConfigError::TotpSecret)?,
+        )),
+        (None, Some(code)) => Some(OneTimeCode::Fixed(Secret::new(code.trim().to_owned()))),
+        (None, None) => None,
+    };
+    Ok(Some(SignIn {
+        credentials: Credentials {
+            username: username.trim().to_owned(),
+            password: Secret::new(password),
+            one_time_code,
+        },
+        consent,
+        artifacts: given(&cli.artifacts).map(PathBuf::from),
+    }))
 }
 
 fn parse_redirect(raw: &str) -> Result<RedirectUrl, ConfigError> {
@@ -1028,6 +1153,109 @@ mod tests {
             tenant.endpoint("/oauth/token"),
             "https://idp.example.com/realms/demo/oauth/token"
         );
+    }
+
+    #[test]
+    fn sign_in_needs_once_and_the_test_user_from_the_environment() {
+        fn env(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+            let vars: Vec<(String, String)> = vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect();
+            move |name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        }
+        let user = env(&[
+            ("OAUTH_TEST_USERNAME", "ci@example.com"),
+            ("OAUTH_TEST_PASSWORD", "pa55 word"),
+        ]);
+        let mut raw = cli();
+        raw.sign_in = true;
+        let msg = Config::from_cli_and_env(&raw, &user)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("--sign-in") && msg.contains("--once"), "{msg}");
+        raw.once = true;
+        let msg = Config::from_cli_and_env(&raw, &env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("OAUTH_TEST_USERNAME and OAUTH_TEST_PASSWORD"),
+            "{msg}"
+        );
+        let msg = Config::from_cli_and_env(&raw, &env(&[("OAUTH_TEST_USERNAME", "a")]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("OAUTH_TEST_PASSWORD") && !msg.contains("OAUTH_TEST_USERNAME"),
+            "{msg}"
+        );
+
+        let c = Config::from_cli_and_env(&raw, &user).unwrap();
+        let s = c.sign_in.as_ref().unwrap();
+        assert_eq!(s.credentials.username, "ci@example.com");
+        assert_eq!(s.credentials.password.expose(), "pa55 word");
+        assert_eq!(s.consent, Consent::Approve);
+        assert!(!c.open_browser, "the driver signs in: no browser");
+        assert!(
+            !format!("{c:?}").contains("pa55"),
+            "Debug hides the password"
+        );
+        assert!(!c.summary().to_string().contains("pa55"));
+        assert_eq!(c.summary()["sign_in"]["consent"], "approve");
+
+        raw.consent = Some("Deny".into());
+        let c = Config::from_cli_and_env(&raw, &user).unwrap();
+        assert_eq!(c.sign_in.unwrap().consent, Consent::Deny);
+        raw.consent = Some("maybe".into());
+        assert!(matches!(
+            Config::from_cli_and_env(&raw, &user),
+            Err(ConfigError::Consent(_))
+        ));
+        raw.consent = None;
+
+        raw.sign_in_driver = Some("browser".into());
+        let msg = Config::from_cli_and_env(&raw, &user)
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("the browser driver is not built yet"), "{msg}");
+        raw.sign_in_driver = Some("auto".into());
+        assert!(Config::from_cli_and_env(&raw, &user).is_ok());
+        raw.sign_in_driver = Some("selenium".into());
+        assert!(matches!(
+            Config::from_cli_and_env(&raw, &user),
+            Err(ConfigError::SignInDriver(_))
+        ));
+        raw.sign_in_driver = None;
+
+        let with = |extra: &[(&str, &str)]| {
+            let mut vars = vec![
+                ("OAUTH_TEST_USERNAME", "ci@example.com"),
+                ("OAUTH_TEST_PASSWORD", "pw"),
+            ];
+            vars.extend_from_slice(extra);
+            Config::from_cli_and_env(&raw, &env(&vars))
+        };
+        let c = with(&[("OAUTH_TEST_TOTP_SECRET", "JBSW Y3DP EHPK 3PXP")]).unwrap();
+        assert!(matches!(
+            c.sign_in.unwrap().credentials.one_time_code,
+            Some(OneTimeCode::Totp(_))
+        ));
+        let msg = with(&[("OAUTH_TEST_TOTP_SECRET", "not!base32")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.starts_with("OAUTH_TEST_TOTP_SECRET") && !msg.contains("not!base32"),
+            "{msg}"
+        );
+        assert!(matches!(
+            with(&[
+                ("OAUTH_TEST_CODE", "123456"),
+                ("OAUTH_TEST_TOTP_SECRET", "JBSWY3DP")
+            ]),
+            Err(ConfigError::TwoCodes)
+        ));
+        let c = with(&[("OAUTH_TEST_CODE", "424242")]).unwrap();
+        assert!(!format!("{c:?}").contains("424242"));
     }
 
     #[test]

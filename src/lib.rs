@@ -12,6 +12,7 @@ pub mod provider;
 pub mod redact;
 pub mod routes;
 pub mod run;
+pub mod signin;
 pub mod startup;
 pub mod state;
 pub mod templates;

@@ -7,13 +7,14 @@ use serde_json::{Value, json};
 
 use crate::actions::{Step, StepReport, perform};
 use crate::cli::Cli;
-use crate::config::{Config, ConfigError, Issuer, ProviderSetting};
+use crate::config::{Config, ConfigError, Issuer, ProviderSetting, SignIn};
 use crate::error::{ExitStatus, RunError};
 use crate::output::Output;
 use crate::provider::resource::{self, Chain, Hop};
 use crate::provider::{DiscoveryError, EndpointSource, HttpClient, Provider};
+use crate::signin;
 use crate::startup::{Application, Listeners};
-use crate::state::AppState;
+use crate::state::{AppState, Outcome};
 use crate::verify::{Check, Report};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
@@ -103,6 +104,9 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let handle = app.handle();
     let state = app.state();
     let mut server = tokio::spawn(app.run_until_stopped());
+    if let Some(sign_in) = &config.sign_in {
+        start_sign_in(sign_in, &config, state.clone());
+    }
     let result = match rx {
         Some(mut rx) => tokio::select! {
             outcome = rx.recv() => match outcome {
@@ -195,6 +199,43 @@ async fn finish_once(
     } else {
         Err(RunError::Checks(failed_checks.join("; ")))
     }
+}
+
+/// The longest a `--sign-in` may take, whatever `--timeout` allows.
+const SIGN_IN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// `--sign-in`: the driver plays the browser, from `/login` on the redirect URI's host (the
+/// app's cookies must come back with the callback, which arrives there). The callback reports
+/// its own outcome; a sign-in that never reaches it is reported here, as step `sign_in`.
+fn start_sign_in(sign_in: &SignIn, config: &Config, state: actix_web::web::Data<AppState>) {
+    let callback = state.redirect.url().clone();
+    let mut start = callback.clone();
+    start.set_path("/login");
+    start.set_query(None);
+    start.set_fragment(None);
+    let target = signin::Target {
+        start,
+        callback,
+        root_certificates: config.ca.as_ref().map(|c| c.pem.clone()),
+        artifacts: sign_in.artifacts.clone(),
+    };
+    // Below --timeout, so a stuck sign-in says where it stopped instead of exiting 3.
+    let limits = signin::Limits {
+        overall: config.timeout.mul_f64(0.9).min(SIGN_IN_TIMEOUT),
+        per_request: config.http_timeout,
+        ..signin::Limits::default()
+    };
+    let (credentials, consent) = (sign_in.credentials.clone(), sign_in.consent);
+    tokio::spawn(async move {
+        if let Err(e) = signin::sign_in(target, &credentials, consent, &limits).await {
+            state.finish(Outcome {
+                status: ExitStatus::FlowFailed,
+                reason: Some(e.to_string()),
+                document: e.to_json(),
+                report: None,
+            });
+        }
+    });
 }
 
 /// `--then`: each step in order after the code exchange; the reports, and the failures.

@@ -15,4 +15,5 @@ mod providers;
 mod resource_first;
 mod security;
 mod shipping;
+mod signin;
 mod verification;

@@ -13,8 +13,21 @@
 //   options.misbehave  one way to break the ID token (or userinfo), for the verification
 //                      tests: the real provider runs the flow, then its token response is
 //                      altered on the way out (see MISBEHAVIOURS below)
+//   options.interactions  this file's own sign-in pages instead of devInteractions (which take
+//                      any password), for the sign-in driver's tests. Passwords are checked
+//                      (TEST_USERS below); a wrong one shows the page again, HTTP 401, with
+//                      <p class="error" role="alert">Invalid password</p>. Every form carries
+//                      a hidden CSRF token that must come back. One of:
+//                      "password"          username and password on one page
+//                      "identifier_first"  an email page, then a password page
+//                      "totp"              username and password, then a one-time code checked
+//                                          against TEST_TOTP_SECRET (RFC 6238, SHA-1, 30 s, 6 digits)
+//                      "script_form"       a page whose form only a script builds
+//                      Consent: one form with Deny and Allow buttons (decision=deny|allow);
+//                      Deny answers access_denied.
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -133,6 +146,158 @@ function servedJwks(mode) {
   return { keys: set };
 }
 
+// --- options.interactions: the sign-in driver's test pages ---------------------------------
+export const TEST_USERS = { 'ci@example.com': 'correct horse battery staple' };
+export const TEST_TOTP_SECRET = 'JBSWY3DPEHPK3PXP';
+
+function base32Decode(text) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = 0;
+  let value = 0;
+  const out = [];
+  for (const c of text.toUpperCase().replace(/[\s=-]/g, '')) {
+    value = (value << 5) | alphabet.indexOf(c);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((value >>> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+function totpAt(step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = crypto.createHmac('sha1', base32Decode(TEST_TOTP_SECRET)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const binary = ((mac[offset] & 0x7f) << 24) | (mac[offset + 1] << 16)
+    | (mac[offset + 2] << 8) | mac[offset + 3];
+  return String(binary % 1000000).padStart(6, '0');
+}
+
+function totpValid(code) {
+  const step = Math.floor(Date.now() / 30000);
+  return [step - 1, step, step + 1].some((s) => totpAt(s) === code);
+}
+
+const esc = (v) => String(v).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(res, status, title, body) {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head>
+<body><main><h1>${esc(title)}</h1>${body}</main></body></html>`);
+}
+
+async function formBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+}
+
+// Per interaction: its CSRF token, the email given, whether the password was right.
+const pending = new Map();
+
+async function customInteraction(provider, mode, req, res) {
+  const [, , uid, action] = new URL(req.url, 'http://x').pathname.split('/');
+  const details = await provider.interactionDetails(req, res);
+  if (!pending.has(uid)) pending.set(uid, { csrf: crypto.randomBytes(16).toString('hex') });
+  const state = pending.get(uid);
+  const base = `/interaction/${uid}`;
+  const csrf = `<input type="hidden" name="csrf" value="${state.csrf}">`;
+  const error = (text) => (text ? `<p class="error" role="alert">${esc(text)}</p>` : '');
+  const cancel = `<p><a href="${base}/abort">Cancel</a></p>`;
+  const finish = (result, merge = false) => provider.interactionFinished(req, res, result, {
+    mergeWithLastSubmission: merge,
+  });
+
+  const identifierPage = (status, message) => page(res, status, 'Sign in', `${error(message)}
+<form method="post" action="${base}/identifier">${csrf}
+  <label>Email <input type="email" name="email" autocomplete="username" required autofocus></label>
+  <button type="submit">Next</button>
+</form>${cancel}`);
+  const passwordPage = (status, message) => page(res, status, 'Sign in', `${error(message)}
+<form method="post" action="${base}/password">${csrf}
+  ${mode === 'identifier_first'
+    ? `<p>Signing in as <strong>${esc(state.email)}</strong></p>`
+    : '<label>Username <input type="text" name="username" autocomplete="username" required></label>'}
+  <label>Password <input type="password" name="password" autocomplete="current-password" required></label>
+  <button type="submit" name="action" value="sign-in">Sign in</button>
+</form>${cancel}`);
+  const totpPage = (status, message) => page(res, status, 'Two-step verification', `${error(message)}
+<form method="post" action="${base}/totp">${csrf}
+  <label>Code from your authenticator app
+    <input type="text" name="otp" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required></label>
+  <button type="submit">Verify</button>
+</form>${cancel}`);
+  const scriptPage = () => page(res, 200, 'Sign in', `<div id="app">Loading…</div>
+<script>document.getElementById('app').innerHTML = '<form method="post" action="${base}/password">'
+  + '${csrf}<input name="username"><input type="password" name="password"><button>Sign in</button></form>';</script>`);
+
+  if (req.method === 'GET' && action === 'abort') {
+    return finish({ error: 'access_denied', error_description: 'End-User aborted interaction' });
+  }
+  if (req.method === 'GET') {
+    if (details.prompt.name === 'consent') {
+      const scopes = details.prompt.details.missingOIDCScope || [];
+      return page(res, 200, 'Authorize', `
+<form method="post" action="${base}/consent">${csrf}
+  <p>${esc(details.params.client_id)} asks for: ${esc(scopes.join(' '))}</p>
+  <button type="submit" name="decision" value="deny">Deny</button>
+  <button type="submit" name="decision" value="allow">Allow</button>
+</form>`);
+    }
+    if (mode === 'script_form') return scriptPage();
+    if (mode === 'identifier_first' && !state.email) return identifierPage(200);
+    if (mode === 'totp' && state.passwordOk) return totpPage(200);
+    return passwordPage(200);
+  }
+
+  const body = await formBody(req);
+  if (body.csrf !== state.csrf) return page(res, 403, 'Forbidden', error('The form expired (CSRF token mismatch).'));
+  switch (action) {
+    case 'identifier':
+      if (!TEST_USERS[body.email]) return identifierPage(401, 'Unknown user');
+      state.email = body.email;
+      res.writeHead(303, { location: base });
+      return res.end();
+    case 'password': {
+      const user = mode === 'identifier_first' ? state.email : body.username;
+      if (!user || TEST_USERS[user] !== body.password) return passwordPage(401, 'Invalid password');
+      if (mode === 'totp') {
+        state.email = user;
+        state.passwordOk = true;
+        res.writeHead(303, { location: base });
+        return res.end();
+      }
+      return finish({ login: { accountId: user } });
+    }
+    case 'totp':
+      if (!state.passwordOk) return page(res, 403, 'Forbidden', error('Sign in first.'));
+      if (!totpValid(body.otp)) return totpPage(401, 'Invalid code');
+      return finish({ login: { accountId: state.email } });
+    case 'consent': {
+      if (body.decision !== 'allow') {
+        return finish({ error: 'access_denied', error_description: 'End-User denied consent' }, true);
+      }
+      const { prompt: { details: missing }, grantId, session, params } = details;
+      const grant = grantId
+        ? await provider.Grant.find(grantId)
+        : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+      if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+      if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+      if (missing.missingResourceScopes) {
+        for (const [indicator, scope] of Object.entries(missing.missingResourceScopes)) {
+          grant.addResourceScope(indicator, scope.join(' '));
+        }
+      }
+      return finish({ consent: { grantId: await grant.save() } }, true);
+    }
+    default:
+      return page(res, 404, 'Not found', error('No such page.'));
+  }
+}
+
 server.listen(0, '127.0.0.1', () => {
   const { port } = server.address();
   const scheme = options.https ? 'https' : 'http';
@@ -165,7 +330,7 @@ server.listen(0, '127.0.0.1', () => {
     },
     scopes: ['openid', 'offline_access', 'profile', 'email', 'public_metadata', 'private_metadata'],
     features: {
-      devInteractions: { enabled: true },
+      devInteractions: { enabled: !options.interactions },
       introspection: { enabled: true },
       revocation: { enabled: true },
       // RFC 8707: any resource indicator names an API with the scope api:read; its access
@@ -182,6 +347,9 @@ server.listen(0, '127.0.0.1', () => {
       // RFC 7591, open (no initial access token), only for the tests that ask for it.
       registration: { enabled: options.registration === true },
     },
+    ...(options.interactions && {
+      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    }),
     // Clerk issues a refresh token with every code grant, offline_access or not.
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');
@@ -221,6 +389,13 @@ server.listen(0, '127.0.0.1', () => {
 
   const callback = provider.callback();
   server.on('request', (req, res) => {
+    if (options.interactions && req.url.startsWith('/interaction/')) {
+      customInteraction(provider, options.interactions, req, res).catch((err) => {
+        console.error('interaction error', err);
+        if (!res.headersSent) page(res, 500, 'Error', `<p class="error">${esc(err.message)}</p>`);
+      });
+      return;
+    }
     if (options.discovery === false && req.url.startsWith('/.well-known/o')) {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end('{"error":"not_found"}');

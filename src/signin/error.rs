@@ -1,0 +1,205 @@
+//! Why a sign-in stopped, in words a person can act on: the page (URL without its query,
+//! title, the provider's own error text, the form fields by name and type) and the fix.
+//! Never the password, a one-time code or a cookie.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+/// The page a sign-in stopped on, as shown in an error.
+#[derive(Debug, Clone)]
+pub struct PageSummary {
+    /// Without its query (which may hold `state` or a code) or fragment.
+    pub url: String,
+    pub status: u16,
+    pub title: String,
+    /// The provider's visible error messages.
+    pub alerts: Vec<String>,
+    /// `name (type)` of every form field.
+    pub fields: String,
+    /// Where the page was saved, once it was.
+    pub saved: Option<PathBuf>,
+}
+
+impl std::fmt::Display for PageSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} (title {:?}, HTTP {})",
+            self.url, self.title, self.status
+        )?;
+        if self.alerts.is_empty() {
+            write!(f, "; it shows no error message")?;
+        } else {
+            let quoted: Vec<String> = self.alerts.iter().map(|a| format!("{a:?}")).collect();
+            write!(f, "; it says {}", quoted.join(", "))?;
+        }
+        write!(f, "; form fields: {}", self.fields)?;
+        if let Some(path) = &self.saved {
+            write!(f, "; saved as {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("the sign-in driver could not set up its HTTP client: {0}")]
+    Client(String),
+    #[error("could not load {url}: {detail}")]
+    Unreachable { url: String, detail: String },
+    #[error(
+        "the sign-in did not reach the app's callback within {secs} s; it was waiting for {url}"
+    )]
+    Timeout { secs: u64, url: String },
+    #[error("{url} answered HTTP {status} without a usable Location header")]
+    BadRedirect { url: String, status: u16 },
+    #[error("more than {max} redirects in a row; the last went to {url}")]
+    RedirectLoop { max: usize, url: String },
+    #[error("{url} answered HTTP {status} with {content_type:?}, not an HTML page")]
+    NotHtml {
+        url: String,
+        status: u16,
+        content_type: String,
+    },
+    #[error("{url} answered with more than {limit} bytes; refusing to read further")]
+    TooLarge { url: String, limit: usize },
+    #[error(
+        "the provider did not accept the {stage} of the test user {username} (check {setting}): \
+         after it was submitted, the sign-in page came back: {page}"
+    )]
+    Rejected {
+        stage: &'static str,
+        /// The settings that give what was refused.
+        setting: &'static str,
+        username: String,
+        page: Box<PageSummary>,
+    },
+    #[error(
+        "no usable form on {page}. The page may be built by JavaScript ({scripts} <script> \
+         elements), which the http sign-in driver does not run: try --sign-in-driver browser"
+    )]
+    NoForm {
+        scripts: usize,
+        page: Box<PageSummary>,
+    },
+    #[error(
+        "the page asks for a one-time code (field {field:?}) and none is set: set \
+         OAUTH_TEST_TOTP_SECRET (the test user's authenticator secret, base32) or OAUTH_TEST_CODE. \
+         The page: {page}"
+    )]
+    NeedsCode {
+        field: String,
+        page: Box<PageSummary>,
+    },
+    #[error("no {choice} control (button or link) on {page}; controls seen: {seen}")]
+    NoControl {
+        choice: &'static str,
+        seen: String,
+        page: Box<PageSummary>,
+    },
+    #[error("the provider answered HTTP {status} with {page}")]
+    Status { status: u16, page: Box<PageSummary> },
+    #[error("the sign-in did not reach the app's callback within {max} pages; the last was {page}")]
+    TooManyPages { max: usize, page: Box<PageSummary> },
+}
+
+impl SignInError {
+    /// The page the error is about, if it is about one.
+    pub fn page(&self) -> Option<&PageSummary> {
+        match self {
+            Self::Rejected { page, .. }
+            | Self::NoForm { page, .. }
+            | Self::NeedsCode { page, .. }
+            | Self::NoControl { page, .. }
+            | Self::Status { page, .. }
+            | Self::TooManyPages { page, .. } => Some(page),
+            _ => None,
+        }
+    }
+
+    pub(super) fn page_mut(&mut self) -> Option<&mut PageSummary> {
+        match self {
+            Self::Rejected { page, .. }
+            | Self::NoForm { page, .. }
+            | Self::NeedsCode { page, .. }
+            | Self::NoControl { page, .. }
+            | Self::Status { page, .. }
+            | Self::TooManyPages { page, .. } => Some(page),
+            _ => None,
+        }
+    }
+
+    /// A short machine-readable code, for the `error` field of `--once`'s JSON.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Client(_) => "sign_in_client",
+            Self::Unreachable { .. } => "sign_in_unreachable",
+            Self::Timeout { .. } => "sign_in_timeout",
+            Self::BadRedirect { .. } | Self::RedirectLoop { .. } => "sign_in_bad_redirect",
+            Self::NotHtml { .. } => "sign_in_not_html",
+            Self::TooLarge { .. } => "sign_in_page_too_large",
+            Self::Rejected { .. } => "sign_in_rejected",
+            Self::NoForm { .. } => "sign_in_no_form",
+            Self::NeedsCode { .. } => "sign_in_needs_code",
+            Self::NoControl { .. } => "sign_in_no_control",
+            Self::Status { .. } => "sign_in_http_error",
+            Self::TooManyPages { .. } => "sign_in_too_many_pages",
+        }
+    }
+
+    /// What to change.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::Rejected { .. } => {
+                "Check OAUTH_TEST_USERNAME and OAUTH_TEST_PASSWORD (and OAUTH_TEST_TOTP_SECRET or \
+                 OAUTH_TEST_CODE) against the test user at the provider; the provider's own message \
+                 is quoted above."
+            }
+            Self::NoForm { .. } => {
+                "The http driver reads forms from the HTML the provider sends; a sign-in page drawn \
+                 by JavaScript needs --sign-in-driver browser."
+            }
+            Self::NeedsCode { .. } => {
+                "Set OAUTH_TEST_TOTP_SECRET to the base32 secret the test user's authenticator was \
+                 enrolled with, or OAUTH_TEST_CODE to a fixed code the provider accepts for it."
+            }
+            Self::NoControl { .. } => {
+                "The consent page's buttons and links were not recognised by their words; the saved \
+                 page shows what the provider offered."
+            }
+            Self::Timeout { .. } => {
+                "The provider's pages were slow or never led back: raise OAUTH_TIMEOUT, or open the \
+                 saved page to see where it stopped."
+            }
+            Self::Unreachable { .. } => {
+                "Check that the provider and this app are reachable from here (proxies, \
+                 OAUTH_CA_CERT for a private CA)."
+            }
+            _ => return None,
+        })
+    }
+
+    /// The JSON `--once` prints for a failed sign-in, in the shape of any failed flow.
+    pub fn to_json(&self) -> Value {
+        let mut doc = json!({
+            "error": self.code(),
+            "error_description": null,
+            "error_uri": null,
+            "step": "sign_in",
+            "message": self.to_string(),
+            "hint": self.hint(),
+        });
+        if let Some(page) = self.page() {
+            doc["page"] = json!({
+                "url": page.url,
+                "status": page.status,
+                "title": page.title,
+                "errors": page.alerts,
+                "fields": page.fields,
+                "saved": page.saved.as_ref().map(|p| p.display().to_string()),
+            });
+        }
+        doc
+    }
+}

@@ -1,0 +1,539 @@
+//! What to do on a page: which form to fill and with what, or which consent control to use.
+//! Pure: a page and what was submitted so far in, an action or the reason there is none out.
+
+use url::Url;
+
+use super::Consent;
+use super::page::{Field, Form, Method, Page, Role, Submit};
+
+/// A step of the sign-in that is answered once: asked again means refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Identifier,
+    Password,
+    Code,
+}
+
+impl Stage {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Identifier => "username",
+            Self::Password => "password",
+            Self::Code => "one-time code",
+        }
+    }
+}
+
+/// The values to type in. Borrowed: plain strings live only as long as one page.
+pub struct Inputs<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub code: Option<&'a str>,
+}
+
+/// A form as the browser would send it. No `Debug`: its body holds the password.
+pub struct Submission {
+    pub method: Method,
+    pub url: Url,
+    pub body: Vec<(String, String)>,
+}
+
+pub enum Action {
+    Submit {
+        submission: Submission,
+        /// The stages this answers, marked once the form is sent.
+        stages: Vec<Stage>,
+        /// For the log: what was filled in or chosen, never a value.
+        what: String,
+    },
+    Follow {
+        url: Url,
+        what: String,
+    },
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The page asks again for a stage already answered.
+    Rejected(Stage),
+    NeedsCode {
+        field: String,
+    },
+    NoForm,
+    NoControl {
+        choice: Consent,
+        seen: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    Approve,
+    Deny,
+    Unknown,
+}
+
+/// What a button or link means, from its words. Refusals first: "Don't allow" holds "allow".
+fn meaning(label: &str) -> Meaning {
+    let lower = label.to_lowercase();
+    let words: Vec<&str> = lower
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let any = |list: &[&str]| words.iter().any(|w| list.contains(w));
+    if any(&[
+        "deny", "cancel", "decline", "reject", "refuse", "abort", "disallow", "no",
+    ]) || lower.contains("don't")
+        || lower.contains("do not")
+        || lower.contains("not now")
+    {
+        return Meaning::Deny;
+    }
+    if any(&[
+        "allow",
+        "approve",
+        "accept",
+        "authorize",
+        "authorise",
+        "grant",
+        "consent",
+        "continue",
+        "confirm",
+        "yes",
+        "agree",
+        "ok",
+        "proceed",
+        "submit",
+        "next",
+        "login",
+        "signin",
+        "sign",
+        "log",
+        "verify",
+    ]) {
+        return Meaning::Approve;
+    }
+    Meaning::Unknown
+}
+
+/// The button a person would press to go on: an approving one, else the first that does
+/// not refuse; `None` submits the form without one (pressing Enter).
+fn go_on(form: &Form) -> Option<&Submit> {
+    form.submits
+        .iter()
+        .find(|s| meaning(&s.label) == Meaning::Approve)
+        .or_else(|| {
+            form.submits
+                .iter()
+                .find(|s| meaning(&s.label) != Meaning::Deny)
+        })
+}
+
+/// The successful controls of a form (HTML "constructing the entry list"), with values
+/// replaced where `fill` says, plus the pressed button.
+fn submission(
+    form: &Form,
+    submit: Option<&Submit>,
+    fill: impl Fn(&Field) -> Option<String>,
+) -> Submission {
+    let mut body = Vec::new();
+    for f in form
+        .fields
+        .iter()
+        .filter(|f| !f.disabled && !f.name.is_empty())
+    {
+        match f.kind.as_str() {
+            "checkbox" | "radio" if !f.checked => {}
+            "checkbox" | "radio" if f.value.is_empty() => body.push((f.name.clone(), "on".into())),
+            _ => body.push((f.name.clone(), fill(f).unwrap_or_else(|| f.value.clone()))),
+        }
+    }
+    if let Some(Submit {
+        name: Some(name),
+        value,
+        ..
+    }) = submit
+    {
+        body.push((name.clone(), value.clone()));
+    }
+    let mut url = submit
+        .and_then(|s| s.action.clone())
+        .unwrap_or_else(|| form.action.clone());
+    let method = submit.and_then(|s| s.method).unwrap_or(form.method);
+    if method == Method::Get {
+        url.query_pairs_mut().clear().extend_pairs(&body);
+        body.clear();
+    }
+    url.set_fragment(None);
+    Submission { method, url, body }
+}
+
+fn button_text(submit: Option<&Submit>) -> String {
+    submit.map_or("without a button".into(), |s| format!("with {:?}", s.text))
+}
+
+pub fn plan(
+    page: &Page,
+    submitted: &[Stage],
+    inputs: &Inputs<'_>,
+    consent: Consent,
+) -> Result<Action, Problem> {
+    let done = |s: Stage| submitted.contains(&s);
+    if let Some(form) = page.forms.iter().find(|f| f.has(Role::Password)) {
+        if done(Stage::Password) {
+            return Err(Problem::Rejected(Stage::Password));
+        }
+        let submit = go_on(form);
+        let with_code = form.has(Role::Code) && inputs.code.is_some();
+        let mut stages = vec![Stage::Password];
+        if form.has(Role::Username) {
+            stages.push(Stage::Identifier);
+        }
+        if with_code {
+            stages.push(Stage::Code);
+        }
+        let what = format!(
+            "filling in the {}password{} and submitting {}",
+            if form.has(Role::Username) {
+                "username and "
+            } else {
+                ""
+            },
+            if with_code { " and one-time code" } else { "" },
+            button_text(submit)
+        );
+        let submission = submission(form, submit, |f| match f.role {
+            Role::Username if f.visible => Some(inputs.username.to_owned()),
+            Role::Password if f.visible => Some(inputs.password.to_owned()),
+            Role::Code if f.visible => inputs.code.map(str::to_owned),
+            _ => None,
+        });
+        return Ok(Action::Submit {
+            submission,
+            stages,
+            what,
+        });
+    }
+    if let Some(form) = page.forms.iter().find(|f| f.has(Role::Code)) {
+        if done(Stage::Code) {
+            return Err(Problem::Rejected(Stage::Code));
+        }
+        let Some(code) = inputs.code else {
+            let field = form
+                .fields
+                .iter()
+                .find(|f| f.role == Role::Code && f.visible)
+                .map_or_else(String::new, |f| f.name.clone());
+            return Err(Problem::NeedsCode { field });
+        };
+        let submit = go_on(form);
+        let what = format!(
+            "filling in the one-time code and submitting {}",
+            button_text(submit)
+        );
+        let submission = submission(form, submit, |f| {
+            (f.role == Role::Code && f.visible).then(|| code.to_owned())
+        });
+        return Ok(Action::Submit {
+            submission,
+            stages: vec![Stage::Code],
+            what,
+        });
+    }
+    if let Some(form) = page.forms.iter().find(|f| f.has(Role::Username)) {
+        // The sign-in page again after the password went in: the password was refused.
+        if done(Stage::Password) {
+            return Err(Problem::Rejected(Stage::Password));
+        }
+        if done(Stage::Identifier) {
+            return Err(Problem::Rejected(Stage::Identifier));
+        }
+        let submit = go_on(form);
+        let what = format!(
+            "filling in the username (identifier-first) and submitting {}",
+            button_text(submit)
+        );
+        let submission = submission(form, submit, |f| {
+            (f.role == Role::Username && f.visible).then(|| inputs.username.to_owned())
+        });
+        return Ok(Action::Submit {
+            submission,
+            stages: vec![Stage::Identifier],
+            what,
+        });
+    }
+    choose(page, consent)
+}
+
+/// A consent (or "stay signed in?") page: its approving or refusing control, a submit
+/// button (by text, name or value) or a link (many providers' "Cancel" is one).
+fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
+    let wanted = match consent {
+        Consent::Approve => Meaning::Approve,
+        Consent::Deny => Meaning::Deny,
+    };
+    let buttons = page
+        .forms
+        .iter()
+        .flat_map(|f| f.submits.iter().map(move |s| (f, s)));
+    if let Some((form, submit)) = buttons.clone().find(|(_, s)| meaning(&s.label) == wanted) {
+        return Ok(Action::Submit {
+            submission: submission(form, Some(submit), |_| None),
+            stages: Vec::new(),
+            what: format!("answering {:?}", submit.text),
+        });
+    }
+    let link_meaning = |l: &super::page::Link| {
+        // The link's own words first, then its path ("/interaction/x/abort").
+        match meaning(&l.label) {
+            Meaning::Unknown => meaning(l.href.path()),
+            m => m,
+        }
+    };
+    if let Some(link) = page.links.iter().find(|l| link_meaning(l) == wanted) {
+        return Ok(Action::Follow {
+            url: link.href.clone(),
+            what: format!("following the link {:?}", link.label),
+        });
+    }
+    // A form with nothing to type and one button that does not refuse is a consent form
+    // whose button has an unusual label ("Looks good").
+    if consent == Consent::Approve
+        && let Some((form, submit)) = page.forms.iter().find_map(|f| {
+            (f.visible_inputs() == 0)
+                .then(|| {
+                    f.submits
+                        .iter()
+                        .find(|s| meaning(&s.label) != Meaning::Deny)
+                })
+                .flatten()
+                .map(|s| (f, s))
+        })
+    {
+        return Ok(Action::Submit {
+            submission: submission(form, Some(submit), |_| None),
+            stages: Vec::new(),
+            what: format!("answering {:?}", submit.text),
+        });
+    }
+    let seen: Vec<String> = buttons
+        .map(|(_, s)| s.text.clone())
+        .chain(page.links.iter().map(|l| l.label.clone()))
+        .filter(|l| !l.is_empty())
+        .take(8)
+        .collect();
+    if page.forms.iter().all(|f| f.submits.is_empty()) {
+        return Err(Problem::NoForm);
+    }
+    Err(Problem::NoControl {
+        choice: consent,
+        seen,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INPUTS: Inputs<'static> = Inputs {
+        username: "ci@example.com",
+        password: "pw",
+        code: None,
+    };
+
+    fn page(html: &str) -> Page {
+        Page::parse(Url::parse("http://idp.test/i/1").unwrap(), 200, html)
+    }
+
+    fn submitted(action: Result<Action, Problem>) -> (String, Vec<(String, String)>, Vec<Stage>) {
+        match action {
+            Ok(Action::Submit {
+                submission, stages, ..
+            }) => (submission.url.to_string(), submission.body, stages),
+            Ok(Action::Follow { url, .. }) => (url.to_string(), Vec::new(), Vec::new()),
+            Err(p) => panic!("{p:?}"),
+        }
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    const LOGIN: &str = r#"<form action="/i/1/login" method="post">
+        <input type="hidden" name="prompt" value="login">
+        <input type="text" name="login"><input type="password" name="password">
+        <button type="submit">Sign-in</button></form><a href="/i/1/abort">[ Cancel ]</a>"#;
+
+    #[test]
+    fn a_login_form_gets_the_username_and_password_and_carries_hidden_fields() {
+        let (url, body, stages) = submitted(plan(&page(LOGIN), &[], &INPUTS, Consent::Approve));
+        assert_eq!(url, "http://idp.test/i/1/login");
+        assert_eq!(
+            body,
+            pairs(&[
+                ("prompt", "login"),
+                ("login", "ci@example.com"),
+                ("password", "pw")
+            ])
+        );
+        assert_eq!(stages, [Stage::Password, Stage::Identifier]);
+        assert_eq!(
+            plan(&page(LOGIN), &stages, &INPUTS, Consent::Approve).err(),
+            Some(Problem::Rejected(Stage::Password)),
+            "a wrong password is submitted once"
+        );
+    }
+
+    #[test]
+    fn identifier_first_then_password() {
+        let email = page(
+            r#"<form method="post" action="/id"><input type="hidden" name="csrf" value="c">
+            <input type="email" name="email" autocomplete="username"><button>Next</button></form>"#,
+        );
+        let (url, body, stages) = submitted(plan(&email, &[], &INPUTS, Consent::Approve));
+        assert_eq!(url, "http://idp.test/id");
+        assert_eq!(body, pairs(&[("csrf", "c"), ("email", "ci@example.com")]));
+        assert_eq!(stages, [Stage::Identifier]);
+        let password = page(
+            r#"<form method="post" action="/pw"><input type="hidden" name="email" value="ci@example.com">
+            <input type="password" name="pw" autocomplete="current-password"><button>Sign in</button>
+            <button name="back" value="1">Back</button></form>"#,
+        );
+        let (_, body, _) = submitted(plan(&password, &stages, &INPUTS, Consent::Approve));
+        assert_eq!(body, pairs(&[("email", "ci@example.com"), ("pw", "pw")]));
+        assert_eq!(
+            plan(&email, &stages, &INPUTS, Consent::Approve).err(),
+            Some(Problem::Rejected(Stage::Identifier))
+        );
+        assert_eq!(
+            plan(
+                &email,
+                &[Stage::Identifier, Stage::Password],
+                &INPUTS,
+                Consent::Approve
+            )
+            .err(),
+            Some(Problem::Rejected(Stage::Password))
+        );
+    }
+
+    #[test]
+    fn one_time_codes() {
+        let totp = page(
+            r#"<form method="post"><input name="otp" autocomplete="one-time-code" inputmode="numeric">
+            <button>Verify</button></form>"#,
+        );
+        assert_eq!(
+            plan(&totp, &[Stage::Password], &INPUTS, Consent::Approve).err(),
+            Some(Problem::NeedsCode {
+                field: "otp".into()
+            })
+        );
+        let with_code = Inputs {
+            code: Some("123456"),
+            ..INPUTS
+        };
+        let (url, body, stages) = submitted(plan(
+            &totp,
+            &[Stage::Password],
+            &with_code,
+            Consent::Approve,
+        ));
+        assert_eq!(url, "http://idp.test/i/1", "no action: the page's own URL");
+        assert_eq!(body, pairs(&[("otp", "123456")]));
+        assert_eq!(stages, [Stage::Code]);
+        assert_eq!(
+            plan(&totp, &[Stage::Code], &with_code, Consent::Approve).err(),
+            Some(Problem::Rejected(Stage::Code))
+        );
+    }
+
+    #[test]
+    fn consent_by_button_or_link() {
+        let dev = page(
+            r#"<form action="/i/2/confirm" method="post"><input type="hidden" name="prompt" value="consent">
+            <button autofocus type="submit" class="login login-submit">Continue</button></form>
+            <div class="login-help"><a href="/i/2/abort">[ Cancel ]</a></div>"#,
+        );
+        let (url, body, _) = submitted(plan(&dev, &[], &INPUTS, Consent::Approve));
+        assert_eq!(url, "http://idp.test/i/2/confirm");
+        assert_eq!(body, pairs(&[("prompt", "consent")]));
+        let (url, body, _) = submitted(plan(&dev, &[], &INPUTS, Consent::Deny));
+        assert_eq!(url, "http://idp.test/i/2/abort");
+        assert!(body.is_empty());
+
+        let buttons = page(
+            r#"<form method="post" action="/c"><input type="hidden" name="t" value="1">
+            <button name="decision" value="deny">Don't allow</button>
+            <button name="decision" value="allow">Allow</button></form>"#,
+        );
+        let (_, body, _) = submitted(plan(&buttons, &[], &INPUTS, Consent::Approve));
+        assert_eq!(body, pairs(&[("t", "1"), ("decision", "allow")]));
+        let (_, body, _) = submitted(plan(&buttons, &[], &INPUTS, Consent::Deny));
+        assert_eq!(body, pairs(&[("t", "1"), ("decision", "deny")]));
+
+        let only_approve =
+            page(r#"<form method="post" action="/c"><button>Looks good</button></form>"#);
+        assert!(plan(&only_approve, &[], &INPUTS, Consent::Approve).is_ok());
+        assert_eq!(
+            plan(&only_approve, &[], &INPUTS, Consent::Deny).err(),
+            Some(Problem::NoControl {
+                choice: Consent::Deny,
+                seen: vec!["Looks good".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn a_page_without_a_form_says_so() {
+        let script = page(
+            r#"<title>Sign in</title><div id="app"></div><script>render()</script><a href="/help">Help</a>"#,
+        );
+        assert_eq!(
+            plan(&script, &[], &INPUTS, Consent::Approve).err(),
+            Some(Problem::NoForm)
+        );
+        let search = page(r#"<form action="/s"><input name="q"><button>Search</button></form>"#);
+        assert!(
+            plan(&search, &[], &INPUTS, Consent::Approve).is_err(),
+            "a form to type into is not a consent form"
+        );
+    }
+
+    #[test]
+    fn get_forms_put_their_fields_in_the_query() {
+        let p = page(
+            r#"<form action="/next?old=1#x"><input type="hidden" name="a" value="b c"><button>Continue</button></form>"#,
+        );
+        let (url, body, _) = submitted(plan(&p, &[], &INPUTS, Consent::Approve));
+        assert_eq!(url, "http://idp.test/next?a=b+c");
+        assert!(body.is_empty());
+    }
+
+    #[test]
+    fn meanings() {
+        for approve in [
+            "Allow",
+            "Sign-in",
+            "Continue",
+            "Yes, continue",
+            "Authorize app",
+            "OK",
+        ] {
+            assert_eq!(meaning(approve), Meaning::Approve, "{approve}");
+        }
+        for deny in [
+            "[ Cancel ]",
+            "Deny",
+            "Don't allow",
+            "No, thanks",
+            "Not now",
+            "/i/1/abort",
+        ] {
+            assert_eq!(meaning(deny), Meaning::Deny, "{deny}");
+        }
+        assert_eq!(meaning("Help"), Meaning::Unknown);
+    }
+}

@@ -1,0 +1,324 @@
+//! `--once --sign-in`: the binary signs in by itself, as a CI job runs it, against the real
+//! provider's pages: its own devInteractions forms, and (options.interactions in
+//! tests/provider/provider.mjs) pages that check the password, identifier-first pages, a
+//! one-time-code page and a page whose form only a script builds.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::binary::{Finished, spawn};
+use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
+
+/// The test user of provider.mjs's own pages (TEST_USERS, TEST_TOTP_SECRET there).
+const USER: &str = "ci@example.com";
+const PASSWORD: &str = "correct horse battery staple";
+const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+
+/// `oauth-test-client --once --sign-in --then refresh,userinfo` with the test user in the
+/// environment, `args` added; waits for it to exit.
+fn run_sign_in(
+    provider: &LocalProvider,
+    args: &[&str],
+    env: &[(&str, &str)],
+    artifacts: &Path,
+) -> Finished {
+    let dir = tempfile::tempdir().unwrap();
+    let artifacts = artifacts.to_str().unwrap();
+    let mut all = vec![
+        "--once",
+        "--sign-in",
+        "--then",
+        "refresh,userinfo",
+        "--port",
+        "0",
+        "--artifacts",
+        artifacts,
+    ];
+    all.extend_from_slice(args);
+    let mut vars = vec![
+        ("OAUTH_ISSUER", provider.issuer.as_str()),
+        ("CLIENT_ID", CONFIDENTIAL_ID),
+        ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+        ("OAUTH_TEST_USERNAME", USER),
+    ];
+    vars.extend_from_slice(env);
+    if !vars.iter().any(|(k, _)| *k == "OAUTH_TEST_PASSWORD") {
+        vars.push(("OAUTH_TEST_PASSWORD", PASSWORD));
+    }
+    spawn(&all, &vars, dir.path()).finish(Duration::from_secs(90))
+}
+
+/// Exit 0, the token, and both steps passed.
+fn assert_signed_in(done: &Finished) -> Value {
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let docs = done.documents();
+    assert_eq!(docs.len(), 1, "one document on stdout");
+    let doc = docs[0].clone();
+    assert!(doc["token"]["access_token"].is_string(), "{doc}");
+    assert!(doc["token"]["id_token"].is_string(), "{doc}");
+    let steps: Vec<(&str, bool)> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(steps, [("refresh", true), ("userinfo", true)], "{doc}");
+    assert_eq!(doc["steps"][1]["response"]["sub"], USER);
+    doc
+}
+
+/// Every file under `dir`, read as text.
+fn files(dir: &Path) -> Vec<(String, String)> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(e.path()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Cookie values never reach a log line: no cookie header or provider cookie name=value.
+fn assert_no_cookies(stderr: &str) {
+    let lower = stderr.to_ascii_lowercase();
+    for marker in ["set-cookie", "cookie:", "_interaction=", "_session="] {
+        assert!(!lower.contains(marker), "{marker} in stderr:\n{stderr}");
+    }
+}
+
+#[test]
+fn sign_in_through_the_providers_own_forms_exits_0_with_the_token_and_the_steps() {
+    let provider = LocalProvider::start();
+    let artifacts = tempfile::tempdir().unwrap();
+    // devInteractions take any password; trace logging shows that none of it leaks.
+    let done = run_sign_in(
+        &provider,
+        &[],
+        &[(
+            "RUST_LOG",
+            "oauth_test_client=trace,reqwest=trace,cookie_store=trace",
+        )],
+        artifacts.path(),
+    );
+    assert_signed_in(&done);
+    assert!(
+        done.stderr.contains("filling in the username and password")
+            && done.stderr.contains("answering \"Continue\""),
+        "each page is narrated: {}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(PASSWORD) && !done.stdout.contains(PASSWORD));
+    assert_no_cookies(&done.stderr);
+    assert!(
+        files(artifacts.path()).is_empty(),
+        "nothing is saved when the sign-in works"
+    );
+}
+
+#[test]
+fn a_wrong_password_is_submitted_once_and_the_providers_message_ends_the_run() {
+    let provider = LocalProvider::start_with(json!({ "interactions": "password" }));
+    let artifacts = tempfile::tempdir().unwrap();
+    let wrong = "Wr0ng-pa55word-xyzzy";
+    let done = run_sign_in(
+        &provider,
+        &[],
+        &[
+            ("OAUTH_TEST_PASSWORD", wrong),
+            (
+                "RUST_LOG",
+                "oauth_test_client=trace,reqwest=trace,cookie_store=trace",
+            ),
+        ],
+        artifacts.path(),
+    );
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    assert_eq!(
+        done.stderr
+            .matches("filling in the username and password")
+            .count(),
+        1,
+        "submitted once: {}",
+        done.stderr
+    );
+    let docs = done.documents();
+    assert_eq!(docs.len(), 1, "one error document");
+    let doc = &docs[0];
+    assert_eq!(doc["step"], "sign_in", "{doc}");
+    assert_eq!(doc["error"], "sign_in_rejected", "{doc}");
+    let message = doc["message"].as_str().unwrap();
+    assert!(
+        message.contains("Invalid password")
+            && message.contains("\"Sign in\"")
+            && message.contains("username (text), password (password)")
+            && message.contains("/interaction/"),
+        "{message}"
+    );
+    assert!(!message.contains('?'), "no query string: {message}");
+    assert_eq!(doc["page"]["errors"], json!(["Invalid password"]));
+    assert!(
+        done.stderr.contains("Invalid password") && done.stderr.contains("OAUTH_TEST_PASSWORD"),
+        "{}",
+        done.stderr
+    );
+
+    let saved = files(artifacts.path());
+    let page = saved
+        .iter()
+        .find(|(name, _)| name == "sign-in-last-page.html")
+        .unwrap_or_else(|| panic!("the last page is saved: {saved:?}"));
+    assert!(page.1.contains("Invalid password"), "{}", page.1);
+    for (what, text) in [("stdout", &done.stdout), ("stderr", &done.stderr)]
+        .into_iter()
+        .chain(saved.iter().map(|(n, t)| (n.as_str(), t)))
+    {
+        assert!(!text.contains(wrong), "the password appears in {what}");
+    }
+    assert_no_cookies(&done.stderr);
+}
+
+#[test]
+fn denying_consent_exits_1_with_access_denied() {
+    let provider = LocalProvider::start();
+    let artifacts = tempfile::tempdir().unwrap();
+    let done = run_sign_in(&provider, &["--consent", "deny"], &[], artifacts.path());
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    let docs = done.documents();
+    assert_eq!(docs[0]["error"], "access_denied", "{}", done.stdout);
+    assert_eq!(docs[0]["step"], "authorization");
+    assert!(
+        done.stderr.contains("following the link \"[ Cancel ]\""),
+        "devInteractions' Cancel is a link: {}",
+        done.stderr
+    );
+}
+
+#[test]
+fn identifier_first_pages_email_then_password() {
+    let provider = LocalProvider::start_with(json!({ "interactions": "identifier_first" }));
+    let artifacts = tempfile::tempdir().unwrap();
+    let done = run_sign_in(&provider, &[], &[], artifacts.path());
+    assert_signed_in(&done);
+    assert!(
+        done.stderr
+            .contains("filling in the username (identifier-first)")
+            && done
+                .stderr
+                .contains("filling in the password and submitting")
+            && done.stderr.contains("answering \"Allow"),
+        "email page, password page, consent by its Allow button: {}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_one_time_code_page_is_answered_from_the_totp_secret() {
+    let provider = LocalProvider::start_with(json!({ "interactions": "totp" }));
+    let artifacts = tempfile::tempdir().unwrap();
+    let without = run_sign_in(&provider, &[], &[], artifacts.path());
+    assert_eq!(without.code, Some(1), "{}", without.stderr);
+    assert_eq!(without.documents()[0]["error"], "sign_in_needs_code");
+    assert!(
+        without.stderr.contains("OAUTH_TEST_TOTP_SECRET"),
+        "{}",
+        without.stderr
+    );
+
+    let done = run_sign_in(
+        &provider,
+        &[],
+        &[("OAUTH_TEST_TOTP_SECRET", TOTP_SECRET)],
+        artifacts.path(),
+    );
+    assert_signed_in(&done);
+    assert!(
+        done.stderr.contains("filling in the one-time code"),
+        "{}",
+        done.stderr
+    );
+}
+
+#[test]
+fn a_form_built_by_a_script_fails_with_the_browser_driver_hint() {
+    let provider = LocalProvider::start_with(json!({ "interactions": "script_form" }));
+    let artifacts = tempfile::tempdir().unwrap();
+    let done = run_sign_in(&provider, &[], &[], artifacts.path());
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    let doc = &done.documents()[0];
+    assert_eq!(doc["error"], "sign_in_no_form", "{doc}");
+    let message = doc["message"].as_str().unwrap();
+    assert!(
+        message.contains("no usable form")
+            && message.contains("--sign-in-driver browser")
+            && message.contains("1 <script>"),
+        "{message}"
+    );
+    assert!(
+        files(artifacts.path())
+            .iter()
+            .any(|(name, html)| name == "sign-in-last-page.html" && html.contains("<script>")),
+        "the page is saved"
+    );
+}
+
+#[test]
+fn sign_in_settings_are_checked_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut vars = vec![("OAUTH_ISSUER", "http://127.0.0.1:1"), ("CLIENT_ID", "x")];
+        vars.extend_from_slice(env);
+        spawn(args, &vars, dir.path()).finish(Duration::from_secs(30))
+    };
+    let user = [
+        ("OAUTH_TEST_USERNAME", USER),
+        ("OAUTH_TEST_PASSWORD", PASSWORD),
+    ];
+
+    let done = run(&["--sign-in"], &user);
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("--sign-in") && done.stderr.contains("--once"),
+        "{}",
+        done.stderr
+    );
+
+    let done = run(&["--once", "--sign-in"], &[]);
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains("OAUTH_TEST_USERNAME and OAUTH_TEST_PASSWORD"),
+        "{}",
+        done.stderr
+    );
+
+    let done = run(
+        &["--once", "--sign-in", "--sign-in-driver", "browser"],
+        &user,
+    );
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("the browser driver is not built yet"),
+        "{}",
+        done.stderr
+    );
+
+    let done = run(&["--once", "--sign-in", "--print-config"], &user);
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(!done.stdout.contains(PASSWORD), "{}", done.stdout);
+    assert_eq!(done.documents()[0]["sign_in"]["username"], USER);
+    assert!(
+        spawn(&["--password", PASSWORD], &[], dir.path())
+            .finish(Duration::from_secs(30))
+            .code
+            == Some(2),
+        "no flag takes the password"
+    );
+}
