@@ -37,10 +37,15 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
             learned: format!(
                 "issuer {}; registration_endpoint {}",
                 provider.issuer,
-                provider
-                    .registration_endpoint
-                    .as_ref()
-                    .map_or("none".into(), |u| u.to_string())
+                match (
+                    &provider.registration_endpoint,
+                    provider.origin("registration_endpoint"),
+                ) {
+                    (Some(u), Some(from)) if from.to_string() != *url =>
+                        format!("{u} (from {from})"),
+                    (Some(u), _) => u.to_string(),
+                    (None, _) => "none".into(),
+                }
             ),
         });
     }
@@ -170,6 +175,7 @@ async fn finish_once(
             if report.access_token_claims.is_some() {
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
+            document["endpoints"] = state.provider.endpoints_json();
             document["checks"] = json!(report.checks);
         }
         if let Some(steps) = steps {

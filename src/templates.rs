@@ -95,7 +95,10 @@ pub struct IndexPage {
     pub redirect_uri: String,
     pub settings: Vec<(String, String)>,
     pub endpoint_source: String,
-    pub endpoints: Vec<(String, String)>,
+    /// (metadata name, value, where it came from).
+    pub endpoints: Vec<(String, String, String)>,
+    /// What discovery found wrong without failing.
+    pub warnings: Vec<String>,
     pub last: Option<LastView>,
     pub actions: Actions,
     /// RFC 9728: how the provider was found from the API.

@@ -474,6 +474,13 @@ async fn without_client_id_or_registration_the_error_names_both_ways_out() {
 
 async fn registered_sign_in(extra: &[&str]) -> (Finished, tempfile::TempDir) {
     let provider = LocalProvider::start_with(serde_json::json!({ "registration": true }));
+    registered_sign_in_at(&provider, extra).await
+}
+
+async fn registered_sign_in_at(
+    provider: &LocalProvider,
+    extra: &[&str],
+) -> (Finished, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["--once", "--no-browser", "--port", "0", "--report"];
     args.extend_from_slice(extra);
@@ -532,4 +539,37 @@ async fn a_confidential_client_is_registered_and_its_secret_kept_out_of_the_logs
             0o600
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_offered_only_in_the_rfc_8414_document_is_used_and_the_report_says_so() {
+    let provider = LocalProvider::start_with(
+        serde_json::json!({ "registration": true, "split_metadata": true }),
+    );
+    let (done, _dir) = registered_sign_in_at(&provider, &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+    let endpoints = &done.documents()[0]["endpoints"];
+    let oauth = format!("{}/.well-known/oauth-authorization-server", provider.issuer);
+    let openid = format!("{}/.well-known/openid-configuration", provider.issuer);
+    for name in [
+        "registration_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+    ] {
+        assert_eq!(
+            endpoints[name]["from"],
+            oauth.as_str(),
+            "{name}: {endpoints}"
+        );
+    }
+    assert_eq!(endpoints["token_endpoint"]["from"], openid.as_str());
+    assert_eq!(
+        endpoints["registration_endpoint"]["url"],
+        format!("{}/oauth/register", provider.issuer)
+    );
 }
