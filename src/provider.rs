@@ -95,6 +95,9 @@ pub struct Provider {
     pub origins: Vec<(&'static str, EndpointOrigin)>,
     /// What discovery found wrong without failing (a second document not used, ...).
     pub metadata_warnings: Vec<discovery::MetadataWarning>,
+    /// `token_endpoint_auth_methods_supported` (RFC 8414 section 2: basic when omitted);
+    /// `None` without metadata.
+    pub auth_methods_supported: Option<Vec<String>>,
     /// RFC 9207: the provider promises `iss` on every authorization response.
     pub iss_parameter_supported: bool,
     /// `id_token_signing_alg_values_supported`, when discovery gave it.

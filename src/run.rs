@@ -62,7 +62,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     };
     let listeners = Listeners::bind(&config.listen)?;
     let mut provider = provider;
-    if config.client_id.is_none() || config.register {
+    if config.will_register() {
         register(&mut provider, &config, listeners.port()).await?;
         if let (Some(chain), Some(endpoint)) = (chain.as_mut(), &provider.registration_endpoint) {
             chain.hops.push(Hop {

@@ -216,18 +216,23 @@ impl Provider {
             .get("client_secret")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let method = body
+        let registered = body
             .get("token_endpoint_auth_method")
             .and_then(Value::as_str)
-            .and_then(AuthMethod::parse)
-            .unwrap_or(if secret.is_some() {
-                AuthMethod::ClientSecretBasic
-            } else {
-                AuthMethod::None
-            });
+            .and_then(AuthMethod::parse);
+        // RFC 7591 section 2: client_secret_basic when the response does not say.
+        let method = registered.unwrap_or(if secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        });
         self.client_id = oauth2::ClientId::new(client_id.to_owned());
         self.client_secret = secret.clone().map(oauth2::ClientSecret::new);
         self.auth_method = method;
+        // The provider chose the method it registered; only a guessed one is worth a warning.
+        if registered.is_none() {
+            self.warn_if_auth_method_unlisted();
+        }
         Ok(Registered {
             client_id: client_id.to_owned(),
             client_secret: secret,

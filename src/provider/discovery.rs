@@ -133,6 +133,7 @@ impl Provider {
             metadata: found.metadata,
             origins: found.origins,
             metadata_warnings: found.warnings,
+            auth_methods_supported: found.auth_methods,
             iss_parameter_supported: found.iss_parameter_supported,
             id_token_signing_algs: found.id_token_signing_algs,
             jwks: Default::default(),
@@ -144,7 +145,24 @@ impl Provider {
             client_secret: config.client_secret.clone(),
             http,
         };
+        // A client about to be registered has no method yet: registration decides it.
+        if !config.will_register() {
+            provider.warn_if_auth_method_unlisted();
+        }
         Ok(provider)
+    }
+
+    /// Warns when the client's authentication method is not among those the provider's
+    /// metadata lists (RFC 8414 section 2).
+    pub(crate) fn warn_if_auth_method_unlisted(&self) {
+        if let Some(listed) = &self.auth_methods_supported
+            && !listed.iter().any(|m| m == self.auth_method.name())
+        {
+            log::warn!(
+                "client authentication {} is not in the provider's token_endpoint_auth_methods_supported {listed:?}",
+                self.auth_method.name()
+            );
+        }
     }
 
     async fn find(config: &Config, http: &HttpClient) -> Result<Found, DiscoveryError> {
@@ -525,14 +543,6 @@ fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMeth
         (None, Some(_)) if lists(AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
         (None, Some(_)) => AuthMethod::ClientSecretPost,
     };
-    if let Some(s) = supported
-        && !lists(chosen)
-    {
-        log::warn!(
-            "client authentication {} is not in the provider's token_endpoint_auth_methods_supported {s:?}",
-            chosen.name()
-        );
-    }
     log::info!("client authentication: {}", chosen.name());
     chosen
 }

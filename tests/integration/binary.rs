@@ -573,3 +573,39 @@ async fn registration_offered_only_in_the_rfc_8414_document_is_used_and_the_repo
         format!("{}/oauth/register", provider.issuer)
     );
 }
+
+#[tokio::test]
+async fn the_unlisted_auth_method_warning_is_only_about_the_client_in_use() {
+    // As django-oauth-toolkit: `none` works for public clients but is not listed.
+    let provider = LocalProvider::start_with(serde_json::json!({
+        "registration": true,
+        "listed_auth_methods": ["client_secret_basic", "client_secret_post"],
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--once", "--no-browser", "--port", "0", "--timeout", "1"];
+    let warning = "is not in the provider's token_endpoint_auth_methods_supported";
+
+    // Registration decides the method, and the provider's answer names it: no warning.
+    let done = run(&args, &[("OAUTH_ISSUER", &provider.issuer)], dir.path());
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(warning), "{}", done.stderr);
+
+    // A pre-registered public client uses `none`, which the provider does not list.
+    let done = run(
+        &args,
+        &[("OAUTH_ISSUER", &provider.issuer), ("CLIENT_ID", PUBLIC_ID)],
+        dir.path(),
+    );
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains(&format!("client authentication none {warning}")),
+        "{}",
+        done.stderr
+    );
+}
