@@ -205,9 +205,14 @@ async fn run_steps(state: &AppState, steps: &[Step]) -> (Vec<StepReport>, Vec<St
         };
         if !report.ok {
             failed.push(format!(
-                "{}: {}",
+                "{}: {}{}",
                 report.step,
-                report.error.as_deref().unwrap_or("failed")
+                report.error.as_deref().unwrap_or("failed"),
+                report
+                    .hint
+                    .as_deref()
+                    .map(|h| format!(". {h}"))
+                    .unwrap_or_default()
             ));
         }
         reports.push(report);

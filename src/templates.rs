@@ -145,6 +145,9 @@ pub struct ActionPage {
     pub ok: bool,
     pub error: Option<String>,
     pub notes: Vec<String>,
+    pub hint: Option<String>,
+    /// The hint's link: (href, label).
+    pub next: Option<(&'static str, &'static str)>,
     pub response_json: String,
     pub exchange: Option<Exchange>,
     pub actions: Actions,
@@ -157,6 +160,8 @@ impl ActionPage {
             ok: report.ok,
             error: report.error.clone(),
             notes: report.notes.clone(),
+            hint: report.hint.clone(),
+            next: report.next,
             response_json: serde_json::to_string_pretty(&report.response).unwrap_or_default(),
             exchange: report.exchange.clone(),
             actions,
