@@ -67,6 +67,12 @@ pub struct StepReport {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What to try next, when the failure has a known way around it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+    /// The page's link for the hint: (href, label).
+    #[serde(skip)]
+    pub next: Option<(&'static str, &'static str)>,
     /// The request and response, for the page (not in the JSON: the page masks tokens, the
     /// JSON output is for machines and keeps `response` whole).
     #[serde(skip)]
@@ -82,7 +88,29 @@ impl StepReport {
             response: Value::Null,
             error: Some(error.into()),
             notes: Vec::new(),
+            hint: None,
+            next: None,
             exchange: None,
+        }
+    }
+
+    /// A failed call: the provider's own JSON error body, when it sent one (RFC 6749
+    /// section 5.2, RFC 6750 section 3), else nothing.
+    fn call_failed(step: &Step, error: String, exchange: Option<Exchange>) -> Self {
+        let response = exchange
+            .as_ref()
+            .and_then(|e| e.response.as_ref())
+            .filter(|r| !r.truncated)
+            .and_then(|r| serde_json::from_str::<Value>(&r.body).ok())
+            .unwrap_or(Value::Null);
+        Self {
+            status: exchange
+                .as_ref()
+                .and_then(|e| e.response.as_ref())
+                .map(|r| r.status),
+            response,
+            exchange,
+            ..Self::failed(step, error)
         }
     }
 
@@ -102,7 +130,7 @@ impl StepReport {
                 Ok(notes) => (true, answer.body, None, notes),
                 Err(e) => (false, answer.body, Some(e), Vec::new()),
             },
-            Err(e) => (false, Value::Null, Some(e.to_string()), Vec::new()),
+            Err(e) => return Self::call_failed(step, e.to_string(), call.exchange),
         };
         Self {
             step: step.name(),
@@ -111,6 +139,8 @@ impl StepReport {
             response,
             error,
             notes,
+            hint: None,
+            next: None,
             exchange: call.exchange,
         }
     }
@@ -173,14 +203,12 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                         error: (!failed.is_empty())
                             .then(|| format!("the new ID token failed: {}", failed.join("; "))),
                         notes,
+                        hint: None,
+                        next: None,
                         exchange: call.exchange,
                     }
                 }
-                Err(e) => StepReport {
-                    exchange: call.exchange,
-                    status,
-                    ..StepReport::failed(step, e.to_string())
-                },
+                Err(e) => StepReport::call_failed(step, e.to_string(), call.exchange),
             }
         }
         Step::Userinfo => {
@@ -213,13 +241,27 @@ pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSig
                 ));
             };
             let call = provider.introspect(&token, *kind).await;
-            StepReport::from_call(step, call, |answer| match answer.body.get("active") {
-                Some(Value::Bool(true)) => Ok(vec![
-                    "the provider says the token is active".into(),
-                    introspection_summary(&answer.body),
-                ]),
-                _ => Err("the provider says the token is not active".into()),
-            })
+            let mut report =
+                StepReport::from_call(step, call, |answer| match answer.body.get("active") {
+                    Some(Value::Bool(true)) => Ok(vec![
+                        "the provider says the token is active".into(),
+                        introspection_summary(&answer.body),
+                    ]),
+                    _ => Err("the provider says the token is not active".into()),
+                });
+            let inactive = report.response.get("active") == Some(&Value::Bool(false))
+                || report.response.get("error").and_then(Value::as_str)
+                    == Some("unsupported_token_type");
+            if !report.ok && *kind == TokenKind::Refresh && inactive {
+                report.hint = Some(
+                    "Some providers (django-oauth-toolkit among them) introspect access tokens only \
+                     and answer active:false for a refresh token: try the access token \
+                     (--then tokeninfo:access, or /tokeninfo?token=access)."
+                        .into(),
+                );
+                report.next = Some(("/tokeninfo?token=access", "Token info (access token)"));
+            }
+            report
         }
         Step::Revoke(kind) => {
             let Some(token) = tokens.get(*kind) else {

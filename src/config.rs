@@ -480,6 +480,11 @@ impl Config {
         })
     }
 
+    /// A client is registered at start (RFC 7591): none is configured, or --register.
+    pub fn will_register(&self) -> bool {
+        self.client_id.is_none() || self.register
+    }
+
     /// The redirect URI for a bound port: the configured one, or the loopback default.
     pub fn redirect_for_port(&self, port: u16) -> RedirectUrl {
         self.redirect.clone().unwrap_or_else(|| {

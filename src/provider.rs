@@ -40,6 +40,37 @@ pub enum EndpointSource {
     Manual,
 }
 
+/// Where one endpoint came from, for the index page and the report: with metadata split
+/// across two documents (django-oauth-toolkit), a person needs to see which said what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EndpointOrigin {
+    /// A metadata document, by its URL.
+    Document(String),
+    /// Given by hand, by its setting.
+    ByHand(&'static str),
+    /// Clerk's fixed paths (discovery was unreachable).
+    ClerkFixedPath,
+}
+
+impl std::fmt::Display for EndpointOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Document(url) => f.write_str(url),
+            Self::ByHand(setting) => write!(f, "{setting} (by hand)"),
+            Self::ClerkFixedPath => f.write_str("Clerk's fixed path"),
+        }
+    }
+}
+
+/// One endpoint in use, with where it came from.
+#[derive(Debug, Clone)]
+pub struct EndpointRow {
+    /// The metadata field name (RFC 8414 section 2).
+    pub name: &'static str,
+    pub url: String,
+    pub origin: Option<EndpointOrigin>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     pub authorization: AuthUrl,
@@ -60,6 +91,13 @@ pub struct Provider {
     pub source: EndpointSource,
     /// The metadata document as served, when discovery worked.
     pub metadata: Option<Value>,
+    /// Where each endpoint in use came from, by metadata field name.
+    pub origins: Vec<(&'static str, EndpointOrigin)>,
+    /// What discovery found wrong without failing (a second document not used, ...).
+    pub metadata_warnings: Vec<discovery::MetadataWarning>,
+    /// `token_endpoint_auth_methods_supported` (RFC 8414 section 2: basic when omitted);
+    /// `None` without metadata.
+    pub auth_methods_supported: Option<Vec<String>>,
     /// RFC 9207: the provider promises `iss` on every authorization response.
     pub iss_parameter_supported: bool,
     /// `id_token_signing_alg_values_supported`, when discovery gave it.
@@ -134,6 +172,66 @@ impl Provider {
         request
             .body(body.finish().into_bytes())
             .expect("a parsed URL and static headers make a valid request")
+    }
+
+    /// Every endpoint in use, in metadata order, with where it came from.
+    pub fn endpoint_rows(&self) -> Vec<EndpointRow> {
+        let e = &self.endpoints;
+        let rows: [(&'static str, Option<String>); 8] = [
+            ("authorization_endpoint", Some(e.authorization.to_string())),
+            ("token_endpoint", Some(e.token.to_string())),
+            ("userinfo_endpoint", e.userinfo.as_ref().map(Url::to_string)),
+            (
+                "introspection_endpoint",
+                e.introspection.as_ref().map(|u| u.to_string()),
+            ),
+            (
+                "revocation_endpoint",
+                e.revocation.as_ref().map(|u| u.to_string()),
+            ),
+            ("jwks_uri", e.jwks.as_ref().map(Url::to_string)),
+            (
+                "registration_endpoint",
+                self.registration_endpoint.as_ref().map(Url::to_string),
+            ),
+            (
+                "pushed_authorization_request_endpoint",
+                self.par_endpoint.as_ref().map(Url::to_string),
+            ),
+        ];
+        rows.into_iter()
+            .filter_map(|(name, url)| {
+                Some(EndpointRow {
+                    name,
+                    url: url?,
+                    origin: self.origin(name).cloned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Where the endpoint named by its metadata field came from.
+    pub fn origin(&self, name: &str) -> Option<&EndpointOrigin> {
+        self.origins
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, o)| o)
+    }
+
+    /// The endpoints for the `--report` document: `{name: {url, from}}`.
+    pub fn endpoints_json(&self) -> Value {
+        let map: serde_json::Map<String, Value> = self
+            .endpoint_rows()
+            .into_iter()
+            .map(|row| {
+                let from = row.origin.map(|o| o.to_string());
+                (
+                    row.name.to_owned(),
+                    serde_json::json!({ "url": row.url, "from": from }),
+                )
+            })
+            .collect();
+        Value::Object(map)
     }
 
     pub fn client_id(&self) -> &str {

@@ -48,10 +48,15 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
             learned: format!(
                 "issuer {}; registration_endpoint {}",
                 provider.issuer,
-                provider
-                    .registration_endpoint
-                    .as_ref()
-                    .map_or("none".into(), |u| u.to_string())
+                match (
+                    &provider.registration_endpoint,
+                    provider.origin("registration_endpoint"),
+                ) {
+                    (Some(u), Some(from)) if from.to_string() != *url =>
+                        format!("{u} (from {from})"),
+                    (Some(u), _) => u.to_string(),
+                    (None, _) => "none".into(),
+                }
             ),
         });
     }
@@ -68,7 +73,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     };
     let listeners = Listeners::bind(&config.listen)?;
     let mut provider = provider;
-    if config.client_id.is_none() || config.register {
+    if config.will_register() {
         register(&mut provider, &config, listeners.port(), &output).await?;
         if let (Some(chain), Some(endpoint)) = (chain.as_mut(), &provider.registration_endpoint) {
             chain.hops.push(Hop {
@@ -184,6 +189,7 @@ async fn finish_once(
             if report.access_token_claims.is_some() {
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
+            document["endpoints"] = state.provider.endpoints_json();
             document["checks"] = json!(report.checks);
         }
         if let Some(steps) = steps {
@@ -250,9 +256,14 @@ async fn run_steps(state: &AppState, steps: &[Step]) -> (Vec<StepReport>, Vec<St
         };
         if !report.ok {
             failed.push(format!(
-                "{}: {}",
+                "{}: {}{}",
                 report.step,
-                report.error.as_deref().unwrap_or("failed")
+                report.error.as_deref().unwrap_or("failed"),
+                report
+                    .hint
+                    .as_deref()
+                    .map(|h| format!(". {h}"))
+                    .unwrap_or_default()
             ));
         }
         reports.push(report);

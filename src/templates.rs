@@ -95,7 +95,10 @@ pub struct IndexPage {
     pub redirect_uri: String,
     pub settings: Vec<(String, String)>,
     pub endpoint_source: String,
-    pub endpoints: Vec<(String, String)>,
+    /// (metadata name, value, where it came from).
+    pub endpoints: Vec<(String, String, String)>,
+    /// What discovery found wrong without failing.
+    pub warnings: Vec<String>,
     pub last: Option<LastView>,
     pub actions: Actions,
     /// RFC 9728: how the provider was found from the API.
@@ -142,6 +145,9 @@ pub struct ActionPage {
     pub ok: bool,
     pub error: Option<String>,
     pub notes: Vec<String>,
+    pub hint: Option<String>,
+    /// The hint's link: (href, label).
+    pub next: Option<(&'static str, &'static str)>,
     pub response_json: String,
     pub exchange: Option<Exchange>,
     pub actions: Actions,
@@ -154,6 +160,8 @@ impl ActionPage {
             ok: report.ok,
             error: report.error.clone(),
             notes: report.notes.clone(),
+            hint: report.hint.clone(),
+            next: report.next,
             response_json: serde_json::to_string_pretty(&report.response).unwrap_or_default(),
             exchange: report.exchange.clone(),
             actions,

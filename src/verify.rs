@@ -107,6 +107,12 @@ pub async fn sign_in(
 ) -> Report {
     let mut report = Report::default();
     report.checks.push(discovery_check(provider));
+    report.checks.extend(
+        provider
+            .metadata_warnings
+            .iter()
+            .map(|w| Check::warn("discovery.metadata", w.to_string())),
+    );
     report.checks.push(match response_iss {
         Some(_) => Check::pass("authorization_response.iss", "equals the issuer (RFC 9207)"),
         None => Check::pass(

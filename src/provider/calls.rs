@@ -8,7 +8,7 @@ use url::Url;
 
 use super::Provider;
 use super::exchange::Exchange;
-use super::http::{HttpError, Recording};
+use super::http::{HttpError, NotJson, Recording};
 use crate::config::{AuthMethod, by_hand};
 
 /// Which token an introspection or revocation is about.
@@ -52,6 +52,44 @@ pub enum CallError {
     },
     #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     Status { status: u16, detail: Option<String> },
+    #[error(
+        "{answer}. The provider failed on its side (its logs say why), or the {field} in use is \
+         not the right URL{fix}",
+        fix = by_hand(.field)
+    )]
+    NotJson {
+        answer: NotJson,
+        field: &'static str,
+    },
+}
+
+impl CallError {
+    /// The response to `field`'s endpoint, when it is not JSON.
+    fn not_json(field: &'static str, response: &oauth2::HttpResponse) -> Option<Self> {
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
+        let answer = NotJson::check(
+            label(field),
+            response.status().as_u16(),
+            content_type,
+            response.body(),
+        )?;
+        Some(Self::NotJson { answer, field })
+    }
+}
+
+/// An endpoint's metadata name as words, for messages.
+fn label(field: &'static str) -> &'static str {
+    match field {
+        "userinfo_endpoint" => "the userinfo endpoint",
+        "introspection_endpoint" => "the introspection endpoint",
+        "revocation_endpoint" => "the revocation endpoint",
+        "registration_endpoint" => "the registration endpoint",
+        "pushed_authorization_request_endpoint" => "the pushed authorization request endpoint",
+        _ => "the endpoint",
+    }
 }
 
 /// A client the provider registered for this app.
@@ -80,7 +118,8 @@ impl Provider {
         let Some(url) = self.endpoints.userinfo.clone() else {
             return not_advertised("userinfo_endpoint");
         };
-        self.bearer_call(&url, "GET", token).await
+        self.bearer_call(&url, "GET", token, Some("userinfo_endpoint"))
+            .await
     }
 
     /// RFC 7662 introspection, authenticated as the client.
@@ -96,6 +135,15 @@ impl Provider {
         let (status, body) = http.last_response();
         let result = match typed {
             Ok(_) => Ok(answer(status, &body)),
+            Err(e @ (RequestTokenError::Parse(..) | RequestTokenError::Other(_))) => Err(http
+                .last_not_json(label("introspection_endpoint"))
+                .map_or_else(
+                    || refused(status, e),
+                    |answer| CallError::NotJson {
+                        answer,
+                        field: "introspection_endpoint",
+                    },
+                )),
             Err(e) => Err(refused(status, e)),
         };
         Call {
@@ -119,7 +167,7 @@ impl Provider {
             Ok(response) if response.status().is_success() => {
                 Ok(answer(response.status().as_u16(), response.body()))
             }
-            Ok(response) => Err(oauth_error(&response)),
+            Ok(response) => Err(oauth_error("revocation_endpoint", &response)),
             Err(e) => Err(CallError::Http(e)),
         };
         Call {
@@ -146,8 +194,12 @@ impl Provider {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let http = Recording::new(self.http());
         let response = http.send(self.client_post(endpoint, &form)).await?;
+        let field = "pushed_authorization_request_endpoint";
         if !response.status().is_success() {
-            return Err(oauth_error(&response));
+            return Err(oauth_error(field, &response));
+        }
+        if let Some(e) = CallError::not_json(field, &response) {
+            return Err(e);
         }
         let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
         let Some(request_uri) = body.get("request_uri").and_then(Value::as_str) else {
@@ -200,8 +252,12 @@ impl Provider {
             .expect("a parsed URL and static headers make a valid request");
         let http = Recording::new(self.http());
         let response = http.send(request).await?;
+        let field = "registration_endpoint";
         if !response.status().is_success() {
-            return Err(oauth_error(&response));
+            return Err(oauth_error(field, &response));
+        }
+        if let Some(e) = CallError::not_json(field, &response) {
+            return Err(e);
         }
         let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
         let Some(client_id) = body.get("client_id").and_then(Value::as_str) else {
@@ -216,18 +272,23 @@ impl Provider {
             .get("client_secret")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let method = body
+        let registered = body
             .get("token_endpoint_auth_method")
             .and_then(Value::as_str)
-            .and_then(AuthMethod::parse)
-            .unwrap_or(if secret.is_some() {
-                AuthMethod::ClientSecretBasic
-            } else {
-                AuthMethod::None
-            });
+            .and_then(AuthMethod::parse);
+        // RFC 7591 section 2: client_secret_basic when the response does not say.
+        let method = registered.unwrap_or(if secret.is_some() {
+            AuthMethod::ClientSecretBasic
+        } else {
+            AuthMethod::None
+        });
         self.client_id = oauth2::ClientId::new(client_id.to_owned());
         self.client_secret = secret.clone().map(oauth2::ClientSecret::new);
         self.auth_method = method;
+        // The provider chose the method it registered; only a guessed one is worth a warning.
+        if registered.is_none() {
+            self.warn_if_auth_method_unlisted();
+        }
         Ok(Registered {
             client_id: client_id.to_owned(),
             client_secret: secret,
@@ -237,10 +298,17 @@ impl Provider {
 
     /// Calls the user's own API with the access token; any 2xx is success.
     pub async fn call_resource(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
-        self.bearer_call(url, method, token).await
+        self.bearer_call(url, method, token, None).await
     }
 
-    async fn bearer_call(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
+    /// `field`: the provider's endpoint called, whose answers are JSON (none for the API).
+    async fn bearer_call(
+        &self,
+        url: &Url,
+        method: &str,
+        token: &AccessToken,
+        field: Option<&'static str>,
+    ) -> Call {
         let http = Recording::new(self.http());
         let request = oauth2::http::Request::builder()
             .method(method)
@@ -264,9 +332,17 @@ impl Provider {
             Ok(response) if response.status().is_success() => {
                 Ok(answer(response.status().as_u16(), response.body()))
             }
-            Ok(response) => Err(CallError::Status {
-                status: response.status().as_u16(),
-                detail: bearer_error(&response),
+            Ok(response) => Err(match bearer_error(&response) {
+                Some(detail) => CallError::Status {
+                    status: response.status().as_u16(),
+                    detail: Some(detail),
+                },
+                None => field
+                    .and_then(|field| CallError::not_json(field, &response))
+                    .unwrap_or(CallError::Status {
+                        status: response.status().as_u16(),
+                        detail: None,
+                    }),
             }),
             Err(e) => Err(CallError::Http(e)),
         };
@@ -310,8 +386,11 @@ fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
     })
 }
 
-/// An RFC 6749 section 5.2 error body, or the bare status.
-fn oauth_error(response: &oauth2::HttpResponse) -> CallError {
+/// An RFC 6749 section 5.2 error body, a body that is not JSON described, or the bare status.
+fn oauth_error(field: &'static str, response: &oauth2::HttpResponse) -> CallError {
+    if let Some(e) = CallError::not_json(field, response) {
+        return e;
+    }
     let status = response.status().as_u16();
     let body: Option<Value> = serde_json::from_slice(response.body()).ok();
     match body

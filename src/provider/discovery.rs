@@ -9,7 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::http::{HttpClient, HttpError};
-use super::{EndpointSource, Endpoints, Provider};
+use super::{EndpointOrigin, EndpointSource, Endpoints, Provider};
 use crate::clerk;
 use crate::config::{
     AuthMethod, Config, EndpointOverrides, Issuer, by_hand, require_https_unless_loopback,
@@ -63,6 +63,31 @@ pub enum DiscoveryError {
     Client(String),
 }
 
+/// What discovery found wrong without failing: logged, and a warning in the report.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum MetadataWarning {
+    #[error(
+        "{second} names issuer {advertised:?}, but {first} names {issuer:?}: its {missing} are not \
+         used (RFC 8414 section 3.3: the issuer must be identical). Ask the provider to fix its \
+         metadata, or give the endpoints by hand (OAUTH_INTROSPECTION_URL, OAUTH_REVOCATION_URL)"
+    )]
+    SecondIssuerMismatch {
+        first: String,
+        second: String,
+        issuer: String,
+        advertised: String,
+        missing: String,
+    },
+}
+
+/// The endpoints a provider may list in its RFC 8414 document only (django-oauth-toolkit
+/// does, for these three): when the OpenID document lacks one, the other is read too.
+const SPLIT_ENDPOINTS: [&str; 3] = [
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "registration_endpoint",
+];
+
 /// The fields of RFC 8414 / OpenID Discovery metadata this client acts on; the whole
 /// document is kept as `Provider::metadata`.
 #[derive(Debug, Deserialize)]
@@ -92,10 +117,12 @@ impl Provider {
         let http = HttpClient::new(config.http_timeout, config.ca.as_ref())
             .map_err(|e| DiscoveryError::Client(e.to_string()))?;
         let mut found = Self::find(config, &http).await?;
-        apply_overrides(&mut found.endpoints, &config.endpoints);
-        let auth_method = choose_auth_method(config, found.auth_methods.as_deref());
-        Ok(Self {
-            auth_method,
+        apply_overrides(&mut found.endpoints, &mut found.origins, &config.endpoints);
+        for warning in &found.warnings {
+            log::warn!("discovery: {warning}");
+        }
+        let provider = Self {
+            auth_method: choose_auth_method(config, found.auth_methods.as_deref()),
             registration_endpoint: found.registration,
             par_endpoint: found.par,
             require_par: found.require_par,
@@ -104,6 +131,9 @@ impl Provider {
             endpoints: found.endpoints,
             source: found.source,
             metadata: found.metadata,
+            origins: found.origins,
+            metadata_warnings: found.warnings,
+            auth_methods_supported: found.auth_methods,
             iss_parameter_supported: found.iss_parameter_supported,
             id_token_signing_algs: found.id_token_signing_algs,
             jwks: Default::default(),
@@ -114,7 +144,25 @@ impl Provider {
                 .unwrap_or_else(|| ClientId::new(String::new())),
             client_secret: config.client_secret.clone(),
             http,
-        })
+        };
+        // A client about to be registered has no method yet: registration decides it.
+        if !config.will_register() {
+            provider.warn_if_auth_method_unlisted();
+        }
+        Ok(provider)
+    }
+
+    /// Warns when the client's authentication method is not among those the provider's
+    /// metadata lists (RFC 8414 section 2).
+    pub(crate) fn warn_if_auth_method_unlisted(&self) {
+        if let Some(listed) = &self.auth_methods_supported
+            && !listed.iter().any(|m| m == self.auth_method.name())
+        {
+            log::warn!(
+                "client authentication {} is not in the provider's token_endpoint_auth_methods_supported {listed:?}",
+                self.auth_method.name()
+            );
+        }
     }
 
     async fn find(config: &Config, http: &HttpClient) -> Result<Found, DiscoveryError> {
@@ -124,14 +172,19 @@ impl Provider {
             return manual(config);
         }
         let mut tried = Vec::new();
-        for url in [
+        let (openid, oauth) = (
             issuer.openid_configuration_url(),
             issuer.oauth_metadata_url(),
-        ] {
+        );
+        for url in [openid.clone(), oauth.clone()] {
             match fetch_metadata(http, &url).await {
                 Ok((doc, meta)) => {
                     log::info!("discovery: read provider metadata from {url}");
-                    return from_metadata(config, url, doc, meta);
+                    let mut found = from_metadata(config, url.clone(), doc, meta)?;
+                    if url == openid && found.lacks_split_endpoints() {
+                        found.complete_from(http, &url, oauth).await?;
+                    }
+                    return Ok(found);
                 }
                 // No fallback can help when the host itself cannot be reached (or trusted).
                 Err(Fetch::Unreachable(source)) if !config.endpoints.complete() => {
@@ -174,12 +227,32 @@ struct Found {
     endpoints: Endpoints,
     source: EndpointSource,
     metadata: Option<Value>,
+    origins: Vec<(&'static str, EndpointOrigin)>,
+    warnings: Vec<MetadataWarning>,
     iss_parameter_supported: bool,
     id_token_signing_algs: Option<Vec<String>>,
     auth_methods: Option<Vec<String>>,
     registration: Option<Url>,
     par: Option<Url>,
     require_par: bool,
+}
+
+/// Parses one endpoint of the metadata at `url`: an absolute URL, HTTPS unless loopback.
+fn parse_endpoint(
+    url: &str,
+    field: &'static str,
+    value: Option<&str>,
+) -> Result<Option<Url>, DiscoveryError> {
+    let Some(value) = value else { return Ok(None) };
+    let bad = |problem: String| DiscoveryError::BadEndpoint {
+        url: url.to_owned(),
+        field,
+        value: value.to_owned(),
+        problem,
+    };
+    let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
+    require_https_unless_loopback(&parsed).map_err(bad)?;
+    Ok(Some(parsed))
 }
 
 fn from_metadata(
@@ -213,18 +286,7 @@ fn from_metadata(
         );
     }
     let endpoint =
-        |field: &'static str, value: &Option<String>| -> Result<Option<Url>, DiscoveryError> {
-            let Some(value) = value else { return Ok(None) };
-            let bad = |problem: String| DiscoveryError::BadEndpoint {
-                url: url.clone(),
-                field,
-                value: value.clone(),
-                problem,
-            };
-            let parsed = Url::parse(value).map_err(|e| bad(e.to_string()))?;
-            require_https_unless_loopback(&parsed).map_err(bad)?;
-            Ok(Some(parsed))
-        };
+        |field: &'static str, value: &Option<String>| parse_endpoint(&url, field, value.as_deref());
     let required = |field: &'static str, value: &Option<String>| {
         endpoint(field, value)?.ok_or(DiscoveryError::MissingEndpoint {
             url: url.clone(),
@@ -248,11 +310,28 @@ fn from_metadata(
         "pushed_authorization_request_endpoint",
         &meta.pushed_authorization_request_endpoint,
     )?;
+    let present = [
+        ("authorization_endpoint", true),
+        ("token_endpoint", true),
+        ("userinfo_endpoint", endpoints.userinfo.is_some()),
+        ("introspection_endpoint", endpoints.introspection.is_some()),
+        ("revocation_endpoint", endpoints.revocation.is_some()),
+        ("jwks_uri", endpoints.jwks.is_some()),
+        ("registration_endpoint", registration.is_some()),
+        ("pushed_authorization_request_endpoint", par.is_some()),
+    ];
+    let origins = present
+        .into_iter()
+        .filter(|(_, present)| *present)
+        .map(|(name, _)| (name, EndpointOrigin::Document(url.clone())))
+        .collect();
     Ok(Found {
         issuer: meta.issuer,
         endpoints,
         source: EndpointSource::Discovery { url },
         metadata: Some(doc),
+        origins,
+        warnings: Vec::new(),
         iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
         id_token_signing_algs: meta.id_token_signing_alg_values_supported,
         // RFC 8414 section 2: when omitted, the default is client_secret_basic.
@@ -270,12 +349,33 @@ impl Found {
     /// Endpoints known without a metadata document (Clerk's fixed paths, or by hand): no
     /// RFC 9207, registration or PAR is assumed, and client_secret_post is the method that
     /// works with the most such servers (Clerk's own client and GitHub use it).
-    fn without_metadata(issuer: String, endpoints: Endpoints, source: EndpointSource) -> Self {
+    fn without_metadata(
+        issuer: String,
+        endpoints: Endpoints,
+        source: EndpointSource,
+        origin: EndpointOrigin,
+    ) -> Self {
+        let e = &endpoints;
+        let present = [
+            ("authorization_endpoint", true),
+            ("token_endpoint", true),
+            ("userinfo_endpoint", e.userinfo.is_some()),
+            ("introspection_endpoint", e.introspection.is_some()),
+            ("revocation_endpoint", e.revocation.is_some()),
+            ("jwks_uri", e.jwks.is_some()),
+        ];
+        let origins = present
+            .into_iter()
+            .filter(|(_, present)| *present)
+            .map(|(name, _)| (name, origin.clone()))
+            .collect();
         Self {
             issuer,
             endpoints,
             source,
             metadata: None,
+            origins,
+            warnings: Vec::new(),
             iss_parameter_supported: false,
             id_token_signing_algs: None,
             auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
@@ -283,6 +383,95 @@ impl Found {
             par: None,
             require_par: false,
         }
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.origins.iter().any(|(n, _)| *n == name)
+    }
+
+    fn lacks_split_endpoints(&self) -> bool {
+        SPLIT_ENDPOINTS.iter().any(|name| !self.has(name))
+    }
+
+    /// Fills the endpoints the OpenID document (`first`) lacks from the RFC 8414 document
+    /// (`second`), when that one names the same issuer. Reading it is best effort: the
+    /// first document was enough to run.
+    async fn complete_from(
+        &mut self,
+        http: &HttpClient,
+        first: &str,
+        second: String,
+    ) -> Result<(), DiscoveryError> {
+        let meta = match fetch_metadata(http, &second).await {
+            Ok((_, meta)) => meta,
+            Err(Fetch::Unreachable(e)) => {
+                log::debug!("discovery: {second} not read: {e}");
+                return Ok(());
+            }
+            Err(Fetch::Unusable(problem)) => {
+                log::debug!("discovery: {second} not read: {problem}");
+                return Ok(());
+            }
+        };
+        let offered = [
+            ("userinfo_endpoint", &meta.userinfo_endpoint),
+            ("introspection_endpoint", &meta.introspection_endpoint),
+            ("revocation_endpoint", &meta.revocation_endpoint),
+            ("jwks_uri", &meta.jwks_uri),
+            ("registration_endpoint", &meta.registration_endpoint),
+            (
+                "pushed_authorization_request_endpoint",
+                &meta.pushed_authorization_request_endpoint,
+            ),
+        ];
+        let missing: Vec<(&'static str, &str)> = offered
+            .into_iter()
+            .filter(|(name, _)| !self.has(name))
+            .filter_map(|(name, value)| Some((name, value.as_deref()?)))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        // RFC 8414 section 3.3: metadata naming another issuer must not be used.
+        if meta.issuer != self.issuer {
+            self.warnings.push(MetadataWarning::SecondIssuerMismatch {
+                first: first.to_owned(),
+                second,
+                issuer: self.issuer.clone(),
+                advertised: meta.issuer,
+                missing: missing
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+            return Ok(());
+        }
+        let e = &mut self.endpoints;
+        for (name, value) in &missing {
+            let Some(url) = parse_endpoint(&second, name, Some(value))? else {
+                continue;
+            };
+            match *name {
+                "userinfo_endpoint" => e.userinfo = Some(url),
+                "introspection_endpoint" => e.introspection = Some(IntrospectionUrl::from_url(url)),
+                "revocation_endpoint" => e.revocation = Some(RevocationUrl::from_url(url)),
+                "jwks_uri" => e.jwks = Some(url),
+                "registration_endpoint" => self.registration = Some(url),
+                _ => self.par = Some(url),
+            }
+            self.origins
+                .push((name, EndpointOrigin::Document(second.clone())));
+        }
+        log::info!(
+            "discovery: {} from {second} ({first} lacks them)",
+            missing
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        Ok(())
     }
 }
 
@@ -311,6 +500,7 @@ fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
             jwks: Some(url("jwks_uri", clerk::JWKS_PATH)?),
         },
         EndpointSource::ClerkFixedPaths,
+        EndpointOrigin::ClerkFixedPath,
     ))
 }
 
@@ -334,6 +524,7 @@ fn manual(config: &Config) -> Result<Found, DiscoveryError> {
             jwks: None,
         },
         EndpointSource::Manual,
+        EndpointOrigin::ByHand("OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL"),
     ))
 }
 
@@ -352,37 +543,43 @@ fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMeth
         (None, Some(_)) if lists(AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
         (None, Some(_)) => AuthMethod::ClientSecretPost,
     };
-    if let Some(s) = supported
-        && !lists(chosen)
-    {
-        log::warn!(
-            "client authentication {} is not in the provider's token_endpoint_auth_methods_supported {s:?}",
-            chosen.name()
-        );
-    }
     log::info!("client authentication: {}", chosen.name());
     chosen
 }
 
 /// Each endpoint given by hand replaces what discovery said.
-fn apply_overrides(endpoints: &mut Endpoints, given: &EndpointOverrides) {
+fn apply_overrides(
+    endpoints: &mut Endpoints,
+    origins: &mut Vec<(&'static str, EndpointOrigin)>,
+    given: &EndpointOverrides,
+) {
+    let mut by_hand = |name: &'static str, setting: &'static str| {
+        origins.retain(|(n, _)| *n != name);
+        origins.push((name, EndpointOrigin::ByHand(setting)));
+    };
     if let Some(u) = &given.authorization {
         endpoints.authorization = AuthUrl::from_url(u.clone());
+        by_hand("authorization_endpoint", "OAUTH_AUTHORIZE_URL");
     }
     if let Some(u) = &given.token {
         endpoints.token = TokenUrl::from_url(u.clone());
+        by_hand("token_endpoint", "OAUTH_TOKEN_URL");
     }
     if let Some(u) = &given.userinfo {
         endpoints.userinfo = Some(u.clone());
+        by_hand("userinfo_endpoint", "OAUTH_USERINFO_URL");
     }
     if let Some(u) = &given.introspection {
         endpoints.introspection = Some(IntrospectionUrl::from_url(u.clone()));
+        by_hand("introspection_endpoint", "OAUTH_INTROSPECTION_URL");
     }
     if let Some(u) = &given.revocation {
         endpoints.revocation = Some(RevocationUrl::from_url(u.clone()));
+        by_hand("revocation_endpoint", "OAUTH_REVOCATION_URL");
     }
     if let Some(u) = &given.jwks {
         endpoints.jwks = Some(u.clone());
+        by_hand("jwks_uri", "OAUTH_JWKS_URL");
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::Provider;
 use super::exchange::Exchange;
-use super::http::{HttpError, Recording};
+use super::http::{HttpError, NotJson, Recording};
 
 /// Why a token request produced no tokens.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,11 @@ pub enum TokenError {
         path: String,
         kind: String,
     },
+    #[error(
+        "{0}. The provider failed on its side (its logs say why), or this is not its token \
+         endpoint: check OAUTH_ISSUER, or OAUTH_TOKEN_URL when it is given by hand"
+    )]
+    NotJson(NotJson),
     #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
     Other { status: u16, detail: String },
 }
@@ -108,6 +113,10 @@ fn finish(http: &Recording<'_>, raw: Raw) -> TokenCall {
                     .map(str::to_owned),
                 raw,
             }),
+        // An HTML error page (django-oauth-toolkit's 500) is named, not parsed at `.`.
+        Err(e @ (RequestTokenError::Parse(..) | RequestTokenError::Other(_))) => Err(http
+            .last_not_json("the token endpoint")
+            .map_or_else(|| token_error(status, e), TokenError::NotJson)),
         Err(e) => Err(token_error(status, e)),
     };
     TokenCall {

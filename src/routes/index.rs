@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::{action_links, page};
-use crate::provider::EndpointSource;
+use crate::provider::{EndpointOrigin, EndpointSource};
 use crate::state::{AppState, LastResult};
 use crate::templates::{IndexPage, LastView};
 
@@ -22,41 +22,36 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         })
         .unwrap_or_default();
     let provider = &state.provider;
-    let e = &provider.endpoints;
-    let mut endpoints = vec![
-        ("issuer".to_owned(), provider.issuer.clone()),
-        (
-            "authorization_endpoint".to_owned(),
-            e.authorization.to_string(),
-        ),
-        ("token_endpoint".to_owned(), e.token.to_string()),
-    ];
-    let optional = [
-        (
-            "userinfo_endpoint",
-            e.userinfo.as_ref().map(|u| u.to_string()),
-        ),
-        (
-            "introspection_endpoint",
-            e.introspection.as_ref().map(|u| u.to_string()),
-        ),
-        (
-            "revocation_endpoint",
-            e.revocation.as_ref().map(|u| u.to_string()),
-        ),
-        ("jwks_uri", e.jwks.as_ref().map(|u| u.to_string())),
-    ];
-    endpoints.extend(
-        optional
-            .into_iter()
-            .filter_map(|(k, v)| Some((k.to_owned(), v?))),
-    );
+    let mut endpoints = vec![("issuer".to_owned(), provider.issuer.clone(), String::new())];
+    endpoints.extend(provider.endpoint_rows().into_iter().map(|row| {
+        let from = row.origin.map(|o| o.to_string()).unwrap_or_default();
+        (row.name.to_owned(), row.url, from)
+    }));
     endpoints.push((
         "authorization_response_iss_parameter_supported".to_owned(),
         provider.iss_parameter_supported.to_string(),
+        String::new(),
     ));
     let endpoint_source = match &provider.source {
-        EndpointSource::Discovery { url } => format!("From discovery: {url}"),
+        EndpointSource::Discovery { url } => {
+            let mut documents: Vec<String> = Vec::new();
+            for (_, origin) in &provider.origins {
+                if let EndpointOrigin::Document(doc) = origin
+                    && doc != url
+                    && !documents.contains(doc)
+                {
+                    documents.push(doc.clone());
+                }
+            }
+            if documents.is_empty() {
+                format!("From discovery: {url}")
+            } else {
+                format!(
+                    "From discovery: {url}, and {} for what it lacks (each endpoint's source is listed).",
+                    documents.join(", ")
+                )
+            }
+        }
         EndpointSource::Manual => {
             "Given by hand (OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL, ...): no discovery.".to_owned()
         }
@@ -64,6 +59,11 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             "Discovery was unreachable: using Clerk's fixed paths.".to_owned()
         }
     };
+    let warnings = provider
+        .metadata_warnings
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let last = state.last().as_ref().map(|last| match last {
         LastResult::SignedIn { at, token } => LastView {
             ok: true,
@@ -84,6 +84,7 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             settings,
             endpoint_source,
             endpoints,
+            warnings,
             last,
             actions: action_links(&state),
             hops: state

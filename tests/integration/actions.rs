@@ -208,3 +208,65 @@ async fn the_api_accepts_a_live_token_and_rejects_a_stale_one() {
         "{html}"
     );
 }
+
+#[tokio::test]
+async fn tokeninfo_on_a_refresh_token_a_provider_will_not_introspect_points_at_the_access_token() {
+    // As django-oauth-toolkit: refresh tokens are answered active:false.
+    let provider =
+        LocalProvider::start_with(serde_json::json!({ "introspect_access_tokens_only": true }));
+    let (app, browser, _) = signed_in(&provider, None).await;
+
+    let report = app.json(&browser, "/tokeninfo").await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["response"]["active"], false, "{report}");
+    let hint = report["hint"].as_str().expect("a hint");
+    assert!(
+        hint.contains("tokeninfo:access") && hint.contains("/tokeninfo?token=access"),
+        "{hint}"
+    );
+
+    let html = app.page(&browser, "/tokeninfo").await;
+    let at = html
+        .find("<p class=\"hint\">")
+        .expect("the hint on the page");
+    let hint = &html[at..at + html[at..].find("</p>").unwrap()];
+    assert!(hint.contains("href=\"/tokeninfo?token=access\""), "{hint}");
+
+    let report = app.json(&browser, "/tokeninfo?token=access").await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert!(report.get("hint").is_none(), "{report}");
+}
+
+#[tokio::test]
+async fn a_failed_step_shows_the_providers_json_error_body() {
+    let provider = LocalProvider::start();
+    let (app, browser, token) = signed_in(&provider, None).await;
+    // Revoked behind the app's back: the app still holds both tokens.
+    for field in ["access_token", "refresh_token"] {
+        let revoked = reqwest::Client::new()
+            .post(format!("{}/oauth/revoke", provider.issuer))
+            .form(&[
+                ("token", token[field].as_str().unwrap()),
+                ("client_id", CONFIDENTIAL_ID),
+                ("client_secret", CONFIDENTIAL_SECRET),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert!(revoked.status().is_success(), "{field}");
+    }
+
+    let report = app.json(&browser, "/userinfo").await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["status"], 401, "{report}");
+    assert_eq!(report["response"]["error"], "invalid_token", "{report}");
+    assert!(
+        report["response"]["error_description"].is_string(),
+        "{report}"
+    );
+
+    let report = app.json(&browser, "/refresh").await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["status"], 400, "{report}");
+    assert_eq!(report["response"]["error"], "invalid_grant", "{report}");
+}

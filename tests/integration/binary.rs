@@ -495,6 +495,13 @@ async fn without_client_id_or_registration_the_error_names_both_ways_out() {
 
 async fn registered_sign_in(extra: &[&str]) -> (Finished, tempfile::TempDir) {
     let provider = LocalProvider::start_with(serde_json::json!({ "registration": true }));
+    registered_sign_in_at(&provider, extra).await
+}
+
+async fn registered_sign_in_at(
+    provider: &LocalProvider,
+    extra: &[&str],
+) -> (Finished, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["--once", "--no-browser", "--port", "0", "--report"];
     args.extend_from_slice(extra);
@@ -553,4 +560,73 @@ async fn a_confidential_client_is_registered_and_its_secret_kept_out_of_the_logs
             0o600
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registration_offered_only_in_the_rfc_8414_document_is_used_and_the_report_says_so() {
+    let provider = LocalProvider::start_with(
+        serde_json::json!({ "registration": true, "split_metadata": true }),
+    );
+    let (done, _dir) = registered_sign_in_at(&provider, &[]).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+    let endpoints = &done.documents()[0]["endpoints"];
+    let oauth = format!("{}/.well-known/oauth-authorization-server", provider.issuer);
+    let openid = format!("{}/.well-known/openid-configuration", provider.issuer);
+    for name in [
+        "registration_endpoint",
+        "revocation_endpoint",
+        "introspection_endpoint",
+    ] {
+        assert_eq!(
+            endpoints[name]["from"],
+            oauth.as_str(),
+            "{name}: {endpoints}"
+        );
+    }
+    assert_eq!(endpoints["token_endpoint"]["from"], openid.as_str());
+    assert_eq!(
+        endpoints["registration_endpoint"]["url"],
+        format!("{}/oauth/register", provider.issuer)
+    );
+}
+
+#[tokio::test]
+async fn the_unlisted_auth_method_warning_is_only_about_the_client_in_use() {
+    // As django-oauth-toolkit: `none` works for public clients but is not listed.
+    let provider = LocalProvider::start_with(serde_json::json!({
+        "registration": true,
+        "listed_auth_methods": ["client_secret_basic", "client_secret_post"],
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["--once", "--no-browser", "--port", "0", "--timeout", "1"];
+    let warning = "is not in the provider's token_endpoint_auth_methods_supported";
+
+    // Registration decides the method, and the provider's answer names it: no warning.
+    let done = run(&args, &[("OAUTH_ISSUER", &provider.issuer)], dir.path());
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(warning), "{}", done.stderr);
+
+    // A pre-registered public client uses `none`, which the provider does not list.
+    let done = run(
+        &args,
+        &[("OAUTH_ISSUER", &provider.issuer), ("CLIENT_ID", PUBLIC_ID)],
+        dir.path(),
+    );
+    assert_eq!(done.code, Some(3), "{}", done.stderr);
+    assert!(
+        done.stderr
+            .contains(&format!("client authentication none {warning}")),
+        "{}",
+        done.stderr
+    );
 }

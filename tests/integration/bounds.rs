@@ -52,8 +52,29 @@ macro_rules! provider_failure {
 provider_failure! {
     a_provider_that_hangs_times_out: Quirk::Hang => "provider_timeout", "OAUTH_HTTP_TIMEOUT";
     a_huge_token_response_is_cut_off: Quirk::Huge => "response_too_large", "refusing to read further";
-    an_html_500_is_named: Quirk::Html500 => "bad_token_response", "HTTP 500";
+    an_html_500_is_named: Quirk::Html500 => "bad_token_response",
+        "the token endpoint answered HTTP 500 with an HTML page (text/html), not JSON: first line: <!DOCTYPE html>";
     broken_json_is_named: Quirk::BrokenJson => "bad_token_response", "HTTP 200";
+}
+
+#[tokio::test]
+async fn a_refresh_answered_with_an_html_500_says_what_came_back() {
+    let (_standin, app) = standin_app(Quirk::Html500OnRefresh).await;
+    let browser = Browser::new();
+    let (status, json) = callback_through(&browser, &app).await;
+    assert_eq!(status, 200, "{json}");
+    let report = app.json(&browser, "/refresh").await;
+    assert_eq!(report["ok"], false, "{report}");
+    assert_eq!(report["status"], 500, "{report}");
+    let error = report["error"].as_str().unwrap();
+    assert!(
+        error.contains(
+            "the token endpoint answered HTTP 500 with an HTML page (text/html; charset=utf-8), \
+             not JSON: first line: <!DOCTYPE html>"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("OAUTH_TOKEN_URL"), "{error}");
 }
 
 #[tokio::test]

@@ -4,13 +4,14 @@
 use base64::Engine as _;
 use serde_json::json;
 
-use crate::support::app::{cli_for, spawn_app, try_spawn_app};
+use crate::support::app::{cli_for, confidential_app, spawn_app, try_spawn_app};
 use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{
     CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID, TestCa,
 };
+use oauth_test_client::config::Config;
 use oauth_test_client::error::RunError;
-use oauth_test_client::provider::DiscoveryError;
+use oauth_test_client::provider::{DiscoveryError, EndpointOrigin, Provider};
 
 fn clerk_key(frontend_api: &str) -> String {
     // Clerk's keys are unpadded base64 as often as padded: use the unpadded form here.
@@ -174,4 +175,95 @@ async fn without_discovery_the_endpoints_given_by_hand_are_used() {
         .unwrap();
     let report: serde_json::Value = response.json().await.unwrap();
     assert_eq!(report["response"]["sub"], "otto", "{report}");
+}
+
+/// django-oauth-toolkit's split: the OpenID document lacks these, the RFC 8414 one has them.
+const SPLIT: [&str; 3] = [
+    "introspection_endpoint",
+    "revocation_endpoint",
+    "registration_endpoint",
+];
+
+async fn discover(provider: &LocalProvider) -> Provider {
+    let cli = cli_for(&provider.issuer, CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    Provider::discover(&Config::from_cli(&cli).unwrap())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn endpoints_only_in_the_rfc_8414_document_are_read_from_it_and_attributed() {
+    let provider =
+        LocalProvider::start_with(json!({ "split_metadata": true, "registration": true }));
+    let openid = format!("{}/.well-known/openid-configuration", provider.issuer);
+    let oauth = format!("{}/.well-known/oauth-authorization-server", provider.issuer);
+    let found = discover(&provider).await;
+    assert_eq!(
+        found
+            .registration_endpoint
+            .as_ref()
+            .map(ToString::to_string),
+        Some(format!("{}/oauth/register", provider.issuer))
+    );
+    assert!(found.endpoints.revocation.is_some() && found.endpoints.introspection.is_some());
+    for name in SPLIT {
+        assert_eq!(
+            found.origin(name),
+            Some(&EndpointOrigin::Document(oauth.clone())),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        found.origin("token_endpoint"),
+        Some(&EndpointOrigin::Document(openid.clone()))
+    );
+    assert!(found.metadata_warnings.is_empty());
+
+    // The index page names each endpoint's document.
+    let app = confidential_app(&provider).await;
+    let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
+    for (name, path, from) in [
+        ("revocation_endpoint", "/oauth/revoke", &oauth),
+        ("registration_endpoint", "/oauth/register", &oauth),
+        ("token_endpoint", "/oauth/token", &openid),
+    ] {
+        let row = format!(
+            "<th scope=\"row\">{name}</th><td><code>{}{path}</code></td><td><code>{from}</code></td>",
+            provider.issuer
+        );
+        assert!(html.contains(&row), "{row} in {html}");
+    }
+    assert!(
+        html.contains(&format!("and {oauth} for what it lacks")),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_document_naming_another_issuer_is_not_merged_and_is_named() {
+    let provider = LocalProvider::start_with(
+        json!({ "split_metadata": "other_issuer", "registration": true }),
+    );
+    let found = discover(&provider).await;
+    assert!(found.registration_endpoint.is_none());
+    assert!(found.endpoints.revocation.is_none() && found.endpoints.introspection.is_none());
+    for name in SPLIT {
+        assert_eq!(found.origin(name), None, "{name}");
+    }
+    let [warning] = found.metadata_warnings.as_slice() else {
+        panic!("one warning: {:?}", found.metadata_warnings);
+    };
+    let message = warning.to_string();
+    for words in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+        "https://other-issuer.example",
+        "registration_endpoint",
+        "OAUTH_REVOCATION_URL",
+    ] {
+        assert!(message.contains(words), "{words} in {message}");
+    }
+    let app = confidential_app(&provider).await;
+    let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
+    assert!(html.contains("other-issuer.example"), "{html}");
 }

@@ -25,6 +25,15 @@
 //                      "script_form"       a page whose form only a script builds
 //                      Consent: one form with Deny and Allow buttons (decision=deny|allow);
 //                      Deny answers access_denied.
+//   options.split_metadata  true: the OpenID discovery document lacks revocation_endpoint,
+//                      introspection_endpoint and registration_endpoint, which only the RFC 8414
+//                      document (/.well-known/oauth-authorization-server) lists, as
+//                      django-oauth-toolkit serves them; "other_issuer": the RFC 8414 document
+//                      also names another issuer
+//   options.listed_auth_methods  array: the token_endpoint_auth_methods_supported both
+//                      discovery documents advertise (what the provider accepts is unchanged)
+//   options.introspect_access_tokens_only  true: introspecting a refresh token answers
+//                      {"active": false}, as django-oauth-toolkit does
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -331,7 +340,12 @@ server.listen(0, '127.0.0.1', () => {
     scopes: ['openid', 'offline_access', 'profile', 'email', 'public_metadata', 'private_metadata'],
     features: {
       devInteractions: { enabled: !options.interactions },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        ...(options.introspect_access_tokens_only
+          ? { allowedPolicy: async (_ctx, _client, token) => token.kind !== 'RefreshToken' }
+          : {}),
+      },
       revocation: { enabled: true },
       // RFC 8707: any resource indicator names an API with the scope api:read; its access
       // tokens are opaque, for the tests' resource servers to introspect.
@@ -384,6 +398,27 @@ server.listen(0, '127.0.0.1', () => {
       if (ctx.path === '/oauth/userinfo' && mode === 'userinfo_sub' && ctx.body?.sub) {
         ctx.body = { ...ctx.body, sub: 'someone-else' };
       }
+    });
+  }
+
+  // The discovery documents, edited on the way out (split_metadata, listed_auth_methods).
+  if (options.split_metadata || options.listed_auth_methods) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (!ctx.path.startsWith('/.well-known/') || !ctx.body?.issuer) return;
+      const doc = { ...ctx.body };
+      if (options.listed_auth_methods) {
+        doc.token_endpoint_auth_methods_supported = options.listed_auth_methods;
+      }
+      if (options.split_metadata && ctx.path === '/.well-known/openid-configuration') {
+        delete doc.revocation_endpoint;
+        delete doc.introspection_endpoint;
+        delete doc.registration_endpoint;
+      }
+      if (options.split_metadata === 'other_issuer' && ctx.path === '/.well-known/oauth-authorization-server') {
+        doc.issuer = 'https://other-issuer.example';
+      }
+      ctx.body = doc;
     });
   }
 

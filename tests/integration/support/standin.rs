@@ -18,8 +18,10 @@ pub enum Quirk {
     Huge,
     /// No answer for a minute.
     Hang,
-    /// HTTP 500 with an HTML page.
+    /// HTTP 500 with an HTML page (django-oauth-toolkit's).
     Html500,
+    /// Tokens for the code, HTTP 500 with an HTML page for a refresh.
+    Html500OnRefresh,
     /// HTTP 200 with JSON cut short.
     BrokenJson,
 }
@@ -50,8 +52,22 @@ async fn authorize(req: HttpRequest) -> HttpResponse {
         .finish()
 }
 
-async fn token(quirk: web::Data<Quirk>) -> HttpResponse {
+const SERVER_ERROR_PAGE: &str = "<!DOCTYPE html>\n<html lang=\"en\">\n<head><title>Server Error (500)</title></head>\n\
+    <body><h1>Server Error (500)</h1></body>\n</html>\n";
+
+async fn token(quirk: web::Data<Quirk>, form: web::Bytes) -> HttpResponse {
+    let refresh =
+        url::form_urlencoded::parse(&form).any(|(k, v)| k == "grant_type" && v == "refresh_token");
     match **quirk {
+        Quirk::Html500OnRefresh if refresh => HttpResponse::InternalServerError()
+            .content_type("text/html; charset=utf-8")
+            .body(SERVER_ERROR_PAGE),
+        Quirk::Html500OnRefresh => HttpResponse::Ok().json(json!({
+            "access_token": "standin-access-token-0123456789",
+            "token_type": "Bearer",
+            "expires_in": 3600,
+            "refresh_token": "standin-refresh-token-0123456789"
+        })),
         Quirk::FormEncoded => HttpResponse::Ok()
             .content_type("application/x-www-form-urlencoded; charset=utf-8")
             .body("access_token=gho_standin0123456789&scope=repo%2Cuser&token_type=bearer"),
@@ -79,7 +95,7 @@ async fn token(quirk: web::Data<Quirk>) -> HttpResponse {
         }
         Quirk::Html500 => HttpResponse::InternalServerError()
             .content_type("text/html")
-            .body("<html><body><h1>Internal Server Error</h1></body></html>"),
+            .body(SERVER_ERROR_PAGE),
         Quirk::BrokenJson => HttpResponse::Ok()
             .content_type("application/json")
             .body(r#"{"access_token":"abc","token_ty"#),
