@@ -24,154 +24,189 @@ pub struct Cli {
 
     /// Clerk publishable key (pk_test_... or pk_live_...); its Frontend API is the issuer.
     #[arg(long, env = "CLERK_PUBLISHABLE_KEY")]
+    #[arg(help_heading = "Provider")]
     pub publishable_key: Option<String>,
 
     /// Issuer URL of any OAuth 2.0 / OpenID Connect provider; wins over a publishable key.
     #[arg(long, env = "OAUTH_ISSUER")]
+    #[arg(help_heading = "Provider")]
     pub issuer: Option<String>,
 
     /// Client ID of the OAuth application registered at the provider.
     #[arg(long, env = "CLIENT_ID")]
+    #[arg(help_heading = "Client")]
     pub client_id: Option<String>,
 
     /// Register a new client at the provider (RFC 7591) even when CLIENT_ID is set; without
     /// CLIENT_ID this happens by itself when the provider offers registration.
     #[arg(long)]
+    #[arg(help_heading = "Client")]
     pub register: bool,
 
     /// Register a confidential client (with a secret) instead of a public one.
     #[arg(long)]
+    #[arg(help_heading = "Client")]
     pub register_confidential: bool,
 
     /// Client secret; leave unset for a public client (PKCE only).
     #[arg(long, env = "CLIENT_SECRET", hide_env_values = true)]
+    #[arg(help_heading = "Client")]
     pub client_secret: Option<String>,
 
     /// Client authentication: client_secret_post, client_secret_basic or none
     /// [default: what the provider's metadata lists and the secret allow].
     #[arg(long, env = "OAUTH_AUTH_METHOD")]
+    #[arg(help_heading = "Client")]
     pub auth_method: Option<String>,
 
     /// Space-separated scopes to request.
     #[arg(long, env = "OAUTH_SCOPES")]
+    #[arg(help_heading = "Client")]
     pub scopes: Option<String>,
 
     /// Port to listen on.
     #[arg(long, env = "PORT")]
+    #[arg(help_heading = "Network")]
     pub port: Option<String>,
 
     /// Address to listen on [default: loopback only]; 0.0.0.0 or :: exposes the app.
     #[arg(long, env = "HOST")]
+    #[arg(help_heading = "Network")]
     pub host: Option<String>,
 
     /// More host names the app answers to (comma-separated), beside loopback names and the
     /// redirect URI's host: e.g. the machine's name when HOST=0.0.0.0.
     #[arg(long, env = "ALLOWED_HOSTS", value_delimiter = ',')]
+    #[arg(help_heading = "Network")]
     pub allowed_hosts: Vec<String>,
 
     /// Redirect URI registered at the provider [default: http://localhost:<PORT>/oauth_callback].
     #[arg(long, env = "REDIRECT_URI")]
+    #[arg(help_heading = "Client")]
     pub redirect_uri: Option<String>,
 
     /// PEM file of extra root certificates to trust for the provider.
     #[arg(long, env = "OAUTH_CA_CERT")]
+    #[arg(help_heading = "Provider")]
     pub ca_cert: Option<String>,
 
     /// Extra authorization request parameter, key=value (repeatable; `&` also separates):
     /// prompt, login_hint, audience, resource, acr_values, provider-specific ones.
     #[arg(long = "param", env = "OAUTH_PARAMS", value_delimiter = '&')]
+    #[arg(help_heading = "Client")]
     pub params: Vec<String>,
 
     /// Send the authorization request as a pushed authorization request (RFC 9126).
     #[arg(long, env = "OAUTH_PAR", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "Client")]
     pub par: bool,
 
     /// Authorization endpoint, for providers without discovery (or to override it).
     #[arg(long, env = "OAUTH_AUTHORIZE_URL")]
+    #[arg(help_heading = "Provider")]
     pub authorize_url: Option<String>,
 
     /// Token endpoint, for providers without discovery (or to override it).
     #[arg(long, env = "OAUTH_TOKEN_URL")]
+    #[arg(help_heading = "Provider")]
     pub token_url: Option<String>,
 
     /// Userinfo endpoint (overrides discovery).
     #[arg(long, env = "OAUTH_USERINFO_URL")]
+    #[arg(help_heading = "Provider")]
     pub userinfo_url: Option<String>,
 
     /// Introspection endpoint, RFC 7662 (overrides discovery).
     #[arg(long, env = "OAUTH_INTROSPECTION_URL")]
+    #[arg(help_heading = "Provider")]
     pub introspection_url: Option<String>,
 
     /// Revocation endpoint, RFC 7009 (overrides discovery).
     #[arg(long, env = "OAUTH_REVOCATION_URL")]
+    #[arg(help_heading = "Provider")]
     pub revocation_url: Option<String>,
 
     /// JWKS with the provider's signing keys (overrides discovery's jwks_uri).
     #[arg(long, env = "OAUTH_JWKS_URL")]
+    #[arg(help_heading = "Provider")]
     pub jwks_url: Option<String>,
 
     /// URL of your own API, called with the access token by /api and `--then api`.
     #[arg(long, env = "RESOURCE_URL")]
+    #[arg(help_heading = "Your API")]
     pub resource_url: Option<String>,
 
     /// HTTP method for the API call.
     #[arg(long, env = "RESOURCE_METHOD")]
+    #[arg(help_heading = "Your API")]
     pub resource_method: Option<String>,
 
     /// With --once: steps to run after the code exchange, in order, comma-separated:
     /// refresh, userinfo, tokeninfo[:access], revoke[:access], api.
     #[arg(long, value_delimiter = ',')]
+    #[arg(help_heading = "CI")]
     pub then: Vec<String>,
 
     /// Exit after the first callback: 0 with the token JSON on stdout, 1 when the flow
     /// failed, 2 for a configuration error, 3 when --timeout passed with no callback.
     #[arg(long)]
+    #[arg(help_heading = "CI")]
     pub once: bool,
 
     /// With --once: print {"token", "id_token_claims", "checks"} instead of the bare token
     /// JSON. Any failing check makes --once exit 1 either way.
     #[arg(long)]
+    #[arg(help_heading = "CI")]
     pub report: bool,
 
     /// Mask token values in the JSON printed on stdout (first characters kept), for CI logs
     /// that others can read.
     #[arg(long, env = "OAUTH_REDACT", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "CI")]
     pub redact: bool,
 
     /// Seconds --once waits for the callback.
     #[arg(long, env = "OAUTH_TIMEOUT")]
+    #[arg(help_heading = "CI")]
     pub timeout: Option<String>,
 
     /// Seconds each call to the provider may take.
     #[arg(long, env = "OAUTH_HTTP_TIMEOUT")]
+    #[arg(help_heading = "Network")]
     pub http_timeout: Option<String>,
 
     /// With --once: sign in by itself as the test user (OAUTH_TEST_USERNAME and
     /// OAUTH_TEST_PASSWORD, from the environment or .env only) instead of opening a browser.
     #[arg(long, env = "OAUTH_SIGN_IN", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "Sign-in")]
     pub sign_in: bool,
 
     /// With --sign-in: the answer to the provider's consent page, approve or deny
     /// [default: approve].
     #[arg(long, env = "OAUTH_CONSENT")]
+    #[arg(help_heading = "Sign-in")]
     pub consent: Option<String>,
 
     /// With --sign-in: http (reads the provider's HTML forms), browser, or auto (= http)
     /// [default: auto].
     #[arg(long, env = "OAUTH_SIGN_IN_DRIVER")]
+    #[arg(help_heading = "Sign-in")]
     pub sign_in_driver: Option<String>,
 
     /// With --sign-in: folder for the last page seen when the sign-in fails
     /// [default: a new temp folder, named on stderr].
     #[arg(long, env = "OAUTH_ARTIFACTS")]
+    #[arg(help_heading = "Sign-in")]
     pub artifacts: Option<String>,
 
     /// Do not open the sign-in page in the system browser.
     #[arg(long, env = "OAUTH_NO_BROWSER", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "Sign-in")]
     pub no_browser: bool,
 
     /// Print the resolved configuration as JSON (secret masked) and exit.
     #[arg(long)]
+    #[arg(help_heading = "CI")]
     pub print_config: bool,
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod action;
 mod actions;
 mod binary;
 mod bounds;
