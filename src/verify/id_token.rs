@@ -98,9 +98,19 @@ pub async fn verify<K: KeySource>(token: &str, expected: &Expected<'_>, keys: &K
             };
         }
     };
-    let mut checks = vec![signature("id_token.signature", token, &jws, expected, keys).await];
-    checks.extend(claim_checks(&jws, expected));
-    let all_pass = checks.iter().all(|c| c.result != super::Verdict::Fail);
+    let signature = signature("id_token.signature", token, &jws, expected, keys).await;
+    let signed = signature.result == super::Verdict::Pass;
+    let claims = claim_checks(&jws, expected);
+    let mut checks = vec![signature];
+    // Core 3.1.3.7 step 6 comes first: claims of a token that fails it are anyone's words.
+    if signed {
+        checks.extend(claims);
+    } else {
+        checks.extend(claims.into_iter().map(Check::unverified));
+    }
+    let all_pass = checks
+        .iter()
+        .all(|c| matches!(c.result, super::Verdict::Pass | super::Verdict::Warn));
     let valid_sub = all_pass
         .then(|| {
             jws.claims
@@ -529,6 +539,58 @@ mod tests {
         let v = verdicts(odd);
         assert!(v.contains(&("id_token.exp".into(), Fail)));
         assert!(v.contains(&("id_token.iat".into(), Fail)));
+    }
+
+    struct NoKeys;
+
+    impl KeySource for NoKeys {
+        async fn keys(&self, _refetch: bool) -> Result<Vec<Jwk>, String> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn hs256(claims: &Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn claims_of_a_token_whose_signature_fails_are_never_passed() {
+        use super::super::Verdict::*;
+        let claims = serde_json::json!({
+            "iss": "https://idp.example", "aud": "client", "sub": "u1",
+            "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj",
+            "azp": "client", "nbf": 1_699_999_990u64
+        });
+        let expected = Expected {
+            client_secret: Some("the right secret"),
+            ..expected()
+        };
+        let good = verify(&hs256(&claims, "the right secret"), &expected, &NoKeys).await;
+        assert!(good.checks.iter().all(|c| c.result == Pass), "{:?}", good.checks);
+        assert_eq!(good.valid_sub.as_deref(), Some("u1"));
+
+        let forged = verify(&hs256(&claims, "a guessed secret"), &expected, &NoKeys).await;
+        let (signature, rows) = forged.checks.split_first().unwrap();
+        assert_eq!((signature.check.as_str(), signature.result), ("id_token.signature", Fail));
+        assert_eq!(rows.len(), good.checks.len() - 1, "the same rows, marked");
+        for row in rows {
+            assert_eq!(row.result, Unverified, "{row:?}");
+            assert!(row.detail.contains("unverified"), "{row:?}");
+        }
+        assert_eq!(forged.valid_sub, None);
+
+        // A rule that fails stays a failure, also on an unverified token.
+        let wrong_iss = serde_json::json!({"iss": "https://evil.example", "aud": "client", "sub": "u1",
+            "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"});
+        let forged = verify(&hs256(&wrong_iss, "a guessed secret"), &expected, &NoKeys).await;
+        let iss = forged.checks.iter().find(|c| c.check == "id_token.iss").unwrap();
+        assert_eq!(iss.result, Fail);
+        assert!(iss.detail.contains("unverified"), "{iss:?}");
     }
 
     #[test]
