@@ -100,8 +100,13 @@ impl Provider {
         }
     }
 
-    /// A form POST authenticated the same way as the oauth2 client above.
-    pub(crate) fn client_post(&self, url: &Url, form: &[(&str, &str)]) -> oauth2::HttpRequest {
+    /// A form POST authenticated the same way as the oauth2 client above. An endpoint URL
+    /// from metadata can be too long for HTTP: an error, never a panic.
+    pub(crate) fn client_post(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<oauth2::HttpRequest, HttpError> {
         let mut body = url::form_urlencoded::Serializer::new(String::new());
         body.extend_pairs(form);
         let mut request = oauth2::http::Request::builder()
@@ -133,7 +138,7 @@ impl Provider {
         }
         request
             .body(body.finish().into_bytes())
-            .expect("a parsed URL and static headers make a valid request")
+            .map_err(|e| HttpError::invalid_request(url.as_str(), e))
     }
 
     pub fn client_id(&self) -> &str {

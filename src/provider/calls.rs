@@ -111,10 +111,18 @@ impl Provider {
             return not_advertised("revocation_endpoint");
         };
         let http = Recording::new(self.http());
-        let request = self.client_post(
+        let request = match self.client_post(
             url.url(),
             &[("token", token), ("token_type_hint", kind.hint())],
-        );
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                return Call {
+                    result: Err(CallError::Http(e)),
+                    exchange: None,
+                };
+            }
+        };
         let result = match http.send(request).await {
             Ok(response) if response.status().is_success() => {
                 Ok(answer(response.status().as_u16(), response.body()))
@@ -145,7 +153,7 @@ impl Provider {
             .collect();
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let http = Recording::new(self.http());
-        let response = http.send(self.client_post(endpoint, &form)).await?;
+        let response = http.send(self.client_post(endpoint, &form)?).await?;
         if !response.status().is_success() {
             return Err(oauth_error(&response));
         }
@@ -197,7 +205,7 @@ impl Provider {
             .header("content-type", "application/json")
             .header("accept", "application/json")
             .body(serde_json::to_vec(&metadata).unwrap_or_default())
-            .expect("a parsed URL and static headers make a valid request");
+            .map_err(|e| HttpError::invalid_request(endpoint.as_str(), e))?;
         let http = Recording::new(self.http());
         let response = http.send(request).await?;
         if !response.status().is_success() {
@@ -252,10 +260,7 @@ impl Provider {
             Ok(r) => r,
             Err(e) => {
                 return Call {
-                    result: Err(CallError::Http(HttpError::Other {
-                        url: url.to_string(),
-                        detail: e.to_string(),
-                    })),
+                    result: Err(CallError::Http(HttpError::invalid_request(url.as_str(), e))),
                     exchange: None,
                 };
             }
@@ -352,5 +357,72 @@ fn refused(status: u16, e: RequestTokenError<HttpError, BasicErrorResponse>) -> 
             status,
             detail: Some(detail),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use crate::config::Config;
+
+    /// Endpoints given by hand: no network until a call is made.
+    async fn provider() -> Provider {
+        let cli = Cli {
+            authorize_url: Some("https://idp.example/authorize".into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("client".into()),
+            client_secret: Some("secret".into()),
+            ..Cli::default()
+        };
+        Provider::discover(&Config::from_cli(&cli).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Longer than any URI the `http` crate accepts (64 KiB): hostile metadata can send it.
+    fn huge_url() -> Url {
+        Url::parse(&format!("https://idp.example/{}", "a".repeat(70_000))).unwrap()
+    }
+
+    fn is_invalid_request(e: &CallError) -> bool {
+        matches!(e, CallError::Http(HttpError::InvalidRequest { url, .. }) if url.len() < 200)
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_url_too_long_for_a_request_is_a_named_error_not_a_panic() {
+        let mut provider = provider().await;
+        provider.registration_endpoint = Some(huge_url());
+        provider.par_endpoint = Some(huge_url());
+        provider.endpoints.revocation = Some(oauth2::RevocationUrl::from_url(huge_url()));
+        let redirect = RedirectUrl::new("http://localhost:3000/oauth_callback".into()).unwrap();
+        let e = provider.register(&redirect, false).await.err().unwrap();
+        assert!(is_invalid_request(&e), "{e:?}");
+        assert!(
+            e.to_string().contains("characters)"),
+            "the URL is shortened: {e}"
+        );
+        let authorize = Url::parse("https://idp.example/authorize?client_id=c").unwrap();
+        let e = provider
+            .push_authorization_request(&authorize)
+            .await
+            .unwrap_err();
+        assert!(is_invalid_request(&e), "{e:?}");
+        let call = provider.revoke("token", TokenKind::Refresh).await;
+        assert!(
+            is_invalid_request(call.result.as_ref().unwrap_err()),
+            "{:?}",
+            call.result.err()
+        );
+        let call = provider
+            .call_resource(&huge_url(), "GET", &AccessToken::new("t".into()))
+            .await;
+        assert!(
+            is_invalid_request(call.result.as_ref().unwrap_err()),
+            "{:?}",
+            call.result.err()
+        );
+        // reqwest checks the URI before any I/O, also for GETs (discovery, JWKS, metadata).
+        assert!(provider.http().get(huge_url().as_str()).await.is_err());
     }
 }

@@ -40,6 +40,30 @@ pub enum HttpError {
     },
     #[error("request to {url} failed: {detail}")]
     Other { url: String, detail: String },
+    /// The request cannot even be built (a URL too long for HTTP, say): hostile or broken
+    /// metadata must end in this error, never in a panic. `url` is shortened.
+    #[error("cannot make a request to {url}: {detail}")]
+    InvalidRequest { url: String, detail: String },
+}
+
+impl HttpError {
+    pub fn invalid_request(url: &str, detail: impl std::fmt::Display) -> Self {
+        Self::InvalidRequest {
+            url: shortened(url),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// A URL for a message: whole up to 200 characters, else its start and its length.
+pub fn shortened(url: &str) -> String {
+    const SHOWN: usize = 120;
+    let count = url.chars().count();
+    if count <= 200 {
+        return url.to_owned();
+    }
+    let head: String = url.chars().take(SHOWN).collect();
+    format!("{head}…({count} characters)")
 }
 
 /// A bounded response.

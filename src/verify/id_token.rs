@@ -571,12 +571,19 @@ mod tests {
             ..expected()
         };
         let good = verify(&hs256(&claims, "the right secret"), &expected, &NoKeys).await;
-        assert!(good.checks.iter().all(|c| c.result == Pass), "{:?}", good.checks);
+        assert!(
+            good.checks.iter().all(|c| c.result == Pass),
+            "{:?}",
+            good.checks
+        );
         assert_eq!(good.valid_sub.as_deref(), Some("u1"));
 
         let forged = verify(&hs256(&claims, "a guessed secret"), &expected, &NoKeys).await;
         let (signature, rows) = forged.checks.split_first().unwrap();
-        assert_eq!((signature.check.as_str(), signature.result), ("id_token.signature", Fail));
+        assert_eq!(
+            (signature.check.as_str(), signature.result),
+            ("id_token.signature", Fail)
+        );
         assert_eq!(rows.len(), good.checks.len() - 1, "the same rows, marked");
         for row in rows {
             assert_eq!(row.result, Unverified, "{row:?}");
@@ -588,7 +595,11 @@ mod tests {
         let wrong_iss = serde_json::json!({"iss": "https://evil.example", "aud": "client", "sub": "u1",
             "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"});
         let forged = verify(&hs256(&wrong_iss, "a guessed secret"), &expected, &NoKeys).await;
-        let iss = forged.checks.iter().find(|c| c.check == "id_token.iss").unwrap();
+        let iss = forged
+            .checks
+            .iter()
+            .find(|c| c.check == "id_token.iss")
+            .unwrap();
         assert_eq!(iss.result, Fail);
         assert!(iss.detail.contains("unverified"), "{iss:?}");
     }

@@ -129,7 +129,10 @@ async fn claims_of_a_forged_id_token_are_reported_unverified_never_passed() {
     assert!(rows.len() >= 6, "{doc:#}");
     for c in rows {
         assert_eq!(c["result"], "unverified", "{c}");
-        assert!(c["detail"].as_str().unwrap().contains("unverified token"), "{c}");
+        assert!(
+            c["detail"].as_str().unwrap().contains("unverified token"),
+            "{c}"
+        );
     }
 }
 
