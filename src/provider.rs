@@ -1,9 +1,11 @@
 //! The provider as found: its endpoints, the oauth2 client and how it authenticates, the
 //! authorization URL and the RFC 9207 check. This module and its children make every
 //! outbound call: `discovery`, `token` (code and refresh), `calls` (userinfo, introspection,
-//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`.
+//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`;
+//! `challenge` parses `WWW-Authenticate` (pure).
 
 pub mod calls;
+pub mod challenge;
 pub mod discovery;
 pub mod exchange;
 pub mod http;

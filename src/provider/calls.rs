@@ -299,12 +299,20 @@ pub fn answer(status: u16, body: &[u8]) -> Answer {
 
 /// RFC 6750 section 3: the error is in `WWW-Authenticate`; some servers put it in the body.
 fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
-    if let Some(challenge) = response
+    // Shown as sent (every field line), so a person sees the exact challenge.
+    let lines: Vec<String> = response
         .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-    {
-        return Some(format!("WWW-Authenticate: {challenge}"));
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| {
+            format!(
+                "WWW-Authenticate: {}",
+                String::from_utf8_lossy(v.as_bytes())
+            )
+        })
+        .collect();
+    if !lines.is_empty() {
+        return Some(lines.join("; "));
     }
     let body: Value = serde_json::from_slice(response.body()).ok()?;
     let error = body.get("error")?.as_str()?;

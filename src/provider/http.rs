@@ -108,12 +108,13 @@ impl HttpClient {
         self.send(url, request).await
     }
 
-    /// A request to a protected resource without a token: its status and `WWW-Authenticate`.
+    /// A request to a protected resource without a token: its status and each
+    /// `WWW-Authenticate` field line (RFC 9110 section 11.6.1 allows several).
     pub async fn request_without_token(
         &self,
         method: &str,
         url: &str,
-    ) -> Result<(u16, Option<String>), HttpError> {
+    ) -> Result<(u16, Vec<String>), HttpError> {
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| HttpError::Other {
                 url: url.to_owned(),
@@ -121,12 +122,13 @@ impl HttpClient {
             })?;
         let request = self.client.request(method, url);
         let response = self.send(url, request).await?;
-        let challenge = response
+        let challenges = response
             .headers
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        Ok((response.status, challenge))
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        Ok((response.status, challenges))
     }
 
     /// Runs a request built by the oauth2 crate; used as its `AsyncHttpClient`.
