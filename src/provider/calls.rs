@@ -10,6 +10,7 @@ use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, Recording};
 use crate::config::{AuthMethod, by_hand};
+use crate::redact::untrusted;
 
 /// Which token an introspection or revocation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +44,15 @@ pub enum CallError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error(
-        "the provider refused: {error}{}",
-        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        "the provider refused: {}{}",
+        untrusted(.error),
+        .description.as_deref().map(|d| format!(" ({})", untrusted(d))).unwrap_or_default()
     )]
     Refused {
         error: String,
         description: Option<String>,
     },
-    #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {}", untrusted(d))).unwrap_or_default())]
     Status { status: u16, detail: Option<String> },
 }
 

@@ -14,35 +14,41 @@ use reqwest::redirect::Policy;
 use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use super::quirks::normalize;
 use crate::config::CaBundle;
+use crate::redact::untrusted;
 
 /// The largest response body read from a provider.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why an outbound call produced no usable response. Messages carry URLs and statuses,
-/// never request bodies or headers (those hold secrets).
+/// never request bodies or headers (those hold secrets); what the server sent is escaped.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("{url} did not answer within {secs} s (OAUTH_HTTP_TIMEOUT)")]
+    #[error("{} did not answer within {secs} s (OAUTH_HTTP_TIMEOUT)", untrusted(.url))]
     Timeout { url: String, secs: u64 },
-    #[error("could not connect to {url}: {detail}")]
+    #[error("could not connect to {}: {}", untrusted(.url), untrusted(.detail))]
     Connect { url: String, detail: String },
-    #[error("{url} answered with more than {limit} bytes; refusing to read further")]
+    #[error(
+        "{} answered with more than {limit} bytes; refusing to read further",
+        untrusted(.url)
+    )]
     TooLarge { url: String, limit: usize },
     #[error(
-        "{url} answered HTTP {status} redirecting to {location}: redirects are not followed on \
-         calls to the provider; configure the final URL instead"
+        "{} answered HTTP {status} redirecting to {}: redirects are not followed on \
+         calls to the provider; configure the final URL instead",
+        untrusted(.url),
+        untrusted(.location)
     )]
     Redirect {
         url: String,
         status: u16,
         location: String,
     },
-    #[error("request to {url} failed: {detail}")]
+    #[error("request to {} failed: {}", untrusted(.url), untrusted(.detail))]
     Other { url: String, detail: String },
     /// The request cannot even be built (a URL too long for HTTP, say): hostile or broken
     /// metadata must end in this error, never in a panic. `url` is shortened.
-    #[error("cannot make a request to {url}: {detail}")]
+    #[error("cannot make a request to {}: {}", untrusted(.url), untrusted(.detail))]
     InvalidRequest { url: String, detail: String },
 }
 
@@ -301,7 +307,7 @@ impl<'a> Recording<'a> {
             .and_then(|v| v.to_str().ok());
         let n = normalize(status, content_type, response.body());
         for quirk in &n.quirks {
-            log::warn!("quirk: {quirk}");
+            log::warn!("quirk: {}", untrusted(quirk));
         }
         lock(&self.quirks).extend(n.quirks);
         let raw = match &n.raw {

@@ -9,6 +9,7 @@ use url::Url;
 use super::challenge::{self, Bearer};
 use super::http::HttpClient;
 use crate::config::{Issuer, Resource};
+use crate::redact::untrusted;
 use crate::verify::Check;
 
 /// The fields of protected-resource metadata (RFC 9728 section 2) this client acts on.
@@ -45,19 +46,25 @@ pub struct Chain {
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     #[error(
-        "{url} has no protected-resource metadata: {problem}. The resource should answer 401 with \
-         `WWW-Authenticate: Bearer resource_metadata=\"...\"`, or serve {well_known} (RFC 9728)"
+        "{url} has no protected-resource metadata: {}. The resource should answer 401 with \
+         `WWW-Authenticate: Bearer resource_metadata=\"...\"`, or serve {well_known} (RFC 9728)",
+        untrusted(.problem)
     )]
     NoMetadata {
         url: String,
         well_known: String,
         problem: String,
     },
-    #[error("the metadata at {url} is not usable: {problem} (RFC 9728 section 2)")]
+    #[error(
+        "the metadata at {} is not usable: {} (RFC 9728 section 2)",
+        untrusted(.url),
+        untrusted(.problem)
+    )]
     BadMetadata { url: String, problem: String },
     #[error(
-        "the metadata at {url} is for resource {got:?}, not {expected:?}: its metadata must not be \
-         used (RFC 9728 section 3.3)"
+        "the metadata at {} is for resource {got:?}, not {expected:?}: its metadata must not be \
+         used (RFC 9728 section 3.3)",
+        untrusted(.url)
     )]
     ResourceMismatch {
         url: String,
