@@ -264,7 +264,9 @@ fn fits(jwk: &Jwk, alg: Algorithm) -> bool {
     }
 }
 
-fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
+/// The claim rules (Core 3.1.3.7 steps 2-5, 9-11, 3.1.3.8; RFC 7519 4.1.5), one row each; pure
+/// (fuzzed: `fuzz/fuzz_targets/id_token_claims.rs`).
+pub fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
     let claims = &jws.claims;
     let str_claim = |k: &str| claims.get(k).and_then(Value::as_str);
     let num_claim = |k: &str| claims.get(k).and_then(Value::as_u64);
