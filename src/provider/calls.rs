@@ -226,6 +226,21 @@ impl Provider {
             .get("client_secret")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        // RFC 6749 appendix A.1, A.2: both are printable ASCII. Anything else (a newline) would
+        // forge lines on stderr and in the saved .env file.
+        if client_id.is_empty()
+            || !is_vschar(client_id)
+            || secret.as_deref().is_some_and(|s| !is_vschar(s))
+        {
+            return Err(CallError::Status {
+                status: response.status().as_u16(),
+                detail: Some(
+                    "the registration response's client_id or client_secret is empty or not \
+                     printable ASCII (RFC 6749 appendix A.1, A.2): refused"
+                        .into(),
+                ),
+            });
+        }
         let method = body
             .get("token_endpoint_auth_method")
             .and_then(Value::as_str)
@@ -282,6 +297,11 @@ impl Provider {
             exchange: http.last_exchange(),
         }
     }
+}
+
+/// `*VSCHAR`: %x20-7E (RFC 6749 appendix A).
+fn is_vschar(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
 fn not_advertised(endpoint: &'static str) -> Call {
@@ -397,6 +417,57 @@ mod tests {
 
     fn is_invalid_request(e: &CallError) -> bool {
         matches!(e, CallError::Http(HttpError::InvalidRequest { url, .. }) if url.len() < 200)
+    }
+
+    /// One HTTP answer on a loopback port, whatever the request.
+    async fn answer_once(status: &str, body: &'static str) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!(
+            "http://{}/register",
+            listener.local_addr().unwrap()
+        ))
+        .unwrap();
+        let head = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await;
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(body.as_bytes()).await.unwrap();
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_registered_client_id_that_is_not_printable_ascii_is_refused() {
+        let redirect = RedirectUrl::new("http://localhost:3000/oauth_callback".into()).unwrap();
+        for body in [
+            r#"{"client_id": "abc\nOAUTH_ISSUER=https://evil.example"}"#,
+            r#"{"client_id": "abc\u001b[2J"}"#,
+            r#"{"client_id": "abc", "client_secret": "s\r\nCLIENT_ID=x"}"#,
+            r#"{"client_id": ""}"#,
+        ] {
+            let mut provider = provider().await;
+            provider.registration_endpoint = Some(answer_once("201 Created", body).await);
+            let e = provider.register(&redirect, true).await.err().unwrap();
+            assert!(e.to_string().contains("appendix A"), "{body}: {e}");
+            assert_eq!(provider.client_id(), "client", "the old client is kept");
+        }
+        let mut provider = provider().await;
+        provider.registration_endpoint = Some(
+            answer_once(
+                "201 Created",
+                r#"{"client_id": "new-id", "client_secret": "s3cr3t~"}"#,
+            )
+            .await,
+        );
+        let registered = provider.register(&redirect, true).await.unwrap();
+        assert_eq!(registered.client_id, "new-id");
+        assert!(!is_vschar("é") && is_vschar(" ~!"));
     }
 
     #[tokio::test]
