@@ -279,7 +279,9 @@ pub fn read_metadata(resource: &Url, metadata_url: &str, status: u16, body: &[u8
                 bad("authorization_servers is missing or empty".into()),
             );
         };
-        if Issuer::parse(&server).is_err() {
+        // Printable ASCII only: URL parsing would drop a tab or newline from the string that
+        // then becomes the issuer, compared and logged as it is.
+        if !server.bytes().all(|b| b.is_ascii_graphic()) || Issuer::parse(&server).is_err() {
             break 'read fail(
                 learned,
                 bad(format!(
@@ -387,6 +389,8 @@ mod tests {
             (200, br#"{"resource": 7}"#),
             (200, br#"{"resource":"https://api.example.com/mcp"}"#),
             (200, br#"{"resource":"https://api.example.com/mcp","authorization_servers":["http://as.example.com"]}"#),
+            (200, br#"{"resource":"https://api.example.com/mcp","authorization_servers":["https://as.exa\nmple.com"]}"#),
+            (200, br#"{"resource":"https://api.example.com/mcp","authorization_servers":[" https://as.example.com"]}"#),
         ] {
             let read = read_metadata(&resource, meta, status, body);
             assert!(read.result.is_err(), "{status} {body:?}");

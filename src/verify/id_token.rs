@@ -148,7 +148,7 @@ pub async fn signature<K: KeySource>(
         Err(_) => {
             return Check::fail(
                 name,
-                format!("alg {alg_name} is not one this client verifies"),
+                format!("alg {alg_name:?} is not one this client verifies"),
             );
         }
     };
