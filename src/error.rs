@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::config::ConfigError;
 use crate::flow::StateError;
 use crate::provider::{DiscoveryError, HttpError, IssError, TokenError};
+use crate::redact::untrusted;
 
 /// The process's exit statuses, for CI scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,7 +97,7 @@ impl RunError {
 /// stdout; never contains the code, the verifier or a token.
 #[derive(Debug, thiserror::Error)]
 pub enum FlowError {
-    #[error("{0}")]
+    #[error("{}", untrusted(.0))]
     BadQuery(String),
     #[error("state check failed: {0}")]
     State(#[from] StateError),
@@ -116,7 +117,12 @@ pub enum FlowError {
     },
     #[error("the pushed authorization request failed: {0}")]
     Par(crate::provider::calls::CallError),
-    #[error("the provider returned an error: {error}{}", description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())]
+    // Both come from the callback's query: anyone can send them (escaped for terminals).
+    #[error(
+        "the provider returned an error: {}{}",
+        untrusted(.error),
+        .description.as_deref().map(|d| format!(" ({})", untrusted(d))).unwrap_or_default()
+    )]
     Authorization {
         error: String,
         description: Option<String>,
@@ -375,5 +381,73 @@ mod tests {
             "{consent}"
         );
         assert!(hint(authorization("login_required", None)).contains("sign in"));
+    }
+
+    /// What a terminal would act on: control characters and bidi overrides.
+    fn forges_log_text(s: &str) -> bool {
+        s.chars()
+            .any(|c| c.is_control() || ('\u{202a}'..='\u{202e}').contains(&c))
+    }
+
+    #[test]
+    fn provider_strings_in_messages_are_escaped() {
+        let hostile = "bad\u{1b}[2K\r\nINFO signed in\u{202e}";
+        let messages = [
+            FlowError::Authorization {
+                error: hostile.into(),
+                description: Some(hostile.into()),
+                uri: None,
+            }
+            .to_string(),
+            FlowError::BadQuery(hostile.into()).to_string(),
+            FlowError::Token(TokenError::Provider {
+                status: 400,
+                error: hostile.into(),
+                description: Some(hostile.into()),
+                uri: None,
+            })
+            .to_string(),
+            TokenError::Other {
+                status: 500,
+                detail: hostile.into(),
+            }
+            .to_string(),
+            crate::provider::calls::CallError::Refused {
+                error: hostile.into(),
+                description: Some(hostile.into()),
+            }
+            .to_string(),
+            crate::provider::calls::CallError::Status {
+                status: 401,
+                detail: Some(hostile.into()),
+            }
+            .to_string(),
+            HttpError::Redirect {
+                url: hostile.into(),
+                status: 302,
+                location: hostile.into(),
+            }
+            .to_string(),
+            RunError::Discovery(DiscoveryError::NotFound {
+                tried: hostile.into(),
+            })
+            .to_string(),
+            RunError::Chain(crate::provider::resource::ChainError::BadMetadata {
+                url: hostile.into(),
+                problem: hostile.into(),
+            })
+            .to_string(),
+        ];
+        for m in messages {
+            assert!(!forges_log_text(&m), "{m:?}");
+            assert!(m.contains(r"bad\u{1b}[2K\r\nINFO"), "still readable: {m}");
+        }
+        // The JSON keeps the provider's own words, as sent.
+        let e = FlowError::Authorization {
+            error: "access_denied".into(),
+            description: Some(hostile.into()),
+            uri: None,
+        };
+        assert_eq!(e.to_json("")["error_description"], hostile);
     }
 }

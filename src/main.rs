@@ -4,6 +4,7 @@ use clap::Parser;
 use oauth_test_client::cli::Cli;
 use oauth_test_client::error::ExitStatus;
 use oauth_test_client::output::Output;
+use oauth_test_client::redact::untrusted;
 use oauth_test_client::run::run;
 
 fn main() -> ExitCode {
@@ -42,7 +43,8 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli, Output::stdout())) {
         Ok(status) => status.into(),
         Err(e) => {
-            eprintln!("error: {e}");
+            // The message can quote a provider (a refused registration, foreign metadata).
+            eprintln!("error: {}", untrusted(&e));
             e.exit_status().into()
         }
     }

@@ -1,9 +1,11 @@
 //! The provider as found: its endpoints, the oauth2 client and how it authenticates, the
 //! authorization URL and the RFC 9207 check. This module and its children make every
 //! outbound call: `discovery`, `token` (code and refresh), `calls` (userinfo, introspection,
-//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`.
+//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`;
+//! `challenge` parses `WWW-Authenticate` (pure).
 
 pub mod calls;
+pub mod challenge;
 pub mod discovery;
 pub mod exchange;
 pub mod http;
@@ -138,8 +140,13 @@ impl Provider {
         }
     }
 
-    /// A form POST authenticated the same way as the oauth2 client above.
-    pub(crate) fn client_post(&self, url: &Url, form: &[(&str, &str)]) -> oauth2::HttpRequest {
+    /// A form POST authenticated the same way as the oauth2 client above. An endpoint URL
+    /// from metadata can be too long for HTTP: an error, never a panic.
+    pub(crate) fn client_post(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> Result<oauth2::HttpRequest, HttpError> {
         let mut body = url::form_urlencoded::Serializer::new(String::new());
         body.extend_pairs(form);
         let mut request = oauth2::http::Request::builder()
@@ -171,7 +178,7 @@ impl Provider {
         }
         request
             .body(body.finish().into_bytes())
-            .expect("a parsed URL and static headers make a valid request")
+            .map_err(|e| HttpError::invalid_request(url.as_str(), e))
     }
 
     /// Every endpoint in use, in metadata order, with where it came from.

@@ -1,5 +1,6 @@
 //! Masking tokens and secrets for display: the first characters stay, so a person can tell
-//! two tokens apart, and the rest is gone.
+//! two tokens apart, and the rest is gone. And `untrusted`: text from the network made safe
+//! for a terminal.
 
 use std::fmt;
 
@@ -136,27 +137,56 @@ fn mask_within(s: &str, secrets: &[String]) -> String {
     out
 }
 
-/// A string from the network or a request, for a log line: control characters (terminal
-/// escape sequences, CR, LF) and bidirectional overrides are shown escaped, not obeyed.
-pub fn untrusted(s: &str) -> Untrusted<'_> {
-    Untrusted(s)
+/// Text from the network or a request (a query key, a provider's `error_description`, a
+/// header, a URL from metadata), for a log line or a message that reaches a terminal. Shown
+/// as it is, except the characters that could forge or hide log text: control characters
+/// (ESC sequences, CR, LF, C1 such as CSI) and the invisible or bidirectional formatting
+/// characters (Trojan Source, CVE-2021-42574) come out as `char::escape_debug` writes them
+/// (`\u{1b}`, `\n`, `\u{202e}`). Other Unicode stays readable; escaping twice changes nothing.
+pub fn untrusted<T: fmt::Display>(value: T) -> Untrusted<T> {
+    Untrusted(value)
 }
 
-pub struct Untrusted<'a>(&'a str);
+/// See [`untrusted`].
+#[derive(Debug, Clone, Copy)]
+pub struct Untrusted<T>(T);
 
-impl fmt::Display for Untrusted<'_> {
+impl<T: fmt::Display> fmt::Display for Untrusted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use fmt::Write;
-        for c in self.0.chars() {
-            let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}');
-            if c.is_control() || bidi {
-                write!(f, "{}", c.escape_unicode())?;
-            } else {
-                f.write_char(c)?;
-            }
-        }
-        Ok(())
+        use fmt::Write as _;
+        write!(Escaping(f), "{}", self.0)
     }
+}
+
+/// Escapes as it writes, so no copy is made.
+struct Escaping<'a, 'b>(&'a mut fmt::Formatter<'b>);
+
+impl fmt::Write for Escaping<'_, '_> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let mut rest = s;
+        while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
+            self.0.write_str(&rest[..at])?;
+            write!(self.0, "{}", c.escape_debug())?;
+            rest = &rest[at + c.len_utf8()..];
+        }
+        self.0.write_str(rest)
+    }
+}
+
+/// Characters that move the cursor, start an escape sequence, reorder or hide text.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Arabic letter mark, LRM, RLM, LRE..RLO, LRI..PDI (Unicode bidi controls).
+            '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            // Line and paragraph separators (line breaks to some terminals and viewers).
+            | '\u{2028}' | '\u{2029}'
+            // Zero-width space, word joiner and invisible operators, deprecated format
+            // characters, the byte order mark, interlinear annotations.
+            | '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{206A}'..='\u{206F}' | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+        )
 }
 
 #[cfg(test)]
@@ -207,13 +237,41 @@ mod tests {
         );
     }
 
-    #[test]
-    fn untrusted_text_cannot_steer_the_terminal() {
-        let shown = untrusted("a\u{1b}[2Jb\r\nc\u{202e}d é").to_string();
-        assert!(
-            !shown.chars().any(|c| c.is_control() || c == '\u{202e}'),
-            "{shown}"
+    fn untrusted_text_cannot_forge_or_hide_log_text() {
+        let shown = |s: &str| untrusted(s).to_string();
+        assert_eq!(
+            shown("x\u{1b}[2J\u{1b}]0;pwned\u{7}\r\n[INFO] fake"),
+            r"x\u{1b}[2J\u{1b}]0;pwned\u{7}\r\n[INFO] fake"
         );
-        assert!(shown.starts_with('a') && shown.ends_with("d é"), "{shown}");
+        assert_eq!(shown("\u{9b}31m\u{7f}\0\t"), r"\u{9b}31m\u{7f}\0\t");
+        assert_eq!(
+            shown("admin\u{202e}gpj.exe\u{2066}\u{2069}\u{200b}\u{feff}\u{2028}"),
+            r"admin\u{202e}gpj.exe\u{2066}\u{2069}\u{200b}\u{feff}\u{2028}"
+        );
+        // Ordinary text, in any script, stays as it is (combining marks, ZWJ emoji too).
+        for plain in [
+            "https://idp.example/authorize?a=b&c=%20",
+            "invalid_grant: \"code\" expired \\ retry",
+            "Zoë, Łódź, 東京, عربى, हिन्दी, e\u{301}, 👩\u{200d}💻",
+            "",
+        ] {
+            assert_eq!(shown(plain), plain);
+        }
+        // Any Display, errors included; escaping twice changes nothing.
+        let once = untrusted(format_args!("{}:{}", "a\nb", 7)).to_string();
+        assert_eq!(once, r"a\nb:7");
+        assert_eq!(untrusted(&once).to_string(), once);
+    }
+
+    #[test]
+    fn debug_formatting_escapes_the_same_characters() {
+        // Log lines that print a provider string with `{:?}` need no `untrusted`.
+        for c in (0..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| is_unsafe(*c))
+        {
+            let debug = format!("{:?}", c.to_string());
+            assert!(!debug.chars().any(is_unsafe), "{c:?} -> {debug}");
+        }
     }
 }

@@ -190,6 +190,9 @@ mod tests {
         let e = Expiry::from_now(1_700_000_000, 3600);
         assert_eq!((e.in_secs, e.at), (3600, 1_700_003_600));
         assert_eq!(e.at_utc(), "2023-11-14 23:13:20 UTC");
+        // A provider's `exp` of u64::MAX is shown, not a panic.
+        assert!(epoch_seconds(&u64::MAX.into()).is_some_and(|s| s.ends_with("UTC)")));
+        assert_eq!(Expiry::from_now(u64::MAX, u64::MAX).at, u64::MAX);
     }
 
     #[test]

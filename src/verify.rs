@@ -16,6 +16,10 @@ pub enum Verdict {
     Pass,
     Warn,
     Fail,
+    /// The rule held for what the token says, but the token's signature did not verify, so
+    /// what it says proves nothing (Core 3.1.3.7 step 6). Never a pass; the signature row
+    /// itself is the failure.
+    Unverified,
 }
 
 impl Verdict {
@@ -25,6 +29,7 @@ impl Verdict {
             Self::Pass => "pass",
             Self::Warn => "warn",
             Self::Fail => "fail",
+            Self::Unverified => "unverified",
         }
     }
 }
@@ -48,6 +53,23 @@ impl Check {
 
     pub fn fail(check: &str, detail: impl Into<String>) -> Self {
         Self::new(check, Verdict::Fail, detail)
+    }
+
+    /// The same rule applied to claims read from a token whose signature did not verify: a
+    /// pass or a warning becomes `Unverified`, a failure stays one; the detail says so.
+    pub fn unverified(self) -> Self {
+        let result = match self.result {
+            Verdict::Fail => Verdict::Fail,
+            _ => Verdict::Unverified,
+        };
+        Self {
+            detail: format!(
+                "read from an unverified token (its signature failed): {}",
+                self.detail
+            ),
+            result,
+            ..self
+        }
     }
 
     fn new(check: &str, result: Verdict, detail: impl Into<String>) -> Self {

@@ -10,6 +10,7 @@ use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
 use crate::config::{AuthMethod, by_hand};
+use crate::redact::untrusted;
 
 /// Which token an introspection or revocation is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,14 +44,15 @@ pub enum CallError {
     #[error(transparent)]
     Http(#[from] HttpError),
     #[error(
-        "the provider refused: {error}{}",
-        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        "the provider refused: {}{}",
+        untrusted(.error),
+        .description.as_deref().map(|d| format!(" ({})", untrusted(d))).unwrap_or_default()
     )]
     Refused {
         error: String,
         description: Option<String>,
     },
-    #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {}", untrusted(d))).unwrap_or_default())]
     Status { status: u16, detail: Option<String> },
     #[error(
         "{answer}. The provider failed on its side (its logs say why), or the {field} in use is \
@@ -159,10 +161,18 @@ impl Provider {
             return not_advertised("revocation_endpoint");
         };
         let http = Recording::new(self.http());
-        let request = self.client_post(
+        let request = match self.client_post(
             url.url(),
             &[("token", token), ("token_type_hint", kind.hint())],
-        );
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                return Call {
+                    result: Err(CallError::Http(e)),
+                    exchange: None,
+                };
+            }
+        };
         let result = match http.send(request).await {
             Ok(response) if response.status().is_success() => {
                 Ok(answer(response.status().as_u16(), response.body()))
@@ -193,7 +203,7 @@ impl Provider {
             .collect();
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let http = Recording::new(self.http());
-        let response = http.send(self.client_post(endpoint, &form)).await?;
+        let response = http.send(self.client_post(endpoint, &form)?).await?;
         let field = "pushed_authorization_request_endpoint";
         if !response.status().is_success() {
             return Err(oauth_error(field, &response));
@@ -249,7 +259,7 @@ impl Provider {
             .header("content-type", "application/json")
             .header("accept", "application/json")
             .body(serde_json::to_vec(&metadata).unwrap_or_default())
-            .expect("a parsed URL and static headers make a valid request");
+            .map_err(|e| HttpError::invalid_request(endpoint.as_str(), e))?;
         let http = Recording::new(self.http());
         let response = http.send(request).await?;
         let field = "registration_endpoint";
@@ -272,6 +282,21 @@ impl Provider {
             .get("client_secret")
             .and_then(Value::as_str)
             .map(str::to_owned);
+        // RFC 6749 appendix A.1, A.2: both are printable ASCII. Anything else (a newline) would
+        // forge lines on stderr and in the saved .env file.
+        if client_id.is_empty()
+            || !is_vschar(client_id)
+            || secret.as_deref().is_some_and(|s| !is_vschar(s))
+        {
+            return Err(CallError::Status {
+                status: response.status().as_u16(),
+                detail: Some(
+                    "the registration response's client_id or client_secret is empty or not \
+                     printable ASCII (RFC 6749 appendix A.1, A.2): refused"
+                        .into(),
+                ),
+            });
+        }
         let registered = body
             .get("token_endpoint_auth_method")
             .and_then(Value::as_str)
@@ -320,10 +345,7 @@ impl Provider {
             Ok(r) => r,
             Err(e) => {
                 return Call {
-                    result: Err(CallError::Http(HttpError::Other {
-                        url: url.to_string(),
-                        detail: e.to_string(),
-                    })),
+                    result: Err(CallError::Http(HttpError::invalid_request(url.as_str(), e))),
                     exchange: None,
                 };
             }
@@ -353,6 +375,11 @@ impl Provider {
     }
 }
 
+/// `*VSCHAR`: %x20-7E (RFC 6749 appendix A).
+fn is_vschar(s: &str) -> bool {
+    s.bytes().all(|b| (0x20..=0x7e).contains(&b))
+}
+
 fn not_advertised(endpoint: &'static str) -> Call {
     Call {
         result: Err(CallError::NotAdvertised(endpoint)),
@@ -370,12 +397,20 @@ pub fn answer(status: u16, body: &[u8]) -> Answer {
 
 /// RFC 6750 section 3: the error is in `WWW-Authenticate`; some servers put it in the body.
 fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
-    if let Some(challenge) = response
+    // Shown as sent (every field line), so a person sees the exact challenge.
+    let lines: Vec<String> = response
         .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-    {
-        return Some(format!("WWW-Authenticate: {challenge}"));
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| {
+            format!(
+                "WWW-Authenticate: {}",
+                String::from_utf8_lossy(v.as_bytes())
+            )
+        })
+        .collect();
+    if !lines.is_empty() {
+        return Some(lines.join("; "));
     }
     let body: Value = serde_json::from_slice(response.body()).ok()?;
     let error = body.get("error")?.as_str()?;
@@ -431,5 +466,123 @@ fn refused(status: u16, e: RequestTokenError<HttpError, BasicErrorResponse>) -> 
             status,
             detail: Some(detail),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use crate::config::Config;
+
+    /// Endpoints given by hand: no network until a call is made.
+    async fn provider() -> Provider {
+        let cli = Cli {
+            authorize_url: Some("https://idp.example/authorize".into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("client".into()),
+            client_secret: Some("secret".into()),
+            ..Cli::default()
+        };
+        Provider::discover(&Config::from_cli(&cli).unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Longer than any URI the `http` crate accepts (64 KiB): hostile metadata can send it.
+    fn huge_url() -> Url {
+        Url::parse(&format!("https://idp.example/{}", "a".repeat(70_000))).unwrap()
+    }
+
+    fn is_invalid_request(e: &CallError) -> bool {
+        matches!(e, CallError::Http(HttpError::InvalidRequest { url, .. }) if url.len() < 200)
+    }
+
+    /// One HTTP answer on a loopback port, whatever the request.
+    async fn answer_once(status: &str, body: &'static str) -> Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = Url::parse(&format!(
+            "http://{}/register",
+            listener.local_addr().unwrap()
+        ))
+        .unwrap();
+        let head = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+            body.len()
+        );
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await;
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(body.as_bytes()).await.unwrap();
+        });
+        url
+    }
+
+    #[tokio::test]
+    async fn a_registered_client_id_that_is_not_printable_ascii_is_refused() {
+        let redirect = RedirectUrl::new("http://localhost:3000/oauth_callback".into()).unwrap();
+        for body in [
+            r#"{"client_id": "abc\nOAUTH_ISSUER=https://evil.example"}"#,
+            r#"{"client_id": "abc\u001b[2J"}"#,
+            r#"{"client_id": "abc", "client_secret": "s\r\nCLIENT_ID=x"}"#,
+            r#"{"client_id": ""}"#,
+        ] {
+            let mut provider = provider().await;
+            provider.registration_endpoint = Some(answer_once("201 Created", body).await);
+            let e = provider.register(&redirect, true).await.err().unwrap();
+            assert!(e.to_string().contains("appendix A"), "{body}: {e}");
+            assert_eq!(provider.client_id(), "client", "the old client is kept");
+        }
+        let mut provider = provider().await;
+        provider.registration_endpoint = Some(
+            answer_once(
+                "201 Created",
+                r#"{"client_id": "new-id", "client_secret": "s3cr3t~"}"#,
+            )
+            .await,
+        );
+        let registered = provider.register(&redirect, true).await.unwrap();
+        assert_eq!(registered.client_id, "new-id");
+        assert!(!is_vschar("é") && is_vschar(" ~!"));
+    }
+
+    #[tokio::test]
+    async fn an_endpoint_url_too_long_for_a_request_is_a_named_error_not_a_panic() {
+        let mut provider = provider().await;
+        provider.registration_endpoint = Some(huge_url());
+        provider.par_endpoint = Some(huge_url());
+        provider.endpoints.revocation = Some(oauth2::RevocationUrl::from_url(huge_url()));
+        let redirect = RedirectUrl::new("http://localhost:3000/oauth_callback".into()).unwrap();
+        let e = provider.register(&redirect, false).await.err().unwrap();
+        assert!(is_invalid_request(&e), "{e:?}");
+        assert!(
+            e.to_string().contains("characters)"),
+            "the URL is shortened: {e}"
+        );
+        let authorize = Url::parse("https://idp.example/authorize?client_id=c").unwrap();
+        let e = provider
+            .push_authorization_request(&authorize)
+            .await
+            .unwrap_err();
+        assert!(is_invalid_request(&e), "{e:?}");
+        let call = provider.revoke("token", TokenKind::Refresh).await;
+        assert!(
+            is_invalid_request(call.result.as_ref().unwrap_err()),
+            "{:?}",
+            call.result.err()
+        );
+        let call = provider
+            .call_resource(&huge_url(), "GET", &AccessToken::new("t".into()))
+            .await;
+        assert!(
+            is_invalid_request(call.result.as_ref().unwrap_err()),
+            "{:?}",
+            call.result.err()
+        );
+        // reqwest checks the URI before any I/O, also for GETs (discovery, JWKS, metadata).
+        assert!(provider.http().get(huge_url().as_str()).await.is_err());
     }
 }

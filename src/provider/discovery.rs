@@ -14,14 +14,16 @@ use crate::clerk;
 use crate::config::{
     AuthMethod, Config, EndpointOverrides, Issuer, by_hand, require_https_unless_loopback,
 };
+use crate::redact::untrusted;
 
 /// Why the provider's endpoints could not be established. Exit status 1.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
     #[error(
-        "could not read the provider's metadata at {tried}. Check that OAUTH_ISSUER (or \
+        "could not read the provider's metadata at {}. Check that OAUTH_ISSUER (or \
          CLERK_PUBLISHABLE_KEY) names the issuer exactly as the provider documents it; for a \
-         provider without discovery, set OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL"
+         provider without discovery, set OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL",
+        untrusted(.tried)
     )]
     NotFound { tried: String },
     #[error(
@@ -179,7 +181,7 @@ impl Provider {
         for url in [openid.clone(), oauth.clone()] {
             match fetch_metadata(http, &url).await {
                 Ok((doc, meta)) => {
-                    log::info!("discovery: read provider metadata from {url}");
+                    log::info!("discovery: read provider metadata from {}", untrusted(&url));
                     let mut found = from_metadata(config, url.clone(), doc, meta)?;
                     if url == openid && found.lacks_split_endpoints() {
                         found.complete_from(http, &url, oauth).await?;
@@ -195,7 +197,8 @@ impl Provider {
                 }
                 Err(Fetch::Unreachable(source)) => tried.push(format!("{url} ({source})")),
                 Err(Fetch::Unusable(problem)) => {
-                    log::debug!("discovery: {url}: {problem}");
+                    // The problem can quote what the server sent.
+                    log::debug!("discovery: {}: {}", untrusted(&url), untrusted(&problem));
                     tried.push(format!("{url} ({problem})"));
                 }
             }
@@ -203,14 +206,14 @@ impl Provider {
         if config.endpoints.complete() {
             log::warn!(
                 "discovery failed ({}); using the endpoints given by hand",
-                tried.join("; ")
+                untrusted(tried.join("; "))
             );
             return manual(config);
         }
         if config.provider.clerk.is_some() {
             log::warn!(
                 "discovery failed ({}); using Clerk's fixed paths on {}",
-                tried.join("; "),
+                untrusted(tried.join("; ")),
                 issuer.as_str()
             );
             return clerk_fixed_paths(issuer);

@@ -14,32 +14,62 @@ use reqwest::redirect::Policy;
 use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use super::quirks::normalize;
 use crate::config::CaBundle;
+use crate::redact::untrusted;
 
 /// The largest response body read from a provider.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why an outbound call produced no usable response. Messages carry URLs and statuses,
-/// never request bodies or headers (those hold secrets).
+/// never request bodies or headers (those hold secrets); what the server sent is escaped.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
-    #[error("{url} did not answer within {secs} s (OAUTH_HTTP_TIMEOUT)")]
+    #[error("{} did not answer within {secs} s (OAUTH_HTTP_TIMEOUT)", untrusted(.url))]
     Timeout { url: String, secs: u64 },
-    #[error("could not connect to {url}: {detail}")]
+    #[error("could not connect to {}: {}", untrusted(.url), untrusted(.detail))]
     Connect { url: String, detail: String },
-    #[error("{url} answered with more than {limit} bytes; refusing to read further")]
+    #[error(
+        "{} answered with more than {limit} bytes; refusing to read further",
+        untrusted(.url)
+    )]
     TooLarge { url: String, limit: usize },
     #[error(
-        "{url} answered HTTP {status} redirecting to {location}: redirects are not followed on \
-         calls to the provider; configure the final URL instead"
+        "{} answered HTTP {status} redirecting to {}: redirects are not followed on \
+         calls to the provider; configure the final URL instead",
+        untrusted(.url),
+        untrusted(.location)
     )]
     Redirect {
         url: String,
         status: u16,
         location: String,
     },
-    #[error("request to {url} failed: {detail}")]
+    #[error("request to {} failed: {}", untrusted(.url), untrusted(.detail))]
     Other { url: String, detail: String },
+    /// The request cannot even be built (a URL too long for HTTP, say): hostile or broken
+    /// metadata must end in this error, never in a panic. `url` is shortened.
+    #[error("cannot make a request to {}: {}", untrusted(.url), untrusted(.detail))]
+    InvalidRequest { url: String, detail: String },
+}
+
+impl HttpError {
+    pub fn invalid_request(url: &str, detail: impl std::fmt::Display) -> Self {
+        Self::InvalidRequest {
+            url: shortened(url),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// A URL for a message: whole up to 200 characters, else its start and its length.
+pub fn shortened(url: &str) -> String {
+    const SHOWN: usize = 120;
+    let count = url.chars().count();
+    if count <= 200 {
+        return url.to_owned();
+    }
+    let head: String = url.chars().take(SHOWN).collect();
+    format!("{head}…({count} characters)")
 }
 
 /// A response that should have been JSON and is not (an HTML error page, an empty body),
@@ -216,12 +246,13 @@ impl HttpClient {
         self.send(url, request).await
     }
 
-    /// A request to a protected resource without a token: its status and `WWW-Authenticate`.
+    /// A request to a protected resource without a token: its status and each
+    /// `WWW-Authenticate` field line (RFC 9110 section 11.6.1 allows several).
     pub async fn request_without_token(
         &self,
         method: &str,
         url: &str,
-    ) -> Result<(u16, Option<String>), HttpError> {
+    ) -> Result<(u16, Vec<String>), HttpError> {
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| HttpError::Other {
                 url: url.to_owned(),
@@ -229,12 +260,13 @@ impl HttpClient {
             })?;
         let request = self.client.request(method, url);
         let response = self.send(url, request).await?;
-        let challenge = response
+        let challenges = response
             .headers
-            .get(reqwest::header::WWW_AUTHENTICATE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        Ok((response.status, challenge))
+            .get_all(reqwest::header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        Ok((response.status, challenges))
     }
 
     /// Runs a request built by the oauth2 crate; used as its `AsyncHttpClient`.
@@ -414,7 +446,7 @@ impl<'a> Recording<'a> {
         }
         let n = normalize(status, content_type, response.body());
         for quirk in &n.quirks {
-            log::warn!("quirk: {quirk}");
+            log::warn!("quirk: {}", untrusted(quirk));
         }
         lock(&self.quirks).extend(n.quirks);
         let raw = match &n.raw {

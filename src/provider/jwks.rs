@@ -5,6 +5,7 @@ use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 
 use super::Provider;
+use crate::redact::untrusted;
 use crate::verify::id_token::KeySource;
 
 impl KeySource for Provider {
@@ -27,7 +28,7 @@ impl KeySource for Provider {
             return Err(format!("{url} answered HTTP {}", response.status));
         }
         let keys = parse_jwks(&response.body).map_err(|e| format!("{url}: {e}"))?;
-        log::debug!("read {} signing key(s) from {url}", keys.len());
+        log::debug!("read {} signing key(s) from {}", keys.len(), untrusted(url));
         *cache = Some(keys.clone());
         Ok(keys)
     }

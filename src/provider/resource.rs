@@ -6,8 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
+use super::challenge::{self, Bearer};
 use super::http::HttpClient;
 use crate::config::{Issuer, Resource};
+use crate::redact::untrusted;
 use crate::verify::Check;
 
 /// The fields of protected-resource metadata (RFC 9728 section 2) this client acts on.
@@ -44,8 +46,9 @@ pub struct Chain {
 #[derive(Debug, thiserror::Error)]
 pub enum ChainError {
     #[error(
-        "{url} has no protected-resource metadata: {problem}. The resource should answer 401 with \
-         `WWW-Authenticate: Bearer resource_metadata=\"...\"`, or serve {well_known} (RFC 9728)"
+        "{url} has no protected-resource metadata: {}. The resource should answer 401 with \
+         `WWW-Authenticate: Bearer resource_metadata=\"...\"`, or serve {well_known} (RFC 9728)",
+        untrusted(.problem)
     )]
     NoMetadata {
         url: String,
@@ -57,11 +60,16 @@ pub enum ChainError {
          (RFC 9728 section 5.1)"
     )]
     BadMetadataUrl { url: String, problem: String },
-    #[error("the metadata at {url} is not usable: {problem} (RFC 9728 section 2)")]
+    #[error(
+        "the metadata at {} is not usable: {} (RFC 9728 section 2)",
+        untrusted(.url),
+        untrusted(.problem)
+    )]
     BadMetadata { url: String, problem: String },
     #[error(
-        "the metadata at {url} is for resource {got:?}, not {expected:?}: its metadata must not be \
-         used (RFC 9728 section 3.3)"
+        "the metadata at {} is for resource {got:?}, not {expected:?}: its metadata must not be \
+         used (RFC 9728 section 3.3)",
+        untrusted(.url)
     )]
     ResourceMismatch {
         url: String,
@@ -97,35 +105,39 @@ pub async fn discover(
     let url = resource.url.as_str().to_owned();
     let well_known = well_known_url(&resource.url);
     // 1. The resource, without a token: it should refuse with a Bearer challenge.
-    let (status, challenge) = match http.request_without_token(&resource.method, &url).await {
-        Ok((status, challenge)) => (Some(status), challenge),
+    let (status, lines) = match http.request_without_token(&resource.method, &url).await {
+        Ok((status, lines)) => (Some(status), lines),
         Err(e) => {
             hops.push(Hop {
                 url: url.clone(),
                 status: None,
                 learned: e.to_string(),
             });
-            (None, None)
+            (None, Vec::new())
         }
     };
-    let params = challenge.as_deref().and_then(bearer_params);
+    let bearer = read_challenge(&lines);
     if let Some(status) = status {
         hops.push(Hop {
             url: url.clone(),
             status: Some(status),
-            learned: match &challenge {
-                Some(c) => format!("WWW-Authenticate: {c}"),
-                None => "no WWW-Authenticate header".into(),
+            learned: match lines.as_slice() {
+                [] => "no WWW-Authenticate header".into(),
+                lines => lines
+                    .iter()
+                    .map(|l| format!("WWW-Authenticate: {l}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             },
         });
-        checks.push(match (status, &params) {
-            (401, Some(_)) => Check::pass(
+        checks.push(match (status, &bearer) {
+            (401, Ok(_)) => Check::pass(
                 "resource.rejects_without_token",
                 "401 with a well-formed Bearer challenge (RFC 6750 section 3, RFC 9728 section 5.1)",
             ),
-            (401, None) => Check::fail(
+            (401, Err(why)) => Check::fail(
                 "resource.rejects_without_token",
-                "401, but without a well-formed `WWW-Authenticate: Bearer ...` header",
+                format!("401, but without a well-formed `WWW-Authenticate: Bearer ...` header: {why}"),
             ),
             (other, _) => Check::fail(
                 "resource.rejects_without_token",
@@ -134,17 +146,12 @@ pub async fn discover(
         });
     }
     // 2. Its metadata: named by the challenge, else at the well-known URL.
-    let from_header = params.as_ref().and_then(|p| {
-        p.iter()
-            .find(|(k, _)| k == "resource_metadata")
-            .map(|(_, v)| v.clone())
-    });
+    let from_header = bearer.ok().and_then(|b| b.resource_metadata);
     if let Some(named) = &from_header {
         check_named_metadata_url(named, &resource.url, hops, checks)?;
     }
-    let metadata_url = from_header.clone().unwrap_or_else(|| well_known.clone());
-    let response = http.get(&metadata_url).await;
-    let (status, body) = match response {
+    let metadata_url = from_header.unwrap_or_else(|| well_known.clone());
+    let (status, body) = match http.get(&metadata_url).await {
         Ok(r) => (r.status, r.body),
         Err(e) => {
             hops.push(Hop {
@@ -161,91 +168,20 @@ pub async fn discover(
             return Err(err);
         }
     };
-    let doc: Option<Value> = (status == 200)
-        .then(|| serde_json::from_slice(&body).ok())
-        .flatten();
-    let Some(doc) = doc.filter(Value::is_object) else {
-        hops.push(Hop {
-            url: metadata_url.clone(),
-            status: Some(status),
-            learned: "no protected-resource metadata here".into(),
-        });
-        let err = ChainError::NoMetadata {
-            url,
-            well_known,
-            problem: format!(
-                "{metadata_url} answered HTTP {status}{}",
-                if status == 200 {
-                    " without a JSON object"
-                } else {
-                    ""
-                }
-            ),
-        };
-        checks.push(err.check());
-        return Err(err);
-    };
-    let bad = |problem: &str| ChainError::BadMetadata {
-        url: metadata_url.clone(),
-        problem: problem.to_owned(),
-    };
-    let meta: ResourceMetadata = match serde_json::from_value(doc) {
-        Ok(meta) => meta,
-        Err(e) => {
-            let err = bad(&format!("its fields are not of the RFC 9728 types ({e})"));
-            checks.push(err.check());
-            return Err(err);
-        }
-    };
-    let ResourceMetadata {
-        resource: listed_resource,
-        authorization_servers: servers,
-        scopes_supported,
-    } = meta;
+    let read = read_metadata(&resource.url, &metadata_url, status, &body);
     hops.push(Hop {
-        url: metadata_url.clone(),
+        url: metadata_url,
         status: Some(status),
-        learned: format!(
-            "resource {listed_resource:?}, authorization_servers {servers:?}, scopes_supported {:?}",
-            scopes_supported.clone().unwrap_or_default()
-        ),
+        learned: read.learned,
     });
-    // RFC 9728 section 3.3: the metadata must be about the resource we asked.
-    if listed_resource != resource.url.as_str() && listed_resource != url.trim_end_matches('/') {
-        let err = ChainError::ResourceMismatch {
-            url: metadata_url,
-            expected: url,
-            got: listed_resource,
-        };
-        checks.push(err.check());
-        return Err(err);
-    }
-    checks.push(Check::pass(
-        "resource_metadata.resource",
-        format!("equals the resource URL {url} (RFC 9728 section 3.3)"),
-    ));
-    let Some(server) = servers.first().cloned() else {
-        let err = bad("authorization_servers is missing or empty");
-        checks.push(err.check());
-        return Err(err);
-    };
-    if Issuer::parse(&server).is_err() {
-        let err = bad(&format!(
-            "authorization server {server:?} is not an https issuer URL"
-        ));
-        checks.push(err.check());
-        return Err(err);
-    }
-    checks.push(Check::pass(
-        "resource_metadata.authorization_servers",
-        format!("{} listed; using {server}", servers.len()),
-    ));
+    checks.extend(read.checks);
+    let found = read.result?;
     Ok(Chain {
         hops: hops.clone(),
         checks: checks.clone(),
-        resource: listed_resource,
-        authorization_server: server,
-        scopes_supported,
+        resource: found.resource,
+        authorization_server: found.authorization_server,
+        scopes_supported: found.scopes_supported,
     })
 }
 
@@ -292,6 +228,140 @@ fn check_named_metadata_url(
     Err(err)
 }
 
+/// The Bearer challenge in a 401's `WWW-Authenticate` lines (RFC 6750 section 3), or why
+/// there is none.
+pub fn read_challenge(lines: &[String]) -> Result<Bearer, String> {
+    if lines.is_empty() {
+        return Err("no WWW-Authenticate header".into());
+    }
+    let challenges =
+        challenge::parse(lines.iter().map(String::as_str)).map_err(|e| e.to_string())?;
+    Bearer::find(&challenges).ok_or_else(|| {
+        let schemes: Vec<&str> = challenges.iter().map(|c| c.scheme.as_str()).collect();
+        format!("no Bearer challenge (schemes: {schemes:?})")
+    })
+}
+
+/// What a metadata document established: the resource it is about, the authorization server
+/// to use, and the scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub resource: String,
+    pub authorization_server: String,
+    pub scopes_supported: Option<Vec<String>>,
+}
+
+/// A metadata response, read: the hop's summary, the checks made, and what was found.
+#[derive(Debug)]
+pub struct MetadataRead {
+    pub learned: String,
+    pub checks: Vec<Check>,
+    pub result: Result<Found, ChainError>,
+}
+
+/// Reads the metadata answer fetched from `metadata_url` for `resource` (RFC 9728 sections
+/// 2 and 3.3). Pure, for any status and body (fuzzed: `resource_challenge`).
+pub fn read_metadata(resource: &Url, metadata_url: &str, status: u16, body: &[u8]) -> MetadataRead {
+    let url = resource.as_str().to_owned();
+    let mut checks = Vec::new();
+    let fail = |learned: String, err: ChainError| (learned, Err(err));
+    let doc: Option<Value> = (status == 200)
+        .then(|| serde_json::from_slice(body).ok())
+        .flatten();
+    let (learned, result) = 'read: {
+        let Some(doc) = doc.filter(Value::is_object) else {
+            break 'read fail(
+                "no protected-resource metadata here".into(),
+                ChainError::NoMetadata {
+                    well_known: well_known_url(resource),
+                    problem: format!(
+                        "{metadata_url} answered HTTP {status}{}",
+                        if status == 200 {
+                            " without a JSON object"
+                        } else {
+                            ""
+                        }
+                    ),
+                    url,
+                },
+            );
+        };
+        let bad = |problem: String| ChainError::BadMetadata {
+            url: metadata_url.to_owned(),
+            problem,
+        };
+        let meta: ResourceMetadata = match serde_json::from_value(doc) {
+            Ok(meta) => meta,
+            Err(e) => {
+                break 'read fail(
+                    "metadata with fields not of the RFC 9728 types".into(),
+                    bad(format!("its fields are not of the RFC 9728 types ({e})")),
+                );
+            }
+        };
+        let ResourceMetadata {
+            resource: listed_resource,
+            authorization_servers: servers,
+            scopes_supported,
+        } = meta;
+        let learned = format!(
+            "resource {listed_resource:?}, authorization_servers {servers:?}, scopes_supported {:?}",
+            scopes_supported.clone().unwrap_or_default()
+        );
+        // RFC 9728 section 3.3: the metadata must be about the resource we asked.
+        if listed_resource != url && listed_resource != url.trim_end_matches('/') {
+            break 'read fail(
+                learned,
+                ChainError::ResourceMismatch {
+                    url: metadata_url.to_owned(),
+                    expected: url,
+                    got: listed_resource,
+                },
+            );
+        }
+        checks.push(Check::pass(
+            "resource_metadata.resource",
+            format!("equals the resource URL {url} (RFC 9728 section 3.3)"),
+        ));
+        let Some(server) = servers.first().cloned() else {
+            break 'read fail(
+                learned,
+                bad("authorization_servers is missing or empty".into()),
+            );
+        };
+        // Printable ASCII only: URL parsing would drop a tab or newline from the string that
+        // then becomes the issuer, compared and logged as it is.
+        if !server.bytes().all(|b| b.is_ascii_graphic()) || Issuer::parse(&server).is_err() {
+            break 'read fail(
+                learned,
+                bad(format!(
+                    "authorization server {server:?} is not an https issuer URL"
+                )),
+            );
+        }
+        checks.push(Check::pass(
+            "resource_metadata.authorization_servers",
+            format!("{} listed; using {server}", servers.len()),
+        ));
+        (
+            learned,
+            Ok(Found {
+                resource: listed_resource,
+                authorization_server: server,
+                scopes_supported,
+            }),
+        )
+    };
+    if let Err(e) = &result {
+        checks.push(e.check());
+    }
+    MetadataRead {
+        learned,
+        checks,
+        result,
+    }
+}
+
 /// RFC 9728 section 3.1: `/.well-known/oauth-protected-resource` inserted between the host
 /// and the path.
 pub fn well_known_url(resource: &Url) -> String {
@@ -302,74 +372,80 @@ pub fn well_known_url(resource: &Url) -> String {
     )
 }
 
-/// The auth-params of a `Bearer` challenge (RFC 9110 section 11.6.1), or `None` when the
-/// header holds no Bearer challenge.
-pub fn bearer_params(header: &str) -> Option<Vec<(String, String)>> {
-    let at = header.to_ascii_lowercase().find("bearer")?;
-    let rest = header[at + "bearer".len()..].trim_start();
-    let mut params = Vec::new();
-    let mut chars = rest.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
-            chars.next();
-        }
-        let key: String = std::iter::from_fn(|| {
-            chars.next_if(|c| c.is_ascii_alphanumeric() || "_-".contains(*c))
-        })
-        .collect();
-        if key.is_empty() {
-            break;
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        if chars.next_if_eq(&'=').is_none() {
-            // Another scheme starts here.
-            break;
-        }
-        while chars.peek().is_some_and(|c| c.is_whitespace()) {
-            chars.next();
-        }
-        let value: String = if chars.next_if_eq(&'"').is_some() {
-            let mut v = String::new();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => v.extend(chars.next()),
-                    '"' => break,
-                    c => v.push(c),
-                }
-            }
-            v
-        } else {
-            std::iter::from_fn(|| chars.next_if(|c| *c != ',' && !c.is_whitespace())).collect()
-        };
-        params.push((key.to_ascii_lowercase(), value));
-    }
-    Some(params)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn lines(header: &[&str]) -> Vec<String> {
+        header.iter().map(|l| (*l).to_owned()).collect()
+    }
+
     #[test]
-    fn bearer_challenges() {
-        let p = bearer_params(r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", scope="read write""#).unwrap();
+    fn the_bearer_challenge_is_found_by_the_grammar() {
+        let b = read_challenge(&lines(&[r#"Bearer resource_metadata="https://api.example.com/.well-known/oauth-protected-resource/mcp", scope="read write""#])).unwrap();
         assert_eq!(
-            p[0],
-            (
-                "resource_metadata".into(),
-                "https://api.example.com/.well-known/oauth-protected-resource/mcp".into()
-            )
+            b.resource_metadata.as_deref(),
+            Some("https://api.example.com/.well-known/oauth-protected-resource/mcp")
         );
-        assert_eq!(p[1], ("scope".into(), "read write".into()));
-        let p =
-            bearer_params(r#"bearer error=invalid_token, error_description="a \"quoted\" word""#)
-                .unwrap();
-        assert_eq!(p[0], ("error".into(), "invalid_token".into()));
-        assert_eq!(p[1].1, r#"a "quoted" word"#);
-        assert_eq!(bearer_params("Bearer").unwrap(), vec![]);
-        assert!(bearer_params(r#"Basic realm="x""#).is_none());
+        assert_eq!(b.scope.as_deref(), Some("read write"));
+        let b = read_challenge(&lines(&[
+            r#"bearer error=invalid_token, error_description="a \"quoted\" word""#,
+        ]))
+        .unwrap();
+        assert_eq!(b.error.as_deref(), Some("invalid_token"));
+        assert_eq!(b.error_description.as_deref(), Some(r#"a "quoted" word"#));
+        assert_eq!(read_challenge(&lines(&["Bearer"])), Ok(Bearer::default()));
+        assert!(read_challenge(&lines(&[r#"Basic realm="x""#])).is_err());
+        // The old scan found "bearer" anywhere, quoted strings included.
+        assert!(read_challenge(&lines(&[r#"Basic realm="bearer""#])).is_err());
+        let b = read_challenge(&lines(&[r#"Basic realm="x, y", Bearer scope="a b""#])).unwrap();
+        assert_eq!(b.scope.as_deref(), Some("a b"));
+        let b = read_challenge(&lines(&[r#"Basic realm="x""#, r#"Bearer scope="a""#])).unwrap();
+        assert_eq!(b.scope.as_deref(), Some("a"), "a second header line");
+        let why = read_challenge(&lines(&["Bearer scope=\"a"])).unwrap_err();
+        assert!(why.contains("not closed"), "{why}");
+        assert!(read_challenge(&[]).is_err());
+    }
+
+    #[test]
+    fn metadata_is_read_and_checked_without_io() {
+        let resource = Url::parse("https://api.example.com/mcp").unwrap();
+        let meta = "https://api.example.com/.well-known/oauth-protected-resource/mcp";
+        let body = br#"{"resource":"https://api.example.com/mcp","authorization_servers":["https://as.example.com"],"scopes_supported":["a"]}"#;
+        let read = read_metadata(&resource, meta, 200, body);
+        assert_eq!(
+            read.result.unwrap(),
+            Found {
+                resource: "https://api.example.com/mcp".into(),
+                authorization_server: "https://as.example.com".into(),
+                scopes_supported: Some(vec!["a".into()]),
+            }
+        );
+        assert_eq!(read.checks.len(), 2);
+        let foreign = br#"{"resource":"https://evil.example.com/mcp","authorization_servers":["https://as.example.com"]}"#;
+        let read = read_metadata(&resource, meta, 200, foreign);
+        assert!(matches!(
+            read.result,
+            Err(ChainError::ResourceMismatch { .. })
+        ));
+        assert_eq!(
+            read.checks.last().unwrap().check,
+            "resource_metadata.resource"
+        );
+        for (status, body) in [
+            (404, &b"{}"[..]),
+            (200, b"[]"),
+            (200, b"\xff"),
+            (200, br#"{"resource": 7}"#),
+            (200, br#"{"resource":"https://api.example.com/mcp"}"#),
+            (200, br#"{"resource":"https://api.example.com/mcp","authorization_servers":["http://as.example.com"]}"#),
+            (200, br#"{"resource":"https://api.example.com/mcp","authorization_servers":["https://as.exa\nmple.com"]}"#),
+            (200, br#"{"resource":"https://api.example.com/mcp","authorization_servers":[" https://as.example.com"]}"#),
+        ] {
+            let read = read_metadata(&resource, meta, status, body);
+            assert!(read.result.is_err(), "{status} {body:?}");
+            assert_eq!(read.checks.last().unwrap().result, crate::verify::Verdict::Fail);
+        }
     }
 
     #[test]

@@ -11,13 +11,15 @@ use serde_json::{Map, Value};
 use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
+use crate::redact::untrusted;
 
 /// Why a token request produced no tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     #[error(
-        "the provider refused the request: {error}{}",
-        description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+        "the provider refused the request: {}{}",
+        untrusted(.error),
+        .description.as_deref().map(|d| format!(" ({})", untrusted(d))).unwrap_or_default()
     )]
     Provider {
         status: u16,
@@ -29,7 +31,8 @@ pub enum TokenError {
     Http(#[from] HttpError),
     #[error(
         "the token endpoint answered HTTP {status} with a body that is not a valid token response \
-         (problem at `{path}`: {kind})"
+         (problem at `{}`: {kind})",
+        untrusted(.path)
     )]
     Parse {
         status: u16,
@@ -41,7 +44,7 @@ pub enum TokenError {
          endpoint: check OAUTH_ISSUER, or OAUTH_TOKEN_URL when it is given by hand"
     )]
     NotJson(NotJson),
-    #[error("unexpected answer from the token endpoint (HTTP {status}): {detail}")]
+    #[error("unexpected answer from the token endpoint (HTTP {status}): {}", untrusted(.detail))]
     Other { status: u16, detail: String },
 }
 

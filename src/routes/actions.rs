@@ -8,6 +8,7 @@ use serde_json::json;
 use super::{action_links, page, wants_json};
 use crate::actions::{NotSignedIn, Step, perform};
 use crate::provider::calls::TokenKind;
+use crate::redact::untrusted;
 use crate::state::AppState;
 use crate::templates::{ActionPage, SignInFirstPage};
 
@@ -75,10 +76,11 @@ async fn run(req: &HttpRequest, state: &AppState, step: Step) -> HttpResponse {
         }
     };
     if !report.ok {
+        // The error can quote the provider or the API (error_description, WWW-Authenticate).
         log::warn!(
             "{} failed: {}",
             report.step,
-            report.error.as_deref().unwrap_or("?")
+            untrusted(report.error.as_deref().unwrap_or("?"))
         );
     } else {
         log::info!("{}: ok", report.step);

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use super::Check;
 
-/// Clock skew allowed on `exp` and `iat`.
+/// Clock skew allowed on `exp`, `iat` and `nbf`.
 pub const SKEW_SECS: u64 = 60;
 /// An `iat` older than this is reported as a warning.
 const OLD_IAT_SECS: u64 = 24 * 3600;
@@ -98,9 +98,19 @@ pub async fn verify<K: KeySource>(token: &str, expected: &Expected<'_>, keys: &K
             };
         }
     };
-    let mut checks = vec![signature("id_token.signature", token, &jws, expected, keys).await];
-    checks.extend(claim_checks(&jws, expected));
-    let all_pass = checks.iter().all(|c| c.result != super::Verdict::Fail);
+    let signature = signature("id_token.signature", token, &jws, expected, keys).await;
+    let signed = signature.result == super::Verdict::Pass;
+    let claims = claim_checks(&jws, expected);
+    let mut checks = vec![signature];
+    // Core 3.1.3.7 step 6 comes first: claims of a token that fails it are anyone's words.
+    if signed {
+        checks.extend(claims);
+    } else {
+        checks.extend(claims.into_iter().map(Check::unverified));
+    }
+    let all_pass = checks
+        .iter()
+        .all(|c| matches!(c.result, super::Verdict::Pass | super::Verdict::Warn));
     let valid_sub = all_pass
         .then(|| {
             jws.claims
@@ -138,7 +148,7 @@ pub async fn signature<K: KeySource>(
         Err(_) => {
             return Check::fail(
                 name,
-                format!("alg {alg_name} is not one this client verifies"),
+                format!("alg {alg_name:?} is not one this client verifies"),
             );
         }
     };
@@ -254,7 +264,9 @@ fn fits(jwk: &Jwk, alg: Algorithm) -> bool {
     }
 }
 
-fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
+/// The claim rules (Core 3.1.3.7 steps 2-5, 9-11, 3.1.3.8; RFC 7519 4.1.5), one row each; pure
+/// (fuzzed: `fuzz/fuzz_targets/id_token_claims.rs`).
+pub fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
     let claims = &jws.claims;
     let str_claim = |k: &str| claims.get(k).and_then(Value::as_str);
     let num_claim = |k: &str| claims.get(k).and_then(Value::as_u64);
@@ -322,36 +334,55 @@ fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
         ),
     });
 
+    // Times come from the provider: every sum saturates, so u64::MAX is just "far future"
+    // (never an overflow panic in debug builds or a wrap-around in release).
+    let now = expected.now;
+    let latest = now.saturating_add(SKEW_SECS);
     checks.push(match num_claim("exp") {
-        Some(exp) if expected.now <= exp + SKEW_SECS => Check::pass(
+        Some(exp) if now <= exp.saturating_add(SKEW_SECS) => Check::pass(
             "id_token.exp",
-            format!("expires in {} s (step 9)", exp.saturating_sub(expected.now)),
+            format!("expires in {} s (step 9)", exp.saturating_sub(now)),
         ),
         Some(exp) => Check::fail(
             "id_token.exp",
-            format!("expired {} s ago", expected.now - exp),
+            format!("expired {} s ago", now.saturating_sub(exp)),
         ),
         None => Check::fail("id_token.exp", "missing or not a number"),
     });
 
     checks.push(match num_claim("iat") {
-        Some(iat) if iat > expected.now + SKEW_SECS => Check::fail(
+        Some(iat) if iat > latest => Check::fail(
             "id_token.iat",
             format!(
                 "{} s in the future: check this machine's clock",
-                iat - expected.now
+                iat.saturating_sub(now)
             ),
         ),
-        Some(iat) if expected.now.saturating_sub(iat) > OLD_IAT_SECS => Check::warn(
+        Some(iat) if now.saturating_sub(iat) > OLD_IAT_SECS => Check::warn(
             "id_token.iat",
-            format!("issued {} s ago (step 10)", expected.now - iat),
+            format!("issued {} s ago (step 10)", now.saturating_sub(iat)),
         ),
         Some(iat) => Check::pass(
             "id_token.iat",
-            format!("issued {} s ago", expected.now.saturating_sub(iat)),
+            format!("issued {} s ago", now.saturating_sub(iat)),
         ),
         None => Check::fail("id_token.iat", "missing or not a number"),
     });
+
+    // RFC 7519 section 4.1.5: not to be accepted before `nbf` (same skew as `iat`).
+    if let Some(nbf) = claims.get("nbf") {
+        checks.push(match nbf.as_u64() {
+            Some(nbf) if nbf > latest => Check::fail(
+                "id_token.nbf",
+                format!(
+                    "not valid for another {} s (RFC 7519 section 4.1.5): check this machine's clock",
+                    nbf.saturating_sub(now)
+                ),
+            ),
+            Some(_) => Check::pass("id_token.nbf", "already valid (RFC 7519 section 4.1.5)"),
+            None => Check::fail("id_token.nbf", format!("{nbf} is not a number of seconds")),
+        });
+    }
 
     match (expected.nonce, str_claim("nonce")) {
         (Some(sent), Some(got)) if sent == got => checks.push(Check::pass(
@@ -453,6 +484,126 @@ mod tests {
             .into_iter()
             .map(|c| (c.check, c.result))
             .collect()
+    }
+
+    fn verdicts_at(claims: Value, expected: &Expected<'_>) -> Vec<(String, super::super::Verdict)> {
+        let jws = Jws {
+            header: serde_json::from_value(serde_json::json!({"alg": "RS256"})).unwrap(),
+            claims: serde_json::from_value(claims).unwrap(),
+        };
+        claim_checks(&jws, expected)
+            .into_iter()
+            .map(|c| (c.check, c.result))
+            .collect()
+    }
+
+    #[test]
+    fn huge_time_claims_never_overflow() {
+        use super::super::Verdict::*;
+        let good = serde_json::json!({
+            "iss": "https://idp.example", "aud": "client", "sub": "u1",
+            "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"
+        });
+        let mut huge = good.clone();
+        huge["exp"] = u64::MAX.into();
+        assert!(verdicts(huge).contains(&("id_token.exp".into(), Pass)));
+        let mut huge = good.clone();
+        huge["iat"] = u64::MAX.into();
+        assert!(verdicts(huge).contains(&("id_token.iat".into(), Fail)));
+        let mut huge = good.clone();
+        huge["nbf"] = u64::MAX.into();
+        assert!(verdicts(huge).contains(&("id_token.nbf".into(), Fail)));
+        let mut huge = good.clone();
+        huge["auth_time"] = u64::MAX.into();
+        verdicts(huge);
+        // A clock at the end of time: every sum with the skew saturates.
+        let end = Expected {
+            now: u64::MAX,
+            ..expected()
+        };
+        let mut old = good.clone();
+        old["nbf"] = 0u64.into();
+        let v = verdicts_at(old.clone(), &end);
+        assert!(v.contains(&("id_token.exp".into(), Fail)));
+        assert!(v.contains(&("id_token.iat".into(), Warn)));
+        assert!(v.contains(&("id_token.nbf".into(), Pass)));
+        old["exp"] = u64::MAX.into();
+        old["iat"] = u64::MAX.into();
+        old["nbf"] = u64::MAX.into();
+        let v = verdicts_at(old, &end);
+        assert!(v.contains(&("id_token.exp".into(), Pass)));
+        assert!(v.contains(&("id_token.iat".into(), Pass)));
+        assert!(v.contains(&("id_token.nbf".into(), Pass)));
+        // Never a negative or fractional number read as a time.
+        let mut odd = good;
+        odd["exp"] = serde_json::json!(-1);
+        odd["iat"] = serde_json::json!(1.7e300);
+        let v = verdicts(odd);
+        assert!(v.contains(&("id_token.exp".into(), Fail)));
+        assert!(v.contains(&("id_token.iat".into(), Fail)));
+    }
+
+    struct NoKeys;
+
+    impl KeySource for NoKeys {
+        async fn keys(&self, _refetch: bool) -> Result<Vec<Jwk>, String> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn hs256(claims: &Value, secret: &str) -> String {
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn claims_of_a_token_whose_signature_fails_are_never_passed() {
+        use super::super::Verdict::*;
+        let claims = serde_json::json!({
+            "iss": "https://idp.example", "aud": "client", "sub": "u1",
+            "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj",
+            "azp": "client", "nbf": 1_699_999_990u64
+        });
+        let expected = Expected {
+            client_secret: Some("the right secret"),
+            ..expected()
+        };
+        let good = verify(&hs256(&claims, "the right secret"), &expected, &NoKeys).await;
+        assert!(
+            good.checks.iter().all(|c| c.result == Pass),
+            "{:?}",
+            good.checks
+        );
+        assert_eq!(good.valid_sub.as_deref(), Some("u1"));
+
+        let forged = verify(&hs256(&claims, "a guessed secret"), &expected, &NoKeys).await;
+        let (signature, rows) = forged.checks.split_first().unwrap();
+        assert_eq!(
+            (signature.check.as_str(), signature.result),
+            ("id_token.signature", Fail)
+        );
+        assert_eq!(rows.len(), good.checks.len() - 1, "the same rows, marked");
+        for row in rows {
+            assert_eq!(row.result, Unverified, "{row:?}");
+            assert!(row.detail.contains("unverified"), "{row:?}");
+        }
+        assert_eq!(forged.valid_sub, None);
+
+        // A rule that fails stays a failure, also on an unverified token.
+        let wrong_iss = serde_json::json!({"iss": "https://evil.example", "aud": "client", "sub": "u1",
+            "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"});
+        let forged = verify(&hs256(&wrong_iss, "a guessed secret"), &expected, &NoKeys).await;
+        let iss = forged
+            .checks
+            .iter()
+            .find(|c| c.check == "id_token.iss")
+            .unwrap();
+        assert_eq!(iss.result, Fail);
+        assert!(iss.detail.contains("unverified"), "{iss:?}");
     }
 
     #[test]

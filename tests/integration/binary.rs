@@ -263,6 +263,68 @@ async fn once_exits_1_with_the_providers_error_as_json_when_consent_is_denied() 
     );
 }
 
+#[tokio::test]
+async fn a_hostile_error_description_cannot_forge_or_hide_stderr_text() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &[
+            "--once",
+            "--no-browser",
+            "--port",
+            "0",
+            "--issuer",
+            &provider.issuer,
+            "--client-id",
+            PUBLIC_ID,
+        ],
+        &[],
+        dir.path(),
+    );
+    let sign_in = running.sign_in_url();
+    let browser = Browser::new();
+    let callback = browser
+        .authorize(&sign_in, &callback_prefix(&sign_in), "lee", Choice::Abort)
+        .await;
+    // The same callback, its error_description replaced: a screen clear, a forged log line,
+    // a right-to-left override.
+    let mut url = callback;
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .into_owned()
+        .map(|(k, v)| match k.as_str() {
+            "error_description" => (k, "\u{1b}[2J\r\n[INFO] signed in\u{202e}".to_owned()),
+            _ => (k, v),
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
+    let page = browser.client().get(url.as_str()).send().await.unwrap();
+    assert_eq!(page.status(), 400);
+    let done = running.finish(Duration::from_secs(30));
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    assert!(
+        !done.stderr.contains(['\u{1b}', '\r', '\u{202e}'])
+            && !done
+                .stderr
+                .lines()
+                .any(|l| l.starts_with("[INFO] signed in")),
+        "{:?}",
+        done.stderr
+    );
+    assert!(
+        done.stderr
+            .contains(r"\u{1b}[2J\r\n[INFO] signed in\u{202e}"),
+        "shown, escaped: {}",
+        done.stderr
+    );
+    // stdout is JSON, which carries the provider's words exactly.
+    let docs = done.documents();
+    assert_eq!(
+        docs[0]["error_description"],
+        "\u{1b}[2J\r\n[INFO] signed in\u{202e}"
+    );
+}
+
 #[test]
 fn configuration_errors_exit_2_with_one_message_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();

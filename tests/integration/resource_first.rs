@@ -12,6 +12,15 @@ use crate::support::resource;
 use crate::verification::check;
 
 async fn only_the_resource(path: &str, sign_in: bool) -> (Finished, Vec<Value>) {
+    only_the_resource_with(path, sign_in, "/.well-known/oauth-protected-resource/mcp").await
+}
+
+/// `metadata`: the end of the metadata URL the index page must list.
+async fn only_the_resource_with(
+    path: &str,
+    sign_in: bool,
+    metadata: &str,
+) -> (Finished, Vec<Value>) {
     let provider = LocalProvider::start_with(json!({ "registration": true }));
     let api = resource::start(&provider.issuer).await;
     let dir = tempfile::tempdir().unwrap();
@@ -34,10 +43,7 @@ async fn only_the_resource(path: &str, sign_in: bool) -> (Finished, Vec<Value>) 
         let index = running.sign_in_url().replace("/login", "/");
         let html = reqwest::get(index).await.unwrap().text().await.unwrap();
         assert!(html.contains("Discovery chain"), "{html}");
-        assert!(
-            html.contains("/.well-known/oauth-protected-resource/mcp"),
-            "{html}"
-        );
+        assert!(html.contains(metadata), "{html}");
         assert!(html.contains("registered client_id"), "{html}");
         running.sign_in_and_finish("xena", 200).await
     } else {
@@ -132,5 +138,34 @@ async fn a_resource_without_metadata_says_what_is_missing() {
     assert_eq!(
         check(&docs[0], "resource.rejects_without_token")["result"],
         "pass"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bearer_challenge_is_found_among_several_header_lines() {
+    // Line one is `Basic realm="bearer"`: not a Bearer challenge, whatever it quotes.
+    let (done, docs) = only_the_resource_with(
+        "/several",
+        true,
+        "/.well-known/oauth-protected-resource/several",
+    )
+    .await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = &docs[0];
+    assert_eq!(
+        check(doc, "resource.rejects_without_token")["result"],
+        "pass"
+    );
+    let hops = doc["discovery"].as_array().unwrap();
+    assert!(
+        hops[0]["learned"].as_str().unwrap().contains("Basic realm"),
+        "both lines are shown: {hops:?}"
+    );
+    assert!(
+        hops[1]["url"]
+            .as_str()
+            .unwrap()
+            .ends_with("/.well-known/oauth-protected-resource/several"),
+        "the metadata named by the Bearer line: {hops:?}"
     );
 }

@@ -115,6 +115,27 @@ rejected! {
     a_wrong_at_hash_is_rejected: "wrong_at_hash" fails "id_token.at_hash";
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_of_a_forged_id_token_are_reported_unverified_never_passed() {
+    let (done, doc) = sign_in(json!({ "misbehave": "bad_signature" }), &[]).await;
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    let rows: Vec<&Value> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"].as_str().unwrap().starts_with("id_token."))
+        .filter(|c| c["check"] != "id_token.signature")
+        .collect();
+    assert!(rows.len() >= 6, "{doc:#}");
+    for c in rows {
+        assert_eq!(c["result"], "unverified", "{c}");
+        assert!(
+            c["detail"].as_str().unwrap().contains("unverified token"),
+            "{c}"
+        );
+    }
+}
+
 macro_rules! accepted {
     ($($test:ident: $mode:literal, $detail:literal;)*) => {$(
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

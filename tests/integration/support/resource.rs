@@ -113,11 +113,36 @@ async fn echo(req: HttpRequest) -> HttpResponse {
     HttpResponse::Ok().json(json!({ "headers": headers, "note": note }))
 }
 
+/// Two challenges on two field lines, the first quoting the word "bearer"; only the second
+/// (a real Bearer challenge) names the metadata, at a URL that is not the well-known one.
+async fn several(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
+    let Some(token) = bearer(&req) else {
+        let metadata = format!("{}/.well-known/oauth-protected-resource/several", site.base);
+        return HttpResponse::Unauthorized()
+            .append_header((
+                "WWW-Authenticate",
+                r#"Basic realm="bearer", charset="UTF-8""#,
+            ))
+            .append_header((
+                "WWW-Authenticate",
+                format!(r#"Bearer resource_metadata="{metadata}", scope="api:read""#),
+            ))
+            .finish();
+    };
+    let info = introspect(&site.issuer, token).await;
+    if info["active"] == true {
+        HttpResponse::Ok().json(json!({ "ok": true, "sub": info["sub"], "aud": info["aud"] }))
+    } else {
+        unauthorized(r#"Bearer error="invalid_token""#.into())
+    }
+}
+
 /// RFC 9728 section 2; `/wrong` names another resource than the one it describes.
 async fn metadata(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
     let path = req.match_info().get("path").unwrap_or_default();
     let resource = match path {
         "mcp" => format!("{}/mcp", site.base),
+        "several" => format!("{}/several", site.base),
         "wrong" => "https://other.example/api".to_owned(),
         "elsewhere" => format!("{}/elsewhere", site.base),
         _ => return HttpResponse::NotFound().finish(),
@@ -131,8 +156,9 @@ async fn metadata(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
 }
 
 /// `/api` checks the token; `/deny` refuses every request; `/echo` shows the request headers;
-/// `/elsewhere` names metadata on another origin; `/plainmeta` names plain-http metadata; `/mcp` and `/wrong` start from
-/// a `WWW-Authenticate` challenge / the well-known metadata; `/nometa` has no metadata.
+/// `/elsewhere` names metadata on another origin; `/plainmeta` names plain-http metadata; `/mcp`
+/// and `/wrong` start from a `WWW-Authenticate` challenge / the well-known metadata; `/nometa`
+/// has no metadata; `/several` sends two challenge lines.
 pub async fn start(issuer: &str) -> ResourceServer {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -158,6 +184,7 @@ pub async fn start(issuer: &str) -> ResourceServer {
                     )
                 }),
             )
+            .route("/several", web::get().to(several))
             .route(
                 "/.well-known/oauth-protected-resource/{path}",
                 web::get().to(metadata),
