@@ -237,6 +237,7 @@ mod tests {
         );
     }
 
+    #[test]
     fn untrusted_text_cannot_forge_or_hide_log_text() {
         let shown = |s: &str| untrusted(s).to_string();
         assert_eq!(
