@@ -4,57 +4,11 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::provider::calls::{Answer, Call, TokenKind};
+use crate::oauth::{Step, TokenKind, Verdict};
+use crate::provider::calls::{Answer, Call};
 use crate::provider::exchange::Exchange;
 use crate::state::AppState;
-use crate::verify::{self, Verdict};
-
-/// One follow-up step, as named on the command line (`--then`) and in the routes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Step {
-    Refresh,
-    Userinfo,
-    Tokeninfo(TokenKind),
-    Revoke(TokenKind),
-    Api,
-}
-
-impl Step {
-    pub const NAMES: &'static str =
-        "refresh, userinfo, tokeninfo[:access|:refresh], revoke[:refresh|:access], api";
-
-    /// `refresh`, `userinfo`, `tokeninfo` (the refresh token; `tokeninfo:access` for the
-    /// access token), `revoke` (likewise), `api`.
-    pub fn parse(word: &str) -> Option<Self> {
-        let (name, which) = match word.trim().split_once(':') {
-            Some((n, w)) => (n, Some(w)),
-            None => (word.trim(), None),
-        };
-        let kind = match which {
-            None | Some("refresh") => TokenKind::Refresh,
-            Some("access") => TokenKind::Access,
-            Some(_) => return None,
-        };
-        match (name, which) {
-            ("refresh", None) => Some(Self::Refresh),
-            ("userinfo", None) => Some(Self::Userinfo),
-            ("api", None) => Some(Self::Api),
-            ("tokeninfo", _) => Some(Self::Tokeninfo(kind)),
-            ("revoke", _) => Some(Self::Revoke(kind)),
-            _ => None,
-        }
-    }
-
-    pub fn name(&self) -> String {
-        match self {
-            Self::Refresh => "refresh".into(),
-            Self::Userinfo => "userinfo".into(),
-            Self::Api => "api".into(),
-            Self::Tokeninfo(k) => format!("tokeninfo:{}", k.word()),
-            Self::Revoke(k) => format!("revoke:{}", k.word()),
-        }
-    }
-}
+use crate::verify;
 
 /// What one step did; serialised into `--once --then` output.
 #[derive(Debug, Serialize)]
@@ -311,7 +265,7 @@ fn introspection_summary(body: &Value) -> String {
     let field = |k: &str| match body.get(k) {
         Some(Value::String(s)) => s.clone(),
         Some(v @ Value::Number(_)) if k == "exp" => {
-            crate::templates::epoch_seconds(v).unwrap_or_else(|| v.to_string())
+            crate::oauth::time::epoch_seconds(v).unwrap_or_else(|| v.to_string())
         }
         Some(v) => v.to_string(),
         None => "(not given)".into(),

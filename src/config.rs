@@ -9,9 +9,9 @@ use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::actions::Step;
 use crate::clerk::{KeyError, PublishableKey};
 use crate::cli::Cli;
+use crate::oauth::{AuthMethod, Issuer, Step, is_loopback_host, require_https_unless_loopback};
 use crate::signin::{Consent, Credentials, OneTimeCode, Secret, TotpKey, TotpKeyError};
 
 pub const DEFAULT_SCOPES: &str = "openid profile email";
@@ -122,82 +122,6 @@ pub enum ConfigError {
     TwoCodes,
 }
 
-/// An issuer URL, kept exactly as configured: issuer comparisons are simple string
-/// comparisons (OpenID Connect Discovery 1.0 section 4.3, RFC 9207 section 2.4).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Issuer {
-    raw: String,
-    url: Url,
-}
-
-impl Issuer {
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        let raw = raw.trim();
-        let url = Url::parse(raw)
-            .map_err(|e| format!("{e}; an issuer looks like https://login.example.com"))?;
-        if url.query().is_some() || url.fragment().is_some() {
-            return Err("an issuer has no query or fragment (RFC 8414 section 2)".into());
-        }
-        require_https_unless_loopback(&url)?;
-        Ok(Self {
-            raw: raw.to_owned(),
-            url,
-        })
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.raw
-    }
-
-    pub fn url(&self) -> &Url {
-        &self.url
-    }
-
-    /// The issuer without a trailing slash, the base that OpenID discovery appends to.
-    fn base(&self) -> &str {
-        self.raw.trim_end_matches('/')
-    }
-
-    /// `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 section 4).
-    pub fn openid_configuration_url(&self) -> String {
-        format!("{}/.well-known/openid-configuration", self.base())
-    }
-
-    /// RFC 8414 section 3.1: the well-known segment goes between the host and the path.
-    pub fn oauth_metadata_url(&self) -> String {
-        let path = self.url.path().trim_end_matches('/');
-        let origin = self.url.origin().ascii_serialization();
-        format!("{origin}/.well-known/oauth-authorization-server{path}")
-    }
-
-    /// Joins a path onto the issuer's origin (for providers with fixed paths, like Clerk).
-    pub fn endpoint(&self, path: &str) -> String {
-        format!("{}{path}", self.base())
-    }
-}
-
-/// Plain HTTP is only acceptable on this machine (RFC 9700 section 2.6, RFC 8252 section 8.3).
-pub fn require_https_unless_loopback(url: &Url) -> Result<(), String> {
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback_host(url) => Ok(()),
-        "http" => Err(format!(
-            "plain http:// is refused for {}: use https://, or a loopback host (localhost, 127.0.0.1, [::1]) for a local provider",
-            url.host_str().unwrap_or("")
-        )),
-        other => Err(format!("scheme {other}:// is not http(s)")),
-    }
-}
-
-pub fn is_loopback_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Where the provider is, and how we learned it.
 #[derive(Debug, Clone)]
 pub struct ProviderSetting {
@@ -301,31 +225,6 @@ pub struct CaBundle {
     pub path: PathBuf,
     pub pem: Vec<u8>,
     pub count: usize,
-}
-
-/// How the client authenticates at the token, introspection and revocation endpoints
-/// (RFC 6749 section 2.3.1, OpenID Connect Core section 9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthMethod {
-    ClientSecretPost,
-    ClientSecretBasic,
-    None,
-}
-
-impl AuthMethod {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ClientSecretPost => "client_secret_post",
-            Self::ClientSecretBasic => "client_secret_basic",
-            Self::None => "none",
-        }
-    }
-
-    pub fn parse(word: &str) -> Option<Self> {
-        [Self::ClientSecretPost, Self::ClientSecretBasic, Self::None]
-            .into_iter()
-            .find(|m| m.name() == word)
-    }
 }
 
 /// The user's own API, called with the access token.

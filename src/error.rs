@@ -1,47 +1,13 @@
 //! Error enums, and how each maps to an exit status, an HTTP status and a page.
 
-use std::process::ExitCode;
-
 use actix_web::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::config::ConfigError;
 use crate::flow::StateError;
+use crate::oauth::ExitStatus;
 use crate::provider::{DiscoveryError, HttpError, IssError, TokenError};
 use crate::redact::untrusted;
-
-/// The process's exit statuses, for CI scripts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Tokens received (or the server was stopped normally).
-    Success,
-    /// The flow failed: provider error, denied consent, bad state, code refused.
-    FlowFailed,
-    /// A configuration or usage mistake.
-    Usage,
-    /// `--once` waited `--timeout` seconds with no callback.
-    Timeout,
-    /// Interrupted (Ctrl-C / SIGTERM) during `--once`.
-    Interrupted,
-}
-
-impl ExitStatus {
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Success => 0,
-            Self::FlowFailed => 1,
-            Self::Usage => 2,
-            Self::Timeout => 3,
-            Self::Interrupted => 130,
-        }
-    }
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(s: ExitStatus) -> Self {
-        ExitCode::from(s.code())
-    }
-}
 
 /// Why a run ended without success; printed once, to stderr, by `main`.
 #[derive(Debug, thiserror::Error)]

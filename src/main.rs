@@ -2,7 +2,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use oauth_test_client::cli::Cli;
-use oauth_test_client::error::ExitStatus;
+use oauth_test_client::oauth::ExitStatus;
 use oauth_test_client::output::Output;
 use oauth_test_client::redact::untrusted;
 use oauth_test_client::run::run;

@@ -23,7 +23,7 @@ use oauth2::{
 use serde_json::Value;
 use url::Url;
 
-use crate::config::AuthMethod;
+use crate::oauth::AuthMethod;
 pub use discovery::DiscoveryError;
 pub use http::{HttpClient, HttpError};
 pub use token::{TokenError, TokenSet};

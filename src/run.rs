@@ -5,17 +5,17 @@ use tokio::sync::mpsc;
 
 use serde_json::{Value, json};
 
-use crate::actions::{Step, StepReport, perform};
+use crate::actions::{StepReport, perform};
 use crate::cli::Cli;
-use crate::config::{Config, ConfigError, Issuer, ProviderSetting, SignIn};
-use crate::error::{ExitStatus, RunError};
+use crate::config::{Config, ConfigError, ProviderSetting, SignIn};
+use crate::error::RunError;
+use crate::oauth::{Check, ExitStatus, Issuer, Report, Step};
 use crate::output::Output;
 use crate::provider::resource::{self, Chain, Hop};
 use crate::provider::{DiscoveryError, EndpointSource, HttpClient, Provider};
 use crate::signin;
 use crate::startup::{Application, Listeners};
 use crate::state::{AppState, Outcome};
-use crate::verify::{Check, Report};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     if let Some(command) = &cli.command {
@@ -115,12 +115,12 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let result = match rx {
         Some(mut rx) => tokio::select! {
             outcome = rx.recv() => match outcome {
-                Some(o) if o.status == ExitStatus::Success => {
-                    finish_once(&state, &config, cli.report, o.document, o.report.unwrap_or_default()).await
+                Some(Outcome::SignedIn { token, report }) => {
+                    finish_once(&state, &config, cli.report, token, report).await
                 }
-                Some(o) => {
-                    state.output.json(&o.document);
-                    Err(RunError::Flow(o.reason.unwrap_or_else(|| "see the page".into())))
+                Some(Outcome::Failed { reason, document }) => {
+                    state.output.json(&document);
+                    Err(RunError::Flow(reason))
                 }
                 None => Err(RunError::Flow("the server stopped before a callback".into())),
             },
@@ -234,11 +234,9 @@ fn start_sign_in(sign_in: &SignIn, config: &Config, state: actix_web::web::Data<
     let (credentials, consent) = (sign_in.credentials.clone(), sign_in.consent);
     tokio::spawn(async move {
         if let Err(e) = signin::sign_in(target, &credentials, consent, &limits).await {
-            state.finish(Outcome {
-                status: ExitStatus::FlowFailed,
-                reason: Some(e.to_string()),
+            state.finish(Outcome::Failed {
+                reason: e.to_string(),
                 document: e.to_json(),
-                report: None,
             });
         }
     });

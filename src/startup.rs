@@ -14,7 +14,6 @@ use crate::error::RunError;
 use crate::flow::FlowStore;
 use crate::output::Output;
 use crate::provider::Provider;
-use crate::routes;
 use crate::state::{AppState, Outcome};
 
 /// Sockets bound before anything else, so the port (and so the redirect URI) is known
@@ -106,7 +105,7 @@ impl Application {
             last: Mutex::new(None),
             session: Mutex::new(None),
             chain: Default::default(),
-            allowed_hosts: crate::guard::allowed_hosts(
+            allowed_hosts: crate::web::guard::allowed_hosts(
                 &config.listen.addrs,
                 redirect_host.as_deref(),
                 &config.listen.allowed_hosts,
@@ -116,14 +115,14 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .wrap(actix_web::middleware::from_fn(crate::guard::hosts))
+                .wrap(actix_web::middleware::from_fn(crate::web::guard::hosts))
                 .wrap(security_headers())
                 // Path only: the callback's query holds the code and state.
                 .wrap(
                     Logger::new(r#"%{method}xi %U %s %Dms"#)
                         .custom_request_replace("method", |req| req.method().to_string()),
                 )
-                .configure(|cfg| routes::configure(cfg, &callback_path))
+                .configure(|cfg| crate::web::configure(cfg, &callback_path))
         })
         .workers(2)
         .shutdown_timeout(2)

@@ -9,13 +9,12 @@ use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::config::Resource;
-use crate::error::ExitStatus;
 use crate::flow::FlowStore;
+use crate::oauth::Report;
+use crate::oauth::TokenKind;
 use crate::output::Output;
-use crate::provider::calls::TokenKind;
 use crate::provider::resource::Chain;
 use crate::provider::{Provider, TokenSet};
-use crate::verify::Report;
 
 /// The outcome of the latest callback, for the index page.
 pub enum LastResult {
@@ -49,16 +48,13 @@ impl Session {
     }
 }
 
-/// What `--once` waits for.
+/// How a sign-in ended, for `--once` (which decides the exit status from it).
 #[derive(Debug)]
-pub struct Outcome {
-    pub status: ExitStatus,
-    /// Why the flow failed, for stderr.
-    pub reason: Option<String>,
-    /// The token JSON, or the error JSON.
-    pub document: Value,
-    /// The checks, after a code exchange.
-    pub report: Option<Report>,
+pub enum Outcome {
+    /// Tokens received: the token JSON as sent, and the checks made of it.
+    SignedIn { token: Value, report: Report },
+    /// The flow failed: why, for stderr, and the error JSON.
+    Failed { reason: String, document: Value },
 }
 
 pub struct AppState {

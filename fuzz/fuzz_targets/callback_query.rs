@@ -3,11 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth_test_client::routes::CallbackParams;
+use oauth_test_client::web::CallbackParams;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(query) = std::str::from_utf8(data) else { return };
     if CallbackParams::parse(query).is_ok() {
-        assert!(query.len() <= oauth_test_client::routes::MAX_QUERY_BYTES);
+        assert!(query.len() <= oauth_test_client::web::MAX_QUERY_BYTES);
     }
 });

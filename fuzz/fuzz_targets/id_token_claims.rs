@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use oauth_test_client::verify::id_token::{Expected, Jws, SKEW_SECS, claim_checks};
-use oauth_test_client::verify::{Check, Verdict};
+use oauth_test_client::oauth::{Check, Verdict};
 use serde_json::{Map, Value};
 
 fuzz_target!(|input: (u64, Option<&str>, Option<&str>, &str, &[u8])| {

@@ -9,32 +9,9 @@ use url::Url;
 use super::Provider;
 use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
-use crate::config::{AuthMethod, by_hand};
+use crate::config::by_hand;
+use crate::oauth::{AuthMethod, TokenKind};
 use crate::redact::untrusted;
-
-/// Which token an introspection or revocation is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenKind {
-    Access,
-    Refresh,
-}
-
-impl TokenKind {
-    /// The `token_type_hint` value (RFC 7009 section 2.1, RFC 7662 section 2.1).
-    pub fn hint(self) -> &'static str {
-        match self {
-            Self::Access => "access_token",
-            Self::Refresh => "refresh_token",
-        }
-    }
-
-    pub fn word(self) -> &'static str {
-        match self {
-            Self::Access => "access",
-            Self::Refresh => "refresh",
-        }
-    }
-}
 
 /// Why a call produced no usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -241,7 +218,7 @@ impl Provider {
         } else {
             AuthMethod::None
         };
-        let loopback = crate::config::is_loopback_host(redirect.url());
+        let loopback = crate::oauth::is_loopback_host(redirect.url());
         let metadata = serde_json::json!({
             "client_name": "oauth-test-client",
             "redirect_uris": [redirect.as_str()],

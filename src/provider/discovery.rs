@@ -11,9 +11,8 @@ use url::Url;
 use super::http::{HttpClient, HttpError};
 use super::{EndpointOrigin, EndpointSource, Endpoints, Provider};
 use crate::clerk;
-use crate::config::{
-    AuthMethod, Config, EndpointOverrides, Issuer, by_hand, require_https_unless_loopback,
-};
+use crate::config::{Config, EndpointOverrides, by_hand};
+use crate::oauth::{AuthMethod, Issuer, require_https_unless_loopback};
 use crate::redact::untrusted;
 
 /// Why the provider's endpoints could not be established. Exit status 1.

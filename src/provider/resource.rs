@@ -8,9 +8,10 @@ use url::Url;
 
 use super::challenge::{self, Bearer};
 use super::http::HttpClient;
-use crate::config::{Issuer, Resource};
+use crate::config::Resource;
+use crate::oauth::Check;
+use crate::oauth::Issuer;
 use crate::redact::untrusted;
-use crate::verify::Check;
 
 /// The fields of protected-resource metadata (RFC 9728 section 2) this client acts on.
 #[derive(Deserialize)]
@@ -197,7 +198,7 @@ fn check_named_metadata_url(
 ) -> Result<(), ChainError> {
     let problem = match Url::parse(named) {
         Err(e) => format!("it is not a URL ({e})"),
-        Ok(u) => match crate::config::require_https_unless_loopback(&u) {
+        Ok(u) => match crate::oauth::require_https_unless_loopback(&u) {
             Err(problem) => problem,
             Ok(()) => {
                 if u.origin() != resource.origin() {
@@ -444,7 +445,7 @@ mod tests {
         ] {
             let read = read_metadata(&resource, meta, status, body);
             assert!(read.result.is_err(), "{status} {body:?}");
-            assert_eq!(read.checks.last().unwrap().result, crate::verify::Verdict::Fail);
+            assert_eq!(read.checks.last().unwrap().result, crate::oauth::Verdict::Fail);
         }
     }
 

@@ -11,7 +11,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
-use super::Check;
+use crate::oauth::{Check, Verdict};
 
 /// Clock skew allowed on `exp`, `iat` and `nbf`.
 pub const SKEW_SECS: u64 = 60;
@@ -99,7 +99,7 @@ pub async fn verify<K: KeySource>(token: &str, expected: &Expected<'_>, keys: &K
         }
     };
     let signature = signature("id_token.signature", token, &jws, expected, keys).await;
-    let signed = signature.result == super::Verdict::Pass;
+    let signed = signature.result == Verdict::Pass;
     let claims = claim_checks(&jws, expected);
     let mut checks = vec![signature];
     // Core 3.1.3.7 step 6 comes first: claims of a token that fails it are anyone's words.
@@ -110,7 +110,7 @@ pub async fn verify<K: KeySource>(token: &str, expected: &Expected<'_>, keys: &K
     }
     let all_pass = checks
         .iter()
-        .all(|c| matches!(c.result, super::Verdict::Pass | super::Verdict::Warn));
+        .all(|c| matches!(c.result, Verdict::Pass | Verdict::Warn));
     let valid_sub = all_pass
         .then(|| {
             jws.claims
@@ -475,7 +475,7 @@ mod tests {
         }
     }
 
-    fn verdicts(claims: Value) -> Vec<(String, super::super::Verdict)> {
+    fn verdicts(claims: Value) -> Vec<(String, crate::oauth::Verdict)> {
         let jws = Jws {
             header: serde_json::from_value(serde_json::json!({"alg": "RS256"})).unwrap(),
             claims: serde_json::from_value(claims).unwrap(),
@@ -486,7 +486,7 @@ mod tests {
             .collect()
     }
 
-    fn verdicts_at(claims: Value, expected: &Expected<'_>) -> Vec<(String, super::super::Verdict)> {
+    fn verdicts_at(claims: Value, expected: &Expected<'_>) -> Vec<(String, crate::oauth::Verdict)> {
         let jws = Jws {
             header: serde_json::from_value(serde_json::json!({"alg": "RS256"})).unwrap(),
             claims: serde_json::from_value(claims).unwrap(),
@@ -499,7 +499,7 @@ mod tests {
 
     #[test]
     fn huge_time_claims_never_overflow() {
-        use super::super::Verdict::*;
+        use super::Verdict::*;
         let good = serde_json::json!({
             "iss": "https://idp.example", "aud": "client", "sub": "u1",
             "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"
@@ -562,7 +562,7 @@ mod tests {
 
     #[tokio::test]
     async fn claims_of_a_token_whose_signature_fails_are_never_passed() {
-        use super::super::Verdict::*;
+        use super::Verdict::*;
         let claims = serde_json::json!({
             "iss": "https://idp.example", "aud": "client", "sub": "u1",
             "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj",
@@ -608,7 +608,7 @@ mod tests {
 
     #[test]
     fn claim_rules_each_report_on_their_own() {
-        use super::super::Verdict::*;
+        use super::Verdict::*;
         let good = serde_json::json!({
             "iss": "https://idp.example", "aud": "client", "sub": "u1",
             "exp": 1_700_000_600u64, "iat": 1_699_999_990u64, "nonce": "n-0S6_WzA2Mj"

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::Check;
+use crate::oauth::Check;
 
 /// `token_type`, `access_token`, `expires_in`, granted `scope` against the requested one, and
 /// an `id_token` when `openid` was requested.
@@ -104,8 +104,8 @@ pub fn granted_scopes(scope: Option<&Value>) -> Option<Vec<String>> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Verdict;
     use super::*;
+    use crate::oauth::Verdict;
     use serde_json::json;
 
     fn verdict(token: Value, name: &str) -> Verdict {

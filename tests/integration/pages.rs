@@ -188,7 +188,7 @@ async fn the_result_page_says_everything_without_javascript() {
     assert!(
         html.contains(&format!(
             "expires in 3600 s, at {}",
-            oauth_test_client::templates::utc(expires_at)
+            oauth_test_client::oauth::time::utc(expires_at)
         )),
         "{html}"
     );

@@ -12,7 +12,7 @@ use crate::error::FlowError;
 use crate::flow::PendingFlow;
 use crate::redact::untrusted;
 use crate::state::AppState;
-use crate::templates::ErrorPage;
+use crate::web::templates::ErrorPage;
 
 /// The cookie that binds each flow to the browser that started it.
 pub const BROWSER_COOKIE: &str = "oauth_test_client_browser";
@@ -35,7 +35,7 @@ pub async fn login(
     }
     let overrides: Vec<(&String, &String)> = query.iter().filter(|(_, v)| !v.is_empty()).collect();
     if !overrides.is_empty()
-        && let Some(why) = crate::guard::foreign_origin(req.headers())
+        && let Some(why) = crate::web::guard::foreign_origin(req.headers())
     {
         log::warn!("/login with parameters refused: {}", untrusted(&why));
         return super::page(

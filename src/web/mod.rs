@@ -1,20 +1,23 @@
-//! One file per page or action. Routes never build URLs or HTML by hand.
+//! The web layer: one file per page or action, the page structs (templates), the guard and
+//! the page script. Decides HTML or JSON in one place. Routes never build URLs or HTML by hand.
 
 mod actions;
-mod assets;
+pub mod assets;
 mod callback;
+pub mod guard;
 mod health;
 mod index;
 mod login;
+pub mod templates;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::error::{ExitStatus, FlowError};
+use crate::error::FlowError;
 use crate::state::{AppState, Outcome};
-use crate::templates::ErrorPage;
+use templates::ErrorPage;
 
 pub use assets::app_js_url;
 pub use callback::{CallbackParams, MAX_QUERY_BYTES};
@@ -46,7 +49,9 @@ fn action(
         InitError = (),
     >,
 > {
-    web::resource(path).wrap(actix_web::middleware::from_fn(crate::guard::same_origin))
+    web::resource(path).wrap(actix_web::middleware::from_fn(
+        crate::web::guard::same_origin,
+    ))
 }
 
 /// Renders a page; a template failure is a bug, answered with a plain 500.
@@ -91,11 +96,9 @@ fn flow_failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpRespon
     };
     if e.ends_run() {
         state.failed(e.to_string());
-        state.finish(Outcome {
-            status: ExitStatus::FlowFailed,
-            reason: Some(e.to_string()),
+        state.finish(Outcome::Failed {
+            reason: e.to_string(),
             document: json,
-            report: None,
         });
     } else if state.once.is_some() {
         log::warn!("still waiting for the sign-in this run started");

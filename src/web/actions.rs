@@ -6,11 +6,11 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{action_links, page, wants_json};
-use crate::actions::{NotSignedIn, Step, perform};
-use crate::provider::calls::TokenKind;
+use crate::actions::{NotSignedIn, perform};
+use crate::oauth::{Step, TokenKind};
 use crate::redact::untrusted;
 use crate::state::AppState;
-use crate::templates::{ActionPage, SignInFirstPage};
+use crate::web::templates::{ActionPage, SignInFirstPage};
 
 #[derive(Deserialize)]
 pub struct Which {

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::{action_links, page};
 use crate::provider::{EndpointOrigin, EndpointSource};
 use crate::state::{AppState, LastResult};
-use crate::templates::{IndexPage, LastView};
+use crate::web::templates::{IndexPage, LastView};
 
 /// The configuration, the provider's endpoints, a sign-in button and the last result.
 pub async fn index(state: web::Data<AppState>) -> HttpResponse {

@@ -7,11 +7,12 @@ use serde_json::Value;
 
 use super::login::BROWSER_COOKIE;
 use super::{action_links, flow_failure, page, wants_json};
-use crate::error::{ExitStatus, FlowError};
+use crate::error::FlowError;
+use crate::oauth::Report;
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
-use crate::templates::{Expiry, Field, ResultPage};
-use crate::verify::{self, Report};
+use crate::verify;
+use crate::web::templates::{Expiry, Field, ResultPage};
 
 /// The longest callback query read; real ones are a few hundred bytes.
 pub const MAX_QUERY_BYTES: usize = 8 * 1024;
@@ -166,11 +167,9 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
             },
         )
     };
-    state.finish(Outcome {
-        status: ExitStatus::Success,
-        reason: None,
-        document: json,
-        report: Some(report),
+    state.finish(Outcome::SignedIn {
+        token: json,
+        report,
     });
     response
 }
@@ -185,7 +184,7 @@ fn claim_rows(claims: Option<&serde_json::Map<String, Value>>) -> Vec<(String, S
         .map(|(k, v)| {
             let shown = match (k.as_str(), v) {
                 ("exp" | "iat" | "nbf" | "auth_time", Value::Number(_)) => {
-                    crate::templates::epoch_seconds(v).unwrap_or_else(|| v.to_string())
+                    crate::oauth::time::epoch_seconds(v).unwrap_or_else(|| v.to_string())
                 }
                 (_, Value::String(s)) => s.clone(),
                 (_, other) => other.to_string(),
@@ -213,7 +212,7 @@ fn token_fields(tokens: &TokenSet) -> Vec<Field> {
     let token = |name: &str| match raw.get(name) {
         Some(Value::String(t)) if !t.is_empty() => Field {
             name: name.to_owned(),
-            value: crate::templates::preview(t),
+            value: crate::web::templates::preview(t),
             copy: Some(t.clone()),
             expiry: None,
         },

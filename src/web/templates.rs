@@ -3,40 +3,12 @@
 use askama::Template;
 
 use crate::actions::StepReport;
+use crate::oauth::Check;
 use crate::provider::exchange::Exchange;
-use crate::verify::Check;
 
-/// Seconds since the epoch as `YYYY-MM-DD HH:MM:SS UTC` (civil-from-days, H. Hinnant).
-/// A claim holding seconds since the epoch, as `1700000000 (2023-11-14 22:13:20 UTC)`.
-pub fn epoch_seconds(value: &serde_json::Value) -> Option<String> {
-    let secs = value.as_u64()?;
-    Some(format!("{secs} ({})", utc(secs)))
-}
+pub use crate::oauth::time::{epoch_seconds, utc};
 
-pub fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
-
-/// The URL of the page script (progressive enhancements only), for base.html.
-pub fn app_js_url() -> &'static str {
-    crate::routes::app_js_url()
-}
+pub use super::assets::app_js_url;
 
 /// When a token expires: `in_secs` from now, `at` in seconds since the epoch.
 pub struct Expiry {

@@ -1,0 +1,79 @@
+//! Issuers and the URLs derived from them, and the one https-or-loopback rule.
+
+use url::Url;
+
+/// An issuer URL, kept exactly as configured: issuer comparisons are simple string
+/// comparisons (OpenID Connect Discovery 1.0 section 4.3, RFC 9207 section 2.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    raw: String,
+    url: Url,
+}
+
+impl Issuer {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        let url = Url::parse(raw)
+            .map_err(|e| format!("{e}; an issuer looks like https://login.example.com"))?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err("an issuer has no query or fragment (RFC 8414 section 2)".into());
+        }
+        require_https_unless_loopback(&url)?;
+        Ok(Self {
+            raw: raw.to_owned(),
+            url,
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.raw
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The issuer without a trailing slash, the base that OpenID discovery appends to.
+    fn base(&self) -> &str {
+        self.raw.trim_end_matches('/')
+    }
+
+    /// `<issuer>/.well-known/openid-configuration` (OpenID Connect Discovery 1.0 section 4).
+    pub fn openid_configuration_url(&self) -> String {
+        format!("{}/.well-known/openid-configuration", self.base())
+    }
+
+    /// RFC 8414 section 3.1: the well-known segment goes between the host and the path.
+    pub fn oauth_metadata_url(&self) -> String {
+        let path = self.url.path().trim_end_matches('/');
+        let origin = self.url.origin().ascii_serialization();
+        format!("{origin}/.well-known/oauth-authorization-server{path}")
+    }
+
+    /// Joins a path onto the issuer's origin (for providers with fixed paths, like Clerk).
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+}
+
+/// Plain HTTP is only acceptable on this machine (RFC 9700 section 2.6, RFC 8252 section 8.3).
+pub fn require_https_unless_loopback(url: &Url) -> Result<(), String> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_host(url) => Ok(()),
+        "http" => Err(format!(
+            "plain http:// is refused for {}: use https://, or a loopback host (localhost, 127.0.0.1, [::1]) for a local provider",
+            url.host_str().unwrap_or("")
+        )),
+        other => Err(format!("scheme {other}:// is not http(s)")),
+    }
+}
+
+pub fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
