@@ -25,8 +25,13 @@ pub enum RunError {
     },
     #[error("{0}")]
     Unsupported(String),
-    #[error(transparent)]
-    Chain(#[from] crate::provider::resource::ChainError),
+    /// The RFC 9728 chain broke; what was seen on the way, for `--report`.
+    #[error("{error}")]
+    Chain {
+        error: crate::provider::resource::ChainError,
+        hops: Vec<crate::provider::resource::Hop>,
+        checks: Vec<crate::oauth::Check>,
+    },
     #[error("the server stopped unexpectedly: {0}")]
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
@@ -48,7 +53,7 @@ impl RunError {
         match self {
             Self::Config(_) | Self::Bind { .. } | Self::Unsupported(_) => ExitStatus::Usage,
             Self::Discovery(_)
-            | Self::Chain(_)
+            | Self::Chain { .. }
             | Self::Server(_)
             | Self::Flow(_)
             | Self::Steps(_)
@@ -398,10 +403,14 @@ mod tests {
                 tried: hostile.into(),
             })
             .to_string(),
-            RunError::Chain(crate::provider::resource::ChainError::BadMetadata {
-                url: hostile.into(),
-                problem: hostile.into(),
-            })
+            RunError::Chain {
+                error: crate::provider::resource::ChainError::BadMetadata {
+                    url: hostile.into(),
+                    problem: hostile.into(),
+                },
+                hops: Vec::new(),
+                checks: Vec::new(),
+            }
             .to_string(),
         ];
         for m in messages {

@@ -6,12 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+/// Cheap to clone: every clone writes to the same place, with the same secrets held.
+#[derive(Clone)]
 pub struct Output {
-    writer: Mutex<Box<dyn Write + Send>>,
+    writer: Arc<Mutex<Box<dyn Write + Send>>>,
     /// `--redact`: token values masked in everything printed.
     redact: bool,
     /// The tokens and secrets this run holds: with `--redact`, masked wherever they appear.
-    known: Mutex<Vec<String>>,
+    known: Arc<Mutex<Vec<String>>>,
 }
 
 impl Output {
@@ -21,9 +23,9 @@ impl Output {
 
     pub fn new(writer: Box<dyn Write + Send>) -> Self {
         Self {
-            writer: Mutex::new(writer),
+            writer: Arc::new(Mutex::new(writer)),
             redact: false,
-            known: Mutex::new(Vec::new()),
+            known: Arc::new(Mutex::new(Vec::new())),
         }
     }
 

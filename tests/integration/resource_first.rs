@@ -169,3 +169,33 @@ async fn the_bearer_challenge_is_found_among_several_header_lines() {
         "the metadata named by the Bearer line: {hops:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn application_build_starts_from_the_resource_and_registers_in_process() {
+    use crate::support::app::spawn_app;
+    use crate::support::browser::Browser;
+    use oauth_test_client::cli::Cli;
+
+    let provider = LocalProvider::start_with(json!({ "registration": true }));
+    let api = resource::start(&provider.issuer).await;
+    // Only the resource: the same startup path as the binary finds and registers the rest.
+    let app = spawn_app(Cli {
+        resource_url: Some(format!("{}/mcp", api.base)),
+        port: Some("0".into()),
+        no_browser: true,
+        http_timeout: Some("10".into()),
+        ..Cli::default()
+    })
+    .await;
+    let browser = Browser::new();
+    let index = app.page(&browser, "/").await;
+    assert!(index.contains("Discovery chain"), "{index}");
+    assert!(index.contains("registered client_id"), "{index}");
+    let (status, token) = app.sign_in(&browser, "yuki").await;
+    assert_eq!(status, 200, "{token}");
+    let api_call = app.json(&browser, "/api").await;
+    assert_eq!(
+        api_call["ok"], true,
+        "the API takes the resource-bound token: {api_call}"
+    );
+}

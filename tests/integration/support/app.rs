@@ -6,8 +6,7 @@ use super::browser::{Browser, Choice};
 use super::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 use oauth_test_client::config::Config;
 use oauth_test_client::output::{Captured, Output};
-use oauth_test_client::provider::Provider;
-use oauth_test_client::startup::{Application, Listeners};
+use oauth_test_client::startup::Application;
 
 pub struct TestApp {
     pub port: u16,
@@ -97,13 +96,13 @@ pub async fn spawn_app(cli: Cli) -> TestApp {
         .unwrap_or_else(|e| panic!("the app did not start: {e}"))
 }
 
+/// The app through `Application::build`, the one startup path `run` takes too (resource-first
+/// discovery, provider discovery, the PAR check, registration, binding).
 pub async fn try_spawn_app(cli: Cli) -> Result<TestApp, oauth_test_client::error::RunError> {
     let config = Config::from_cli(&cli)?;
-    let provider = Provider::discover(&config).await?;
     let (output, stdout) = Output::capture();
     // --once is exercised through the real binary (tests/integration/binary.rs).
-    let listeners = Listeners::bind(&config.listen)?;
-    let app = Application::build(&config, provider, output, None, listeners)?;
+    let app = Application::build(config, output).await?;
     let port = app.port();
     let redirect_uri = app.redirect_uri().to_owned();
     let handle = app.handle();

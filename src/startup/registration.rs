@@ -1,0 +1,142 @@
+//! Dynamic client registration at start (RFC 7591), and the private file its secret goes to.
+
+use crate::config::{Config, ConfigError};
+use crate::error::RunError;
+use crate::output::Output;
+use crate::provider::Provider;
+
+/// RFC 7591: a client for this app's redirect URI, when none is configured (or --register).
+/// The client ID goes to stderr; a secret never does: it is saved to a file only the user
+/// can read.
+pub async fn register(
+    provider: &mut Provider,
+    config: &Config,
+    port: u16,
+    output: &Output,
+) -> Result<(), RunError> {
+    if provider.registration_endpoint.is_none() {
+        return Err(if config.client_id.is_none() {
+            RunError::Config(ConfigError::NoClientId)
+        } else {
+            RunError::Unsupported(
+                "--register: the provider's metadata has no registration_endpoint (RFC 7591)"
+                    .into(),
+            )
+        });
+    }
+    let redirect = config.redirect_for_port(port);
+    let registered = provider
+        .register(&redirect, config.register_confidential)
+        .await
+        .map_err(|e| RunError::Flow(format!("dynamic client registration failed: {e}")))?;
+    eprintln!(
+        "Registered a {} client for {}: CLIENT_ID={}",
+        if registered.client_secret.is_some() {
+            "confidential"
+        } else {
+            "public"
+        },
+        redirect.as_str(),
+        registered.client_id
+    );
+    if let Some(secret) = &registered.client_secret {
+        output.hold_secret(secret);
+        let text = format!(
+            "# Registered at {issuer} (RFC 7591): this secret is for that issuer only.\n\
+             OAUTH_ISSUER={issuer}\nCLIENT_ID={}\nCLIENT_SECRET={secret}\nOAUTH_AUTH_METHOD={}\n",
+            registered.client_id,
+            registered.auth_method.name(),
+            issuer = provider.issuer,
+        );
+        let path = save_private(std::path::Path::new("."), &text).map_err(|e| {
+            RunError::Flow(format!(
+                "could not save the registered client beside {REGISTERED_FILE}: {e}"
+            ))
+        })?;
+        if path.file_name() != Some(std::ffi::OsStr::new(REGISTERED_FILE)) {
+            eprintln!(
+                "{REGISTERED_FILE} exists already and was left as it is: the new client is in {}",
+                path.display()
+            );
+        }
+        eprintln!(
+            "Its secret is saved in {} (readable by you only): copy the lines into .env to reuse the client",
+            path.display()
+        );
+    } else {
+        eprintln!("Put CLIENT_ID={} in .env to reuse it", registered.client_id);
+    }
+    Ok(())
+}
+
+/// Where a registered client's credentials are saved (listed in .gitignore).
+pub const REGISTERED_FILE: &str = "oauth-test-client.registered.env";
+
+/// Writes `text` to a new file in `dir`, readable by the user only: REGISTERED_FILE, or when
+/// that name is taken (by a file, or a link of any kind, which is never followed) the first
+/// free `oauth-test-client.registered-N.env`. Returns the path written.
+pub fn save_private(dir: &std::path::Path, text: &str) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    let names = std::iter::once(REGISTERED_FILE.to_owned())
+        .chain((2..100).map(|n| format!("oauth-test-client.registered-{n}.env")));
+    for name in names {
+        let path = dir.join(name);
+        let mut options = std::fs::OpenOptions::new();
+        // create_new: O_CREAT|O_EXCL, which fails on any existing name, links included.
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(mut file) => {
+                file.write_all(text.as_bytes())?;
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other(
+        "99 registration files exist already: remove the old ones",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(unix)]
+    fn the_registration_file_is_new_private_and_never_replaces_or_follows() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let first = save_private(dir.path(), "CLIENT_SECRET=one\n").unwrap();
+        assert_eq!(first, dir.path().join(REGISTERED_FILE));
+        let mode = std::fs::metadata(&first).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // An existing file is left as it is; the new client goes beside it.
+        let second = save_private(dir.path(), "CLIENT_SECRET=two\n").unwrap();
+        assert_ne!(second, first);
+        assert_eq!(
+            std::fs::read_to_string(&first).unwrap(),
+            "CLIENT_SECRET=one\n"
+        );
+        assert_eq!(
+            std::fs::metadata(&second).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        // A link in the way is never followed: its target stays untouched.
+        let other = tempfile::tempdir().unwrap();
+        let target = other.path().join("victim");
+        std::fs::write(&target, "keep").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&target, dir.path().join(REGISTERED_FILE)).unwrap();
+        let written = save_private(dir.path(), "CLIENT_SECRET=three\n").unwrap();
+        assert_ne!(written, dir.path().join(REGISTERED_FILE));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+    }
+}
