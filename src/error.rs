@@ -26,12 +26,8 @@ pub enum RunError {
     #[error("{0}")]
     Unsupported(String),
     /// The RFC 9728 chain broke; what was seen on the way, for `--report`.
-    #[error("{error}")]
-    Chain {
-        error: crate::provider::resource::ChainError,
-        hops: Vec<crate::provider::resource::Hop>,
-        checks: Vec<crate::oauth::Check>,
-    },
+    #[error("{}", .0.error)]
+    Chain(Box<ChainFailure>),
     #[error("the server stopped unexpectedly: {0}")]
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
@@ -48,12 +44,20 @@ pub enum RunError {
     Interrupted,
 }
 
+/// Where the RFC 9728 chain broke, and the hops and checks seen on the way.
+#[derive(Debug)]
+pub struct ChainFailure {
+    pub error: crate::provider::resource::ChainError,
+    pub hops: Vec<crate::provider::resource::Hop>,
+    pub checks: Vec<crate::oauth::Check>,
+}
+
 impl RunError {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
             Self::Config(_) | Self::Bind { .. } | Self::Unsupported(_) => ExitStatus::Usage,
             Self::Discovery(_)
-            | Self::Chain { .. }
+            | Self::Chain(_)
             | Self::Server(_)
             | Self::Flow(_)
             | Self::Steps(_)
@@ -403,14 +407,14 @@ mod tests {
                 tried: hostile.into(),
             })
             .to_string(),
-            RunError::Chain {
+            RunError::Chain(Box::new(ChainFailure {
                 error: crate::provider::resource::ChainError::BadMetadata {
                     url: hostile.into(),
                     problem: hostile.into(),
                 },
                 hops: Vec::new(),
                 checks: Vec::new(),
-            }
+            }))
             .to_string(),
         ];
         for m in messages {

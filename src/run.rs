@@ -30,20 +30,12 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     let once = config.once;
     match Application::build(config, output.clone()).await {
         Ok(app) => serve(app, cli.report).await,
-        Err(RunError::Chain {
-            error,
-            hops,
-            checks,
-        }) => {
+        Err(RunError::Chain(failure)) => {
             // Where the chain broke is the result a CI job wants to read.
             if once && cli.report {
-                output.json(&json!({ "discovery": hops, "checks": checks }));
+                output.json(&json!({ "discovery": failure.hops, "checks": failure.checks }));
             }
-            Err(RunError::Chain {
-                error,
-                hops,
-                checks,
-            })
+            Err(RunError::Chain(failure))
         }
         Err(e) => Err(e),
     }

@@ -2,7 +2,7 @@
 //! from RESOURCE_URL's protected-resource metadata, before the provider is discovered.
 
 use crate::config::{Config, ProviderSetting};
-use crate::error::RunError;
+use crate::error::{ChainFailure, RunError};
 use crate::oauth::{Issuer, Step};
 use crate::provider::resource::{self, Chain};
 use crate::provider::{DiscoveryError, HttpClient};
@@ -22,11 +22,11 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
     let chain = match resource::discover(&http, &resource, &mut hops, &mut checks).await {
         Ok(chain) => chain,
         Err(error) => {
-            return Err(RunError::Chain {
+            return Err(RunError::Chain(Box::new(ChainFailure {
                 error,
                 hops,
                 checks,
-            });
+            })));
         }
     };
     for hop in &chain.hops {
