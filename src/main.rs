@@ -1,3 +1,6 @@
+//! The binary: load `.env`, start logging, parse the command line, call `run`, and turn its
+//! result into the exit status (the one place that prints the final error).
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -1,3 +1,7 @@
+//! The redirect URI's route: the authorization response checked (state once, from the browser
+//! that started the flow; `iss`; the provider's error), the code redeemed, every check run, and
+//! the result page, JSON, or the end of a `--once` run.
+
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
@@ -5,9 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::AuthorizationCode;
 use serde_json::Value;
 
+use super::error::{Failure, FlowError};
 use super::login::BROWSER_COOKIE;
 use super::{action_links, flow_failure, page, wants_json};
-use crate::error::FlowError;
 use crate::oauth::Report;
 use crate::provider::TokenSet;
 use crate::state::{AppState, Outcome};
@@ -61,7 +65,10 @@ impl CallbackParams {
 
 /// The redirect target: checks state (once, from the browser that started the flow), `iss`,
 /// the provider's error, then redeems the code.
-pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+pub async fn callback(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, Failure> {
     let browser = req.cookie(BROWSER_COOKIE);
     match finish(
         req.query_string(),
@@ -70,8 +77,8 @@ pub async fn callback(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     )
     .await
     {
-        Ok((tokens, report)) => success(&req, &state, tokens, report),
-        Err(e) => flow_failure(&req, &state, e),
+        Ok((tokens, report)) => Ok(success(&req, &state, tokens, report)),
+        Err(e) => Err(flow_failure(&req, &state, e)),
     }
 }
 

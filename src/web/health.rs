@@ -1,3 +1,5 @@
+//! `/healthz`: 200 while the app serves (for scripts and the benchmark).
+
 use actix_web::HttpResponse;
 
 /// 200 once the app listens and the provider's endpoints are known (for CI scripts).

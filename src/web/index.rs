@@ -1,3 +1,6 @@
+//! `/`: the configuration in use (no secret), the provider's endpoints and where each came
+//! from, the discovery chain, the last result, and the actions that apply now.
+
 use std::time::SystemTime;
 
 use actix_web::http::StatusCode;

@@ -1,3 +1,6 @@
+//! `/login`: starts a flow (state, PKCE S256, nonce, the browser binding cookie) and sends
+//! the browser to the provider, after a pushed authorization request when asked.
+
 use std::collections::HashMap;
 
 use actix_web::cookie::{Cookie, SameSite};
@@ -6,9 +9,9 @@ use actix_web::http::header::LOCATION;
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::{CsrfToken, PkceCodeChallenge, Scope};
 
+use super::error::{Failure, FlowError};
 use super::flow_failure;
 use crate::config::RESERVED_PARAMS;
-use crate::error::FlowError;
 use crate::flow::PendingFlow;
 use crate::redact::untrusted;
 use crate::state::AppState;
@@ -26,19 +29,19 @@ pub async fn login(
     req: HttpRequest,
     query: web::Query<HashMap<String, String>>,
     state: web::Data<AppState>,
-) -> HttpResponse {
+) -> Result<HttpResponse, Failure> {
     // The binding cookie must reach the callback: start on the redirect URI's host.
     if let Some(canonical) = canonical_login_url(&req, &state) {
-        return HttpResponse::TemporaryRedirect()
+        return Ok(HttpResponse::TemporaryRedirect()
             .insert_header((LOCATION, canonical))
-            .finish();
+            .finish());
     }
     let overrides: Vec<(&String, &String)> = query.iter().filter(|(_, v)| !v.is_empty()).collect();
     if !overrides.is_empty()
         && let Some(why) = crate::web::guard::foreign_origin(req.headers())
     {
         log::warn!("/login with parameters refused: {}", untrusted(&why));
-        return super::page(
+        return Ok(super::page(
             StatusCode::FORBIDDEN,
             &ErrorPage {
                 message: format!(
@@ -54,7 +57,7 @@ pub async fn login(
                         .into(),
                 ),
             },
-        );
+        ));
     }
     let scopes: Vec<Scope> = query
         .get("scope")
@@ -95,7 +98,7 @@ pub async fn login(
     let url = if state.par || state.provider.require_par {
         match state.provider.push_authorization_request(&url).await {
             Ok(short) => short,
-            Err(e) => return flow_failure(&req, &state, FlowError::Par(e)),
+            Err(e) => return Err(flow_failure(&req, &state, FlowError::Par(e))),
         }
     } else {
         url
@@ -111,7 +114,7 @@ pub async fn login(
             "flow {evicted}: dropped, too many sign-ins pending at once (the oldest goes first)"
         );
     }
-    HttpResponse::Found()
+    Ok(HttpResponse::Found()
         .insert_header((LOCATION, url.as_str()))
         .cookie(
             Cookie::build(BROWSER_COOKIE, browser)
@@ -123,7 +126,7 @@ pub async fn login(
                 ))
                 .finish(),
         )
-        .finish()
+        .finish())
 }
 
 /// This browser's binding: the cookie it already has (so two tabs can sign in at once), or

@@ -4,6 +4,7 @@
 mod actions;
 pub mod assets;
 mod callback;
+pub mod error;
 pub mod guard;
 mod health;
 mod index;
@@ -15,9 +16,8 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use crate::error::FlowError;
 use crate::state::{AppState, Outcome};
-use templates::ErrorPage;
+use error::{Failure, FlowError};
 
 pub use assets::app_js_url;
 pub use callback::{CallbackParams, MAX_QUERY_BYTES};
@@ -67,56 +67,61 @@ fn page(status: StatusCode, template: &impl Template) -> HttpResponse {
     }
 }
 
-/// A sign-in that did not end in tokens: its page (or JSON), a line on stderr, and, when the
-/// failure belongs to a flow this app started, the end of a `--once` run. A stray or forged
-/// callback leaves the run waiting for the real one.
-fn flow_failure(req: &HttpRequest, state: &AppState, e: FlowError) -> HttpResponse {
-    let redirect = state.redirect.as_str();
-    let json = e.to_json(redirect);
+/// A sign-in that did not end in tokens: a line on stderr, and, when the failure belongs to a
+/// flow this app started, the end of a `--once` run (a stray or forged callback leaves the
+/// run waiting for the real one); the page or JSON is the returned `Failure`'s answer.
+fn flow_failure(req: &HttpRequest, state: &AppState, e: FlowError) -> Failure {
+    let redirect = state.redirect.as_str().to_owned();
     log::warn!(
         "sign-in failed at the {} step: {}",
         e.step(),
         crate::redact::untrusted(&e.to_string())
     );
-    let (description, uri) = e.provider_detail();
-    let response = if wants_json(req) {
-        HttpResponse::build(e.status()).json(&json)
-    } else {
-        page(
-            e.status(),
-            &ErrorPage {
-                message: e.to_string(),
-                step: e.step().to_owned(),
-                code: e.code(),
-                description: description.map(str::to_owned),
-                uri: uri.map(str::to_owned),
-                hint: e.hint(redirect),
-            },
-        )
-    };
     if e.ends_run() {
         state.failed(e.to_string());
         state.finish(Outcome::Failed {
             reason: e.to_string(),
-            document: json,
+            document: e.to_json(&redirect),
         });
     } else if state.once.is_some() {
         log::warn!("still waiting for the sign-in this run started");
     }
-    response
+    Failure {
+        error: e,
+        format: Format::of(req),
+        redirect,
+    }
+}
+
+/// What a request gets back: a page, or JSON. Decided here only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Html,
+    Json,
+}
+
+impl Format {
+    /// JSON when `Accept` ranks `application/json` above `text/html` (q-values weighed by
+    /// actix's parser); a page otherwise, for browsers and for `*/*`.
+    pub fn of(req: &HttpRequest) -> Self {
+        use actix_web::http::header::Header;
+        let Ok(accept) = header::Accept::parse(req) else {
+            return Self::Html;
+        };
+        for mime in accept.ranked() {
+            match (mime.type_().as_str(), mime.subtype().as_str()) {
+                ("application", "json") => return Self::Json,
+                ("text", "html") | ("*", "*") => return Self::Html,
+                _ => {}
+            }
+        }
+        Self::Html
+    }
 }
 
 /// True when the client asked for JSON rather than a page.
 fn wants_json(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| {
-            accept
-                .split(',')
-                .map(|part| part.split(';').next().unwrap_or("").trim())
-                .any(|mime| mime == "application/json")
-        })
+    Format::of(req) == Format::Json
 }
 
 /// The follow-up actions that apply now: none before a sign-in.
@@ -152,4 +157,41 @@ fn action_links(state: &AppState) -> Vec<(&'static str, &'static str)> {
         links.push(("/api", "Call your API"));
     }
     links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::TestRequest;
+
+    fn format(accept: Option<&str>) -> Format {
+        let mut req = TestRequest::default();
+        if let Some(a) = accept {
+            req = req.insert_header(("Accept", a));
+        }
+        Format::of(&req.to_http_request())
+    }
+
+    #[test]
+    fn json_or_a_page_by_the_accept_header_and_its_q_values() {
+        assert_eq!(format(Some("application/json")), Format::Json);
+        assert_eq!(
+            format(Some("application/json, text/html;q=0.5")),
+            Format::Json
+        );
+        assert_eq!(
+            format(Some("text/html;q=0.4, application/json;q=0.9")),
+            Format::Json
+        );
+        assert_eq!(
+            format(Some("application/json;q=0.5, text/html")),
+            Format::Html
+        );
+        // A browser's own header, and curl's default.
+        let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert_eq!(format(Some(browser)), Format::Html);
+        assert_eq!(format(Some("*/*")), Format::Html);
+        assert_eq!(format(None), Format::Html);
+        assert_eq!(format(Some("not a media type")), Format::Html);
+    }
 }
