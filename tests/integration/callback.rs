@@ -3,9 +3,9 @@
 
 use url::Url;
 
-use crate::support::app::{cli_for, spawn_app};
+use crate::support::app::{cli_for, public_app, spawn_app};
 use crate::support::browser::{Browser, Choice};
-use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
+use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 
 fn with_param(url: &Url, name: &str, value: Option<&str>) -> Url {
     let mut out = url.clone();
@@ -30,7 +30,7 @@ fn with_param(url: &Url, name: &str, value: Option<&str>) -> Url {
 #[tokio::test]
 async fn forged_replayed_and_missing_state_are_refused() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let browser = Browser::new();
     let callback = browser
         .authorize(
@@ -78,7 +78,7 @@ async fn forged_replayed_and_missing_state_are_refused() {
 #[tokio::test]
 async fn a_foreign_or_missing_iss_is_refused_before_the_code_is_redeemed() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let browser = Browser::new();
 
     let callback = browser
@@ -124,7 +124,7 @@ async fn a_foreign_or_missing_iss_is_refused_before_the_code_is_redeemed() {
 #[tokio::test]
 async fn access_denied_is_shown_with_the_providers_own_words() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let browser = Browser::new();
     let callback = browser
         .authorize(&app.login_url(), &app.redirect_uri, "erin", Choice::Abort)

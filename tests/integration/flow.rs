@@ -2,9 +2,9 @@
 
 use serde_json::Value;
 
-use crate::support::app::{cli_for, confidential_app, spawn_app};
+use crate::support::app::{confidential_app, public_app};
 use crate::support::browser::{Browser, Choice};
-use crate::support::provider::{LocalProvider, PUBLIC_ID};
+use crate::support::provider::LocalProvider;
 
 fn assert_token_json(json: &Value) {
     let obj = json.as_object().expect("token JSON is an object");
@@ -52,7 +52,7 @@ async fn confidential_client_signs_in_and_gets_the_whole_token_json() {
 #[tokio::test]
 async fn public_client_signs_in_with_pkce_and_no_secret() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let browser = Browser::new();
     let login = browser.client().get(app.login_url()).send().await.unwrap();
     assert_eq!(login.status(), 302);

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::binary::{callback_prefix, spawn};
-use crate::support::app::{cli_for, confidential_app, spawn_app};
+use crate::support::app::{cli_for, confidential_app, public_app, spawn_app};
 use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
 use crate::support::resource;
@@ -84,7 +84,7 @@ async fn actions_refuse_other_sites_whatever_the_path_encoding() {
 #[tokio::test]
 async fn login_parameters_come_only_from_this_apps_pages_or_a_tool() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let browser = Browser::new();
     // On the redirect URI's host already, so the answer is the provider redirect itself.
     let login = app
@@ -147,7 +147,7 @@ async fn login_parameters_come_only_from_this_apps_pages_or_a_tool() {
 #[tokio::test]
 async fn a_callback_from_another_browser_is_refused_and_the_flow_waits_for_its_own() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let own = Browser::new();
     let callback = own
         .authorize(
@@ -191,7 +191,7 @@ async fn a_callback_from_another_browser_is_refused_and_the_flow_waits_for_its_o
 #[tokio::test]
 async fn the_binding_cookie_is_http_only_and_same_site_lax() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let response = Browser::new()
         .client()
         .get(app.redirect_uri.replace("/oauth_callback", "/login"))
@@ -299,7 +299,7 @@ async fn a_failed_pushed_authorization_request_ends_a_once_run_with_1_and_answer
 #[tokio::test]
 async fn an_error_without_iss_is_refused_and_names_the_providers_error() {
     let provider = LocalProvider::start();
-    let app = spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await;
+    let app = public_app(&provider).await;
     let browser = Browser::new();
     let callback = browser
         .authorize(&app.login_url(), &app.redirect_uri, "oli", Choice::Abort)

@@ -3,7 +3,7 @@
 use oauth_test_client::cli::Cli;
 
 use super::browser::{Browser, Choice};
-use super::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
+use super::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
 use oauth_test_client::config::Config;
 use oauth_test_client::output::{Captured, Output};
 use oauth_test_client::startup::Application;
@@ -78,6 +78,11 @@ pub fn cli_for(issuer: &str, client_id: &str, secret: Option<&str>) -> Cli {
         http_timeout: Some("10".to_owned()),
         ..Cli::default()
     }
+}
+
+/// The app as the public client of the local provider (PKCE, no secret).
+pub async fn public_app(provider: &LocalProvider) -> TestApp {
+    spawn_app(cli_for(&provider.issuer, PUBLIC_ID, None)).await
 }
 
 /// The app as the confidential client of the local provider.
