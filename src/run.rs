@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::actions::{StepReport, perform};
 use crate::cli::Cli;
-use crate::config::{Config, ConfigError, ProviderSetting, SignIn};
+use crate::config::{Config, ConfigError, SignIn};
 use crate::error::RunError;
 use crate::oauth::{Check, ExitStatus, Issuer, Report, Step};
 use crate::output::Output;
@@ -35,7 +35,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         return Ok(ExitStatus::Success);
     }
     let mut chain = None;
-    if config.provider.from_resource {
+    if config.provider.is_from_resource() {
         chain = Some(from_resource(&mut config, &output, cli.report).await?);
     }
     let provider = Provider::discover(&config).await?;
@@ -313,12 +313,7 @@ async fn from_resource(
             server = issuer.as_str()
         )));
     }
-    config.provider = ProviderSetting {
-        issuer,
-        clerk: None,
-        discover: true,
-        from_resource: false,
-    };
+    config.use_issuer_from_resource(issuer);
     if !config.scopes_given
         && let Some(scopes) = chain.scopes_supported.as_ref().filter(|s| !s.is_empty())
     {
