@@ -162,4 +162,27 @@ mod tests {
                 .contains("own pages")
         );
     }
+
+    #[test]
+    fn allowed_hosts_are_bare_names_or_addresses() {
+        let mut raw = cli();
+        raw.allowed_hosts = vec![
+            "My-Laptop.LAN".into(),
+            " ".into(),
+            "192.168.1.20".into(),
+            "[::1]".into(),
+        ];
+        assert_eq!(
+            Config::from_cli(&raw).unwrap().listen.allowed_hosts,
+            ["my-laptop.lan", "192.168.1.20", "[::1]"]
+        );
+        for bad in ["my-laptop.lan:3000", "http://my-laptop.lan", "a/b"] {
+            raw.allowed_hosts = vec![bad.into()];
+            let msg = Config::from_cli(&raw).unwrap_err().to_string();
+            assert!(
+                msg.starts_with("ALLOWED_HOSTS") && msg.contains(bad),
+                "{msg}"
+            );
+        }
+    }
 }
