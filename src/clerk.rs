@@ -4,6 +4,8 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 
+use crate::oauth::Issuer;
+
 /// The fixed paths of Clerk's OAuth server, used when discovery cannot be reached.
 pub const AUTHORIZE_PATH: &str = "/oauth/authorize";
 pub const TOKEN_PATH: &str = "/oauth/token";
@@ -31,6 +33,8 @@ pub struct PublishableKey {
     pub environment: &'static str,
     /// The Frontend API host (with a port when the key has one), e.g. `clerk.example.com`.
     pub frontend_api: String,
+    /// `https://<frontend_api>`, checked when the key was parsed.
+    issuer: Issuer,
 }
 
 impl PublishableKey {
@@ -54,15 +58,17 @@ impl PublishableKey {
         if !valid_host(host) {
             return Err(KeyError::BadHost);
         }
+        let issuer = Issuer::parse(&format!("https://{host}")).map_err(|_| KeyError::BadHost)?;
         Ok(Self {
             environment,
             frontend_api: host.to_owned(),
+            issuer,
         })
     }
 
-    /// The issuer URL of this instance's OAuth server.
-    pub fn issuer(&self) -> String {
-        format!("https://{}", self.frontend_api)
+    /// The issuer of this instance's OAuth server.
+    pub fn issuer(&self) -> &Issuer {
+        &self.issuer
     }
 }
 
@@ -90,7 +96,7 @@ mod tests {
                     PublishableKey::parse(&key("pk_test_", &format!("{host}$"), pad)).unwrap();
                 assert_eq!(parsed.frontend_api, host);
                 assert_eq!(parsed.environment, "test");
-                assert_eq!(parsed.issuer(), format!("https://{host}"));
+                assert_eq!(parsed.issuer().as_str(), format!("https://{host}"));
             }
         }
         let live = PublishableKey::parse(&key("pk_live_", "clerk.acme.dev$", true)).unwrap();

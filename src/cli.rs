@@ -16,7 +16,7 @@ pub const VERSION: &str = concat!(
 ///
 /// Settings come from flags, then the environment, then a `.env` file in the current
 /// folder (copy .env.sample to .env to start).
-#[derive(Debug, Default, Parser)]
+#[derive(Default, Parser)]
 #[command(name = "oauth-test-client", version = VERSION, about, long_about = None)]
 pub struct Cli {
     #[command(subcommand)]
@@ -210,6 +210,92 @@ pub struct Cli {
     pub print_config: bool,
 }
 
+/// Every option but the client secret, which shows as `[redacted]` when set. The fields are
+/// listed without `..`, so a new option fails to compile until it is added here.
+impl std::fmt::Debug for Cli {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            command,
+            publishable_key,
+            issuer,
+            client_id,
+            register,
+            register_confidential,
+            client_secret,
+            auth_method,
+            scopes,
+            port,
+            host,
+            allowed_hosts,
+            redirect_uri,
+            ca_cert,
+            params,
+            par,
+            authorize_url,
+            token_url,
+            userinfo_url,
+            introspection_url,
+            revocation_url,
+            jwks_url,
+            resource_url,
+            resource_method,
+            then,
+            once,
+            report,
+            redact,
+            timeout,
+            http_timeout,
+            sign_in,
+            consent,
+            sign_in_driver,
+            artifacts,
+            no_browser,
+            print_config,
+        } = self;
+        f.debug_struct("Cli")
+            .field("command", command)
+            .field("publishable_key", publishable_key)
+            .field("issuer", issuer)
+            .field("client_id", client_id)
+            .field("register", register)
+            .field("register_confidential", register_confidential)
+            .field(
+                "client_secret",
+                &client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("auth_method", auth_method)
+            .field("scopes", scopes)
+            .field("port", port)
+            .field("host", host)
+            .field("allowed_hosts", allowed_hosts)
+            .field("redirect_uri", redirect_uri)
+            .field("ca_cert", ca_cert)
+            .field("params", params)
+            .field("par", par)
+            .field("authorize_url", authorize_url)
+            .field("token_url", token_url)
+            .field("userinfo_url", userinfo_url)
+            .field("introspection_url", introspection_url)
+            .field("revocation_url", revocation_url)
+            .field("jwks_url", jwks_url)
+            .field("resource_url", resource_url)
+            .field("resource_method", resource_method)
+            .field("then", then)
+            .field("once", once)
+            .field("report", report)
+            .field("redact", redact)
+            .field("timeout", timeout)
+            .field("http_timeout", http_timeout)
+            .field("sign_in", sign_in)
+            .field("consent", consent)
+            .field("sign_in_driver", sign_in_driver)
+            .field("artifacts", artifacts)
+            .field("no_browser", no_browser)
+            .field("print_config", print_config)
+            .finish()
+    }
+}
+
 /// What the tool can print about itself instead of running.
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum Command {
@@ -286,5 +372,25 @@ mod tests {
         assert_eq!(cli.issuer.as_deref(), Some("https://idp.example"));
         assert_eq!(cli.client_id.as_deref(), Some("abc"));
         assert!(cli.once && cli.no_browser);
+    }
+
+    #[test]
+    fn debug_never_shows_the_client_secret() {
+        let cli = Cli::try_parse_from([
+            "oauth-test-client",
+            "--client-id",
+            "abc",
+            "--client-secret",
+            "s3cr3t-value",
+        ])
+        .unwrap();
+        let shown = format!("{cli:?}");
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(
+            shown.contains("client_secret: Some(\"[redacted]\")"),
+            "{shown}"
+        );
+        assert!(shown.contains("client_id: Some(\"abc\")"), "{shown}");
+        assert!(format!("{:?}", Cli::default()).contains("client_secret: None"));
     }
 }

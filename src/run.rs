@@ -22,17 +22,17 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         return Ok(ExitStatus::Success);
     }
     let config = Config::from_cli(&cli)?;
-    let output = output.redacted(cli.redact);
-    if cli.print_config {
+    let output = output.redacted(config.redact);
+    if config.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
     }
-    let once = config.once;
+    let (once, with_report) = (config.once, config.report);
     match Application::build(config, output.clone()).await {
-        Ok(app) => serve(app, cli.report).await,
+        Ok(app) => serve(app).await,
         Err(RunError::Chain(failure)) => {
             // Where the chain broke is the result a CI job wants to read.
-            if once && cli.report {
+            if once && with_report {
                 output.json(&json!({ "discovery": failure.hops, "checks": failure.checks }));
             }
             Err(RunError::Chain(failure))
@@ -43,7 +43,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
 
 /// Serves until stopped, or with `--once` until the first sign-in's outcome (or the timeout,
 /// or a signal).
-async fn serve(mut app: Application, with_report: bool) -> Result<ExitStatus, RunError> {
+async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
     let config = app.config();
     // Before the URL is printed: a Ctrl-C right after it must still exit 130.
     let mut shutdown = Shutdown::listen();
@@ -59,7 +59,7 @@ async fn serve(mut app: Application, with_report: bool) -> Result<ExitStatus, Ru
         Some(mut rx) => tokio::select! {
             outcome = rx.recv() => match outcome {
                 Some(Outcome::SignedIn { token, report }) => {
-                    finish_once(&state, &config, with_report, token, report).await
+                    finish_once(&state, &config, token, report).await
                 }
                 Some(Outcome::Failed { reason, document }) => {
                     state.output.json(&document);
@@ -106,7 +106,6 @@ fn announce(app: &Application, config: &Config) {
 async fn finish_once(
     state: &AppState,
     config: &Config,
-    with_report: bool,
     token: Value,
     mut report: Report,
 ) -> Result<ExitStatus, RunError> {
@@ -140,6 +139,7 @@ async fn finish_once(
         .iter()
         .map(|c| format!("{} ({})", c.check, c.detail))
         .collect();
+    let with_report = config.report;
     if !with_report && steps.is_none() {
         state.output.json(&token);
     } else {

@@ -77,3 +77,59 @@ pub fn is_loopback_host(url: &Url) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_on_loopback() {
+        for ok in [
+            "http://localhost:8080",
+            "http://127.0.0.1:9000/tenant",
+            "http://[::1]:1",
+            "https://idp.example",
+        ] {
+            assert!(Issuer::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://idp.example.com",
+            "ftp://idp.example",
+            "https://idp.example/?x=1",
+            "not a url",
+        ] {
+            assert!(Issuer::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn well_known_urls() {
+        let plain = Issuer::parse("https://idp.example.com/").unwrap();
+        assert_eq!(
+            plain.as_str(),
+            "https://idp.example.com/",
+            "kept exactly as configured"
+        );
+        assert_eq!(
+            plain.openid_configuration_url(),
+            "https://idp.example.com/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            plain.oauth_metadata_url(),
+            "https://idp.example.com/.well-known/oauth-authorization-server"
+        );
+        let tenant = Issuer::parse("https://idp.example.com/realms/demo").unwrap();
+        assert_eq!(
+            tenant.openid_configuration_url(),
+            "https://idp.example.com/realms/demo/.well-known/openid-configuration"
+        );
+        assert_eq!(
+            tenant.oauth_metadata_url(),
+            "https://idp.example.com/.well-known/oauth-authorization-server/realms/demo"
+        );
+        assert_eq!(
+            tenant.endpoint("/oauth/token"),
+            "https://idp.example.com/realms/demo/oauth/token"
+        );
+    }
+}

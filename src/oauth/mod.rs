@@ -1,9 +1,10 @@
-//! The vocabulary every other module speaks: issuers, client authentication methods, the
-//! follow-up steps, checks and reports, time, and exit statuses. Imports no other module of
-//! this crate.
+//! The vocabulary every other module speaks: issuers, endpoints, client authentication
+//! methods, the follow-up steps, checks and reports, time, and exit statuses. Imports no
+//! other module of this crate.
 
 mod auth_method;
 mod check;
+mod endpoint;
 mod exit;
 mod issuer;
 mod step;
@@ -11,6 +12,7 @@ pub mod time;
 
 pub use auth_method::AuthMethod;
 pub use check::{Check, Report, Verdict};
+pub use endpoint::Endpoint;
 pub use exit::ExitStatus;
 pub use issuer::{Issuer, is_loopback_host, require_https_unless_loopback};
 pub use step::{Step, TokenKind};

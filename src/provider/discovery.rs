@@ -12,7 +12,7 @@ use super::http::{HttpClient, HttpError};
 use super::{EndpointOrigin, EndpointSource, Endpoints, Provider};
 use crate::clerk;
 use crate::config::{Config, EndpointOverrides, by_hand};
-use crate::oauth::{AuthMethod, Issuer, require_https_unless_loopback};
+use crate::oauth::{AuthMethod, Endpoint, Issuer, require_https_unless_loopback};
 use crate::redact::untrusted;
 
 /// Why the provider's endpoints could not be established. Exit status 1.
@@ -84,9 +84,9 @@ pub enum MetadataWarning {
 /// The endpoints a provider may list in its RFC 8414 document only (django-oauth-toolkit
 /// does, for these three): when the OpenID document lacks one, the other is read too.
 const SPLIT_ENDPOINTS: [&str; 3] = [
-    "introspection_endpoint",
-    "revocation_endpoint",
-    "registration_endpoint",
+    Endpoint::Introspection.metadata_name(),
+    Endpoint::Revocation.metadata_name(),
+    Endpoint::Registration.metadata_name(),
 ];
 
 /// The fields of RFC 8414 / OpenID Discovery metadata this client acts on; the whole
@@ -117,7 +117,8 @@ impl Provider {
     pub async fn discover(config: &Config) -> Result<Self, DiscoveryError> {
         let http = HttpClient::new(config.http_timeout, config.ca.as_ref())
             .map_err(|e| DiscoveryError::Client(e.to_string()))?;
-        let mut found = Self::find(config, &http).await?;
+        let configured = configured_issuer(config)?;
+        let mut found = Self::find(config, configured, &http).await?;
         apply_overrides(&mut found.endpoints, &mut found.origins, &config.endpoints);
         for warning in &found.warnings {
             log::warn!("discovery: {warning}");
@@ -128,7 +129,7 @@ impl Provider {
             par_endpoint: found.par,
             require_par: found.require_par,
             issuer: found.issuer,
-            configured_issuer: config.provider.issuer.as_str().to_owned(),
+            configured_issuer: configured.as_str().to_owned(),
             endpoints: found.endpoints,
             source: found.source,
             metadata: found.metadata,
@@ -166,11 +167,14 @@ impl Provider {
         }
     }
 
-    async fn find(config: &Config, http: &HttpClient) -> Result<Found, DiscoveryError> {
-        let issuer = &config.provider.issuer;
-        if !config.provider.discover {
+    async fn find(
+        config: &Config,
+        issuer: &Issuer,
+        http: &HttpClient,
+    ) -> Result<Found, DiscoveryError> {
+        if !config.provider.discovers() {
             log::info!("no issuer given: using the endpoints given by hand, without discovery");
-            return manual(config);
+            return manual(config, issuer);
         }
         let mut tried = Vec::new();
         let (openid, oauth) = (
@@ -181,7 +185,7 @@ impl Provider {
             match fetch_metadata(http, &url).await {
                 Ok((doc, meta)) => {
                     log::info!("discovery: read provider metadata from {}", untrusted(&url));
-                    let mut found = from_metadata(config, url.clone(), doc, meta)?;
+                    let mut found = from_metadata(issuer, url.clone(), doc, meta)?;
                     if url == openid && found.lacks_split_endpoints() {
                         found.complete_from(http, &url, oauth).await?;
                     }
@@ -207,9 +211,9 @@ impl Provider {
                 "discovery failed ({}); using the endpoints given by hand",
                 untrusted(tried.join("; "))
             );
-            return manual(config);
+            return manual(config, issuer);
         }
-        if config.provider.clerk.is_some() {
+        if config.provider.clerk().is_some() {
             log::warn!(
                 "discovery failed ({}); using Clerk's fixed paths on {}",
                 untrusted(tried.join("; ")),
@@ -258,12 +262,12 @@ fn parse_endpoint(
 }
 
 fn from_metadata(
-    config: &Config,
+    configured: &Issuer,
     url: String,
     doc: Value,
     meta: Metadata,
 ) -> Result<Found, DiscoveryError> {
-    let configured = config.provider.issuer.as_str();
+    let configured = configured.as_str();
     if meta.issuer != configured {
         if meta.issuer.trim_end_matches('/') == configured.trim_end_matches('/') {
             log::warn!(
@@ -506,8 +510,20 @@ fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
     ))
 }
 
+/// The issuer discovery starts from; none yet when only RESOURCE_URL named the provider and
+/// its metadata has not been read (`Config::use_issuer_from_resource` comes first).
+fn configured_issuer(config: &Config) -> Result<&Issuer, DiscoveryError> {
+    config
+        .provider
+        .issuer()
+        .ok_or_else(|| DiscoveryError::NotFound {
+            tried: "no issuer yet: RESOURCE_URL's metadata (RFC 9728) names it, and is read first"
+                .into(),
+        })
+}
+
 /// Endpoints given by hand (OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL at least).
-fn manual(config: &Config) -> Result<Found, DiscoveryError> {
+fn manual(config: &Config, issuer: &Issuer) -> Result<Found, DiscoveryError> {
     let given = &config.endpoints;
     let (Some(authorization), Some(token)) = (given.authorization.clone(), given.token.clone())
     else {
@@ -516,7 +532,7 @@ fn manual(config: &Config) -> Result<Found, DiscoveryError> {
         });
     };
     Ok(Found::without_metadata(
-        config.provider.issuer.as_str().to_owned(),
+        issuer.as_str().to_owned(),
         Endpoints {
             authorization: AuthUrl::from_url(authorization),
             token: TokenUrl::from_url(token),
@@ -540,7 +556,7 @@ fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMeth
         (None, None) => AuthMethod::None,
         // Clerk's discovery lists basic and none, but its own test client posts the secret,
         // and Clerk accepts that: keep to what Clerk's client does.
-        (None, Some(_)) if config.provider.clerk.is_some() => AuthMethod::ClientSecretPost,
+        (None, Some(_)) if config.provider.clerk().is_some() => AuthMethod::ClientSecretPost,
         (None, Some(_)) if lists(AuthMethod::ClientSecretPost) => AuthMethod::ClientSecretPost,
         (None, Some(_)) if lists(AuthMethod::ClientSecretBasic) => AuthMethod::ClientSecretBasic,
         (None, Some(_)) => AuthMethod::ClientSecretPost,
@@ -555,33 +571,26 @@ fn apply_overrides(
     origins: &mut Vec<(&'static str, EndpointOrigin)>,
     given: &EndpointOverrides,
 ) {
-    let mut by_hand = |name: &'static str, setting: &'static str| {
+    for (endpoint, url) in given.iter() {
+        let u = url.clone();
+        match endpoint {
+            Endpoint::Authorization => endpoints.authorization = AuthUrl::from_url(u),
+            Endpoint::Token => endpoints.token = TokenUrl::from_url(u),
+            Endpoint::Userinfo => endpoints.userinfo = Some(u),
+            Endpoint::Introspection => {
+                endpoints.introspection = Some(IntrospectionUrl::from_url(u));
+            }
+            Endpoint::Revocation => endpoints.revocation = Some(RevocationUrl::from_url(u)),
+            Endpoint::Jwks => endpoints.jwks = Some(u),
+            // Not settings: only metadata names these.
+            Endpoint::Registration | Endpoint::Par => continue,
+        }
+        let name = endpoint.metadata_name();
         origins.retain(|(n, _)| *n != name);
-        origins.push((name, EndpointOrigin::ByHand(setting)));
-    };
-    if let Some(u) = &given.authorization {
-        endpoints.authorization = AuthUrl::from_url(u.clone());
-        by_hand("authorization_endpoint", "OAUTH_AUTHORIZE_URL");
-    }
-    if let Some(u) = &given.token {
-        endpoints.token = TokenUrl::from_url(u.clone());
-        by_hand("token_endpoint", "OAUTH_TOKEN_URL");
-    }
-    if let Some(u) = &given.userinfo {
-        endpoints.userinfo = Some(u.clone());
-        by_hand("userinfo_endpoint", "OAUTH_USERINFO_URL");
-    }
-    if let Some(u) = &given.introspection {
-        endpoints.introspection = Some(IntrospectionUrl::from_url(u.clone()));
-        by_hand("introspection_endpoint", "OAUTH_INTROSPECTION_URL");
-    }
-    if let Some(u) = &given.revocation {
-        endpoints.revocation = Some(RevocationUrl::from_url(u.clone()));
-        by_hand("revocation_endpoint", "OAUTH_REVOCATION_URL");
-    }
-    if let Some(u) = &given.jwks {
-        endpoints.jwks = Some(u.clone());
-        by_hand("jwks_uri", "OAUTH_JWKS_URL");
+        origins.push((
+            name,
+            EndpointOrigin::ByHand(endpoint.env_var().unwrap_or_default()),
+        ));
     }
 }
 

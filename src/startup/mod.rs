@@ -41,7 +41,7 @@ impl Application {
         if let Some(secret) = &config.client_secret {
             output.hold_secret(secret.secret());
         }
-        let mut chain = match config.provider.from_resource {
+        let mut chain = match config.provider.is_from_resource() {
             true => Some(resource_first::discover(&mut config).await?),
             false => None,
         };

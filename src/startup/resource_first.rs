@@ -1,7 +1,7 @@
 //! Starting from the API (RFC 9728): the authorization server, scopes and `resource` learned
 //! from RESOURCE_URL's protected-resource metadata, before the provider is discovered.
 
-use crate::config::{Config, ProviderSetting};
+use crate::config::Config;
 use crate::error::{ChainFailure, RunError};
 use crate::oauth::{Issuer, Step};
 use crate::provider::resource::{self, Chain};
@@ -53,12 +53,7 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
             server = issuer.as_str()
         )));
     }
-    config.provider = ProviderSetting {
-        issuer,
-        clerk: None,
-        discover: true,
-        from_resource: false,
-    };
+    config.use_issuer_from_resource(issuer);
     if !config.scopes_given
         && let Some(scopes) = chain.scopes_supported.as_ref().filter(|s| !s.is_empty())
     {

@@ -1,0 +1,111 @@
+//! `ConfigError`: every configuration mistake, each message naming the setting, what is
+//! wrong with its value, and the fix.
+
+use std::path::PathBuf;
+
+use super::defaults::DEFAULT_PORT;
+use crate::clerk::KeyError;
+use crate::oauth::Step;
+use crate::signin::TotpKeyError;
+
+/// A configuration mistake: exit status 2, one message, nothing secret in it.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no provider configured: set CLERK_PUBLISHABLE_KEY (Clerk dashboard > API keys) or \
+         OAUTH_ISSUER (any provider's issuer URL), or RESOURCE_URL to start from your API's \
+         protected-resource metadata. To start, copy .env.sample to .env and fill it in"
+    )]
+    NoProvider,
+    #[error(
+        "CLERK_PUBLISHABLE_KEY is not a publishable key: {0}. A key looks like pk_test_ or \
+         pk_live_ followed by base64 text; copy it from the Clerk dashboard > API keys"
+    )]
+    PublishableKey(KeyError),
+    #[error("OAUTH_ISSUER {value:?} is not a usable issuer URL: {problem}")]
+    Issuer { value: String, problem: String },
+    #[error(
+        "CLIENT_ID is not set, and the provider offers no dynamic client registration: copy the \
+         client ID of your OAuth application from the provider's dashboard into .env \
+         (CLIENT_ID=...) or pass --client-id; or turn on dynamic client registration at the \
+         provider (its metadata then lists a registration_endpoint)"
+    )]
+    NoClientId,
+    #[error(
+        "PORT {0:?} is not a port number: use a number from 0 to 65535 (default {DEFAULT_PORT})"
+    )]
+    Port(String),
+    #[error(
+        "HOST {0:?} is not an IP address: use 127.0.0.1, ::1 or localhost (loopback, the default), \
+         or 0.0.0.0 to listen on every interface"
+    )]
+    Host(String),
+    #[error(
+        "ALLOWED_HOSTS entry {0:?} is not a host name: list names or addresses without scheme or \
+         port, comma-separated, e.g. ALLOWED_HOSTS=my-laptop.lan,192.168.1.20"
+    )]
+    AllowedHost(String),
+    #[error("REDIRECT_URI {value:?} is not usable: {problem}")]
+    Redirect { value: String, problem: String },
+    #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]
+    CaCert { path: PathBuf, problem: String },
+    #[error("{name} {value:?} is not usable: {problem}")]
+    Endpoint {
+        name: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error(
+        "OAUTH_AUTHORIZE_URL and OAUTH_TOKEN_URL go together: a provider without discovery needs both"
+    )]
+    HalfManual,
+    #[error(
+        "OAUTH_AUTH_METHOD {0:?} is not one this client supports: use client_secret_post, \
+         client_secret_basic or none"
+    )]
+    AuthMethod(String),
+    #[error("OAUTH_AUTH_METHOD={0} needs CLIENT_SECRET: set it, or use none for a public client")]
+    AuthMethodNeedsSecret(&'static str),
+    #[error("--param {0:?} is not key=value: e.g. --param audience=https://api.example.com")]
+    Param(String),
+    #[error(
+        "--param {0}=... is set by the client itself (state, PKCE, nonce, redirect, response type and \
+         mode, request objects): it cannot be overridden"
+    )]
+    ReservedParam(String),
+    #[error("--param scope=... : set the scopes with OAUTH_SCOPES (--scopes) instead")]
+    ScopeParam,
+    #[error("RESOURCE_URL {value:?} is not usable: {problem}")]
+    Resource { value: String, problem: String },
+    #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
+    ResourceMethod(String),
+    #[error("--then {0:?} is not a step: use a comma-separated list of {names}", names = Step::NAMES)]
+    Then(String),
+    #[error("{0} works with the one-shot sign-in of --once: add --once")]
+    NeedsOnce(&'static str),
+    #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
+    Seconds { name: &'static str, value: String },
+    #[error(
+        "--sign-in (OAUTH_SIGN_IN) signs in as a test user: set {0} in the environment or .env \
+         (never as flags, which other users of the machine can read)"
+    )]
+    SignInCredentials(String),
+    #[error("--consent (OAUTH_CONSENT) {0:?} is not an answer: use approve or deny")]
+    Consent(String),
+    #[error(
+        "--sign-in-driver (OAUTH_SIGN_IN_DRIVER) {0:?} is not a driver: use http, browser or auto"
+    )]
+    SignInDriver(String),
+    #[error(
+        "--sign-in-driver browser: the browser driver is not built yet; use --sign-in-driver http \
+         (the default), which fills in the provider's HTML forms"
+    )]
+    BrowserDriverNotBuilt,
+    #[error("OAUTH_TEST_TOTP_SECRET is not a base32 authenticator secret: {0}")]
+    TotpSecret(TotpKeyError),
+    #[error(
+        "OAUTH_TEST_TOTP_SECRET and OAUTH_TEST_CODE are both set: set one (the authenticator's \
+         secret, or a fixed code)"
+    )]
+    TwoCodes,
+}

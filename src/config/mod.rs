@@ -1,0 +1,414 @@
+//! Raw options -> a checked `Config`. The only module that turns user strings into URLs,
+//! secrets and addresses; every error names the setting, what is wrong, and the fix.
+//! This file owns `Config` itself: `Config::from_cli`, which asks each concern's file in
+//! turn, the settings too small for a file of their own (client, steps, timeouts, output),
+//! and `summary()`.
+
+mod ca;
+mod defaults;
+mod endpoints;
+mod error;
+mod listen;
+mod params;
+mod provider;
+mod resource;
+mod sign_in;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
+use serde_json::{Value, json};
+
+pub use ca::CaBundle;
+pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
+use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
+pub use endpoints::{EndpointOverrides, by_hand};
+pub use error::ConfigError;
+pub use listen::Listen;
+pub use params::{RESERVED_PARAMS, scope_string};
+pub use provider::ProviderSetting;
+pub use resource::Resource;
+pub use sign_in::SignIn;
+
+use crate::cli::Cli;
+use crate::oauth::{AuthMethod, Issuer, Step};
+
+/// Everything the app needs, checked.
+#[derive(Debug)]
+pub struct Config {
+    pub provider: ProviderSetting,
+    pub endpoints: EndpointOverrides,
+    /// `None`: register one dynamically (RFC 7591).
+    pub client_id: Option<ClientId>,
+    /// Register a new client even when CLIENT_ID is set.
+    pub register: bool,
+    /// Register a confidential client (with a secret) rather than a public one.
+    pub register_confidential: bool,
+    pub client_secret: Option<ClientSecret>,
+    /// As set; `None` lets the provider's metadata and the secret decide.
+    pub auth_method: Option<AuthMethod>,
+    pub scopes: Vec<Scope>,
+    /// OAUTH_SCOPES was set (else a resource's scopes_supported may replace the default).
+    pub scopes_given: bool,
+    /// Extra authorization request parameters.
+    pub params: Vec<(String, String)>,
+    /// Push the authorization request first (RFC 9126).
+    pub par: bool,
+    pub listen: Listen,
+    /// `None`: `http://localhost:<bound port>/oauth_callback`, known once the port is bound.
+    pub redirect: Option<RedirectUrl>,
+    pub ca: Option<CaBundle>,
+    pub resource: Option<Resource>,
+    /// Steps `--once` runs after the code exchange.
+    pub then: Vec<Step>,
+    pub once: bool,
+    /// `--report` (with `--once`): print the token, the claims and the checks, not the bare
+    /// token JSON.
+    pub report: bool,
+    /// `--redact` (OAUTH_REDACT): mask token values in what is printed on stdout.
+    pub redact: bool,
+    /// `--print-config`: print `summary()` and exit.
+    pub print_config: bool,
+    pub timeout: Duration,
+    pub http_timeout: Duration,
+    pub open_browser: bool,
+    /// `--sign-in`: the app signs in by itself (with `--once`).
+    pub sign_in: Option<SignIn>,
+}
+
+impl Config {
+    /// The test user's credentials come from the environment (and so `.env`) only.
+    pub fn from_cli(cli: &Cli) -> Result<Self, ConfigError> {
+        Self::from_cli_and_env(cli, &|name| std::env::var(name).ok())
+    }
+
+    /// Each setting checked in turn; the first mistake is the error.
+    pub fn from_cli_and_env(
+        cli: &Cli,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let endpoints = EndpointOverrides::from_cli(cli)?;
+        let provider = ProviderSetting::from_cli(cli, &endpoints)?;
+        // Without one, the app registers a client when the provider allows it (RFC 7591).
+        let client_id = given(&cli.client_id).map(|s| ClientId::new(s.to_owned()));
+        let (client_secret, auth_method) = client_authentication(cli)?;
+        let scopes = params::scopes(given(&cli.scopes));
+        let params = params::parse_params(&cli.params)?;
+        let (listen, redirect) = Listen::from_cli(cli)?;
+        let ca = given(&cli.ca_cert)
+            .map(|p| CaBundle::load(&PathBuf::from(p)))
+            .transpose()?;
+        let resource = given(&cli.resource_url)
+            .map(|u| Resource::parse(u, given(&cli.resource_method)))
+            .transpose()?;
+        let then = then_steps(cli)?;
+        let sign_in = SignIn::from_cli(cli, env)?;
+        Ok(Self {
+            provider,
+            endpoints,
+            client_id,
+            register: cli.register || cli.register_confidential,
+            register_confidential: cli.register_confidential,
+            client_secret,
+            auth_method,
+            scopes,
+            scopes_given: given(&cli.scopes).is_some(),
+            params,
+            par: cli.par,
+            listen,
+            redirect,
+            ca,
+            resource,
+            then,
+            once: cli.once,
+            report: cli.report,
+            redact: cli.redact,
+            print_config: cli.print_config,
+            timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
+            http_timeout: seconds(
+                "OAUTH_HTTP_TIMEOUT",
+                &cli.http_timeout,
+                DEFAULT_HTTP_TIMEOUT_SECS,
+            )?,
+            // --sign-in drives the sign-in itself: no browser to open.
+            open_browser: !cli.no_browser && sign_in.is_none(),
+            sign_in,
+        })
+    }
+
+    /// RESOURCE_URL alone named the provider, and the resource's metadata (RFC 9728) has
+    /// named its authorization server: from here on, that is the issuer discovery starts
+    /// from, as if OAUTH_ISSUER had named it.
+    pub fn use_issuer_from_resource(&mut self, issuer: Issuer) {
+        self.provider = ProviderSetting::Issuer(issuer);
+    }
+
+    /// A client is registered at start (RFC 7591): none is configured, or --register.
+    pub fn will_register(&self) -> bool {
+        self.client_id.is_none() || self.register
+    }
+
+    /// The redirect URI for a bound port: the configured one, or the loopback default.
+    pub fn redirect_for_port(&self, port: u16) -> RedirectUrl {
+        self.redirect
+            .clone()
+            .unwrap_or_else(|| listen::default_redirect(port))
+    }
+
+    pub fn scope_string(&self) -> String {
+        scope_string(&self.scopes)
+    }
+
+    /// What the index page and `--print-config` show: never the secret itself.
+    pub fn summary(&self) -> Value {
+        json!({
+            "issuer": self.issuer_shown(),
+            "clerk_frontend_api": self.provider.clerk().map(|k| k.frontend_api.clone()),
+            "client_id": self.client_id.as_ref().map_or("(registered at start)", |c| c.as_str()),
+            "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
+            "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
+            "scopes": self.scope_string(),
+            "params": self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+            "par": self.par,
+            "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
+            "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
+            "endpoints_by_hand": self.endpoints.listed(),
+            "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
+            "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
+            "once": self.once,
+            "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
+            "timeout_secs": self.timeout.as_secs(),
+            "http_timeout_secs": self.http_timeout.as_secs(),
+            "open_browser": self.open_browser,
+            "sign_in": self.sign_in.as_ref().map(SignIn::summary),
+        })
+    }
+
+    /// The issuer for `summary()`; before the resource's metadata is read, the resource's
+    /// origin (as `--print-config` has always shown it).
+    fn issuer_shown(&self) -> String {
+        match (self.provider.issuer(), &self.resource) {
+            (Some(issuer), _) => issuer.as_str().to_owned(),
+            (None, Some(resource)) => resource.url.origin().ascii_serialization(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// CLIENT_SECRET, and OAUTH_AUTH_METHOD checked against it.
+fn client_authentication(
+    cli: &Cli,
+) -> Result<(Option<ClientSecret>, Option<AuthMethod>), ConfigError> {
+    let client_secret = given(&cli.client_secret).map(|s| ClientSecret::new(s.to_owned()));
+    let auth_method = given(&cli.auth_method)
+        .map(|m| AuthMethod::parse(m).ok_or_else(|| ConfigError::AuthMethod(m.to_owned())))
+        .transpose()?;
+    if let Some(m @ (AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic)) = auth_method
+        && client_secret.is_none()
+    {
+        return Err(ConfigError::AuthMethodNeedsSecret(m.name()));
+    }
+    Ok((client_secret, auth_method))
+}
+
+/// `--then` steps; they, and `--report`, only make sense with `--once`.
+fn then_steps(cli: &Cli) -> Result<Vec<Step>, ConfigError> {
+    let then = cli
+        .then
+        .iter()
+        .filter(|w| !w.trim().is_empty())
+        .map(|w| Step::parse(w).ok_or_else(|| ConfigError::Then(w.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
+    if !then.is_empty() && !cli.once {
+        return Err(ConfigError::NeedsOnce("--then"));
+    }
+    if cli.report && !cli.once {
+        return Err(ConfigError::NeedsOnce("--report"));
+    }
+    Ok(then)
+}
+
+/// OAUTH_TIMEOUT and OAUTH_HTTP_TIMEOUT: whole seconds above 0.
+fn seconds(
+    name: &'static str,
+    raw: &Option<String>,
+    default: u64,
+) -> Result<Duration, ConfigError> {
+    match given(raw) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+            _ => Err(ConfigError::Seconds {
+                name,
+                value: v.to_owned(),
+            }),
+        },
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A configuration that is complete: an issuer and a client ID.
+    pub(crate) fn cli() -> Cli {
+        Cli {
+            issuer: Some("https://idp.example.com".into()),
+            client_id: Some("client".into()),
+            ..Cli::default()
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::from_cli(&cli()).unwrap();
+        assert_eq!(c.scope_string(), "openid profile email");
+        assert_eq!(c.listen.port, 3000);
+        assert!(c.listen.addrs.iter().all(|a| a.is_loopback()));
+        assert_eq!(
+            c.listen.addrs.len(),
+            2,
+            "localhost means both 127.0.0.1 and ::1"
+        );
+        assert_eq!(
+            c.redirect_for_port(3000).as_str(),
+            "http://localhost:3000/oauth_callback"
+        );
+        assert!(c.client_secret.is_none());
+        assert_eq!(c.timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let mut raw = cli();
+        raw.client_secret = Some(String::new());
+        raw.port = Some(" ".into());
+        raw.scopes = Some(String::new());
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.scope_string(), DEFAULT_SCOPES);
+        assert!(c.client_secret.is_none());
+        assert_eq!(c.listen.port, DEFAULT_PORT);
+        raw.client_id = Some(String::new());
+        assert!(Config::from_cli(&raw).unwrap().client_id.is_none());
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let mut raw = Cli::default();
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(
+            msg.contains("CLERK_PUBLISHABLE_KEY")
+                && msg.contains("OAUTH_ISSUER")
+                && msg.contains(".env.sample")
+        );
+        raw.publishable_key = Some("pk_test_bm90LWEta2V5".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("CLERK_PUBLISHABLE_KEY") && msg.contains("'$'"),
+            "{msg}"
+        );
+        let mut raw = cli();
+        raw.port = Some("http".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("PORT")
+        );
+        let mut raw = cli();
+        raw.host = Some("example.com".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("HOST")
+        );
+        let mut raw = cli();
+        raw.timeout = Some("0".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_TIMEOUT")
+        );
+        let mut raw = cli();
+        raw.ca_cert = Some("/nonexistent/ca.pem".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_CA_CERT")
+        );
+    }
+
+    #[test]
+    fn then_steps_need_once() {
+        let mut raw = cli();
+        raw.then = vec![
+            "refresh".into(),
+            "userinfo".into(),
+            "tokeninfo:access".into(),
+        ];
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::NeedsOnce("--then"))
+        ));
+        raw.once = true;
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.then.len(), 3);
+        raw.then.push("dance".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
+    }
+
+    #[test]
+    fn auth_methods() {
+        let mut raw = cli();
+        raw.auth_method = Some("client_secret_basic".into());
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::AuthMethodNeedsSecret("client_secret_basic"))
+        ));
+        raw.client_secret = Some("s".into());
+        assert_eq!(
+            Config::from_cli(&raw).unwrap().auth_method,
+            Some(AuthMethod::ClientSecretBasic)
+        );
+        raw.auth_method = Some("private_key_jwt".into());
+        assert!(
+            Config::from_cli(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("OAUTH_AUTH_METHOD")
+        );
+    }
+
+    #[test]
+    fn what_run_reads_comes_from_the_config() {
+        let mut raw = cli();
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(!c.report && !c.redact && !c.print_config);
+        raw.once = true;
+        raw.report = true;
+        raw.redact = true;
+        raw.print_config = true;
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.report && c.redact && c.print_config);
+        raw.once = false;
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::NeedsOnce("--report"))
+        ));
+    }
+
+    #[test]
+    fn debug_never_shows_the_client_secret() {
+        let mut raw = cli();
+        raw.client_secret = Some("s3cr3t-value".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.client_secret.is_some());
+        assert!(!format!("{c:?}").contains("s3cr3t-value"));
+        assert!(!c.summary().to_string().contains("s3cr3t-value"));
+    }
+}
