@@ -11,6 +11,7 @@ mod callback;
 mod discovery;
 mod flood;
 mod flow;
+mod mcp;
 mod pages;
 mod providers;
 mod resource_first;

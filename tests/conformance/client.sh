@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The client under test, as the conformance suite runs it: `client.sh <server-url>`, with
+# MCP_CONFORMANCE_SCENARIO and, for some scenarios, MCP_CONFORMANCE_CONTEXT (JSON: a
+# pre-registered client_id and client_secret, say). Runs the built binary resource-first:
+#   oauth-test-client --once --no-browser --report --sign-in --resource-url <server-url>
+# The scenarios' authorization server approves at once, so the sign-in driver (--sign-in) only
+# follows its redirects to the app's callback; the test user below is never asked for.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bin=${OAUTH_TEST_CLIENT:-$here/../../target/debug/oauth-test-client}
+url=${1:?usage: client.sh <server-url>}
+
+# A pre-registered client, when the scenario gives one.
+if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell
+  while IFS= read -r -d '' setting; do
+    export "${setting?}"
+  done < <(node -e '
+    const c = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT);
+    if (c.client_id) process.stdout.write(`CLIENT_ID=${c.client_id}\0`);
+    if (c.client_secret) process.stdout.write(`CLIENT_SECRET=${c.client_secret}\0`);
+  ')
+fi
+
+export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
+exec "$bin" --once --no-browser --report --sign-in --port 0 --http-timeout 10 --resource-url "$url"

@@ -1,0 +1,339 @@
+//! The MCP check (`oauth_test_client::mcp`) against a real MCP server built with the official
+//! TypeScript SDK, with real tokens: the built binary signs in at the local provider with the
+//! MCP server's URL as the `resource` (RFC 8707), so the token's audience is that server. And
+//! against a stand-in for what the SDK's server cannot be made to do.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::binary::spawn;
+use crate::support::mcp_server::McpServer;
+use crate::support::mcp_standin;
+use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
+use oauth_test_client::mcp::{Client, Delivery, Failure, Handshake, McpError, ToolCall};
+use oauth_test_client::oauth::Verdict;
+
+/// An access token from the real provider, by the built binary's `--once` sign-in, for
+/// `resource`.
+async fn token_for(provider: &LocalProvider, resource: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let param = format!("resource={resource}");
+    let running = spawn(
+        &[
+            "--once",
+            "--no-browser",
+            "--port",
+            "0",
+            "--scopes",
+            "openid api:read",
+            "--param",
+            &param,
+        ],
+        &[
+            ("OAUTH_ISSUER", &provider.issuer),
+            ("CLIENT_ID", CONFIDENTIAL_ID),
+            ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+        ],
+        dir.path(),
+    );
+    let done = running.sign_in_and_finish("mia", 200).await;
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    done.documents()[0]["access_token"]
+        .as_str()
+        .expect("access_token")
+        .to_owned()
+}
+
+async fn check(url: &str, token: Option<&str>, call: Option<&str>) -> Result<Handshake, Failure> {
+    let call: Option<ToolCall> = call.map(|c| c.parse().expect("tool call"));
+    Client::new(Duration::from_secs(10))
+        .unwrap()
+        .check(&Url::parse(url).unwrap(), token, call.as_ref())
+        .await
+}
+
+fn verdict(checks: &[oauth_test_client::oauth::Check], name: &str) -> Verdict {
+    checks
+        .iter()
+        .find(|c| c.check == name)
+        .unwrap_or_else(|| panic!("no check {name} in {checks:?}"))
+        .result
+}
+
+/// The provider, the SDK's server (`options` added to its own), and a token for it.
+async fn signed_in(options: Value) -> (LocalProvider, McpServer, String) {
+    let provider = LocalProvider::start();
+    let mut all = json!({ "issuer": provider.issuer });
+    all.as_object_mut()
+        .unwrap()
+        .extend(options.as_object().unwrap().clone());
+    let server = McpServer::start_with(all);
+    let token = token_for(&provider, &server.url).await;
+    (provider, server, token)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handshake_names_the_server_its_protocol_and_tools() {
+    let (_provider, server, token) = signed_in(json!({})).await;
+    let done = check(&server.url, Some(&token), Some("whoami"))
+        .await
+        .unwrap_or_else(|f| panic!("{f}\n{:?}\n{}", f.checks, server.stderr()));
+    assert_eq!(done.server.name, "oauth-test-client-test-mcp");
+    assert_eq!(done.server.version, "1.2.3");
+    assert_eq!(done.protocol_version, "2025-11-25");
+    assert_eq!(done.delivery, Delivery::Sse, "the SDK answers with SSE");
+    assert!(done.session, "the SDK server issues a session");
+    assert!(
+        done.capabilities["tools"].is_object(),
+        "{}",
+        done.capabilities
+    );
+    let tools: Vec<(&str, Option<&str>)> = done
+        .tools
+        .iter()
+        .map(|t| (t.name.as_str(), t.description.as_deref()))
+        .collect();
+    assert_eq!(
+        tools,
+        [
+            ("echo", Some("Says back what it is given")),
+            (
+                "whoami",
+                Some("What the access token says: subject, client, scopes, audience")
+            ),
+            ("admin_only", Some("Needs the mcp:admin scope")),
+        ]
+    );
+    let call = done.call.as_ref().unwrap();
+    let result = call.result.as_ref().unwrap();
+    let said: Value = serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
+    assert_eq!(said["sub"], "mia");
+    assert_eq!(said["aud"], server.url.as_str());
+    assert_eq!(said["scopes"], json!(["api:read"]));
+    for name in [
+        "mcp.initialize",
+        "mcp.protocol_version",
+        "mcp.initialized",
+        "mcp.tools_list",
+        "mcp.tools_call",
+    ] {
+        assert_eq!(
+            verdict(&done.checks, name),
+            Verdict::Pass,
+            "{:?}",
+            done.checks
+        );
+    }
+    // The report form: no token anywhere in it.
+    let doc = serde_json::to_string(&done).unwrap();
+    assert!(!doc.contains(&token), "{doc}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_answering_in_json_and_a_tool_call_with_arguments() {
+    let (_provider, server, token) = signed_in(json!({ "json_response": true })).await;
+    let done = check(&server.url, Some(&token), Some(r#"echo:{"text":"a:b"}"#))
+        .await
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(done.delivery, Delivery::Json);
+    let result = done.call.unwrap().result.unwrap();
+    assert_eq!(result["content"][0]["text"], "a:b", "{result}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_only_without_its_scope_is_insufficient_scope_with_the_scope_named() {
+    let (_provider, server, token) = signed_in(json!({})).await;
+    let done = check(&server.url, Some(&token), Some("admin_only"))
+        .await
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(verdict(&done.checks, "mcp.tools_list"), Verdict::Pass);
+    assert_eq!(verdict(&done.checks, "mcp.tools_call"), Verdict::Fail);
+    let call = done.call.unwrap();
+    let error = call.result.unwrap_err();
+    assert!(matches!(error, McpError::Forbidden { .. }), "{error:?}");
+    assert_eq!(error.insufficient_scope(), Some("mcp:admin"));
+    let refusal = error.refusal().unwrap();
+    assert_eq!(refusal.error(), Some("insufficient_scope"));
+    assert_eq!(
+        refusal
+            .bearer
+            .as_ref()
+            .unwrap()
+            .resource_metadata
+            .as_deref(),
+        Some(server.resource_metadata.as_str())
+    );
+    let message = error.to_string();
+    assert!(
+        message.contains("HTTP 403") && message.contains("requesting \"mcp:admin\""),
+        "{message}"
+    );
+    assert_eq!(error.to_json()["www_authenticate"]["scope"], "mcp:admin");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_is_401_with_the_challenge_naming_the_metadata() {
+    let provider = LocalProvider::start();
+    let server = McpServer::start(&provider.issuer);
+    let failure = check(&server.url, None, None).await.unwrap_err();
+    let McpError::Unauthorized {
+        sent_token,
+        refusal,
+        method,
+        ..
+    } = &failure.error
+    else {
+        panic!("{:?}", failure.error)
+    };
+    assert!(!sent_token);
+    assert_eq!(method, "initialize");
+    assert_eq!(refusal.error(), Some("invalid_token"));
+    let bearer = refusal.bearer.as_ref().unwrap();
+    assert_eq!(
+        bearer.resource_metadata.as_deref(),
+        Some(server.resource_metadata.as_str())
+    );
+    assert_eq!(
+        bearer.error_description.as_deref(),
+        Some("Missing Authorization header")
+    );
+    assert!(
+        failure.to_string().contains("it wants an access token"),
+        "{failure}"
+    );
+    assert_eq!(failure.checks.len(), 1);
+    assert_eq!(verdict(&failure.checks, "mcp.initialize"), Verdict::Fail);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_for_another_resource_is_401_invalid_token() {
+    let provider = LocalProvider::start();
+    let server = McpServer::start(&provider.issuer);
+    let elsewhere = server.url.replace("/mcp", "/other");
+    let token = token_for(&provider, &elsewhere).await;
+    let failure = check(&server.url, Some(&token), None).await.unwrap_err();
+    let McpError::Unauthorized {
+        sent_token,
+        refusal,
+        ..
+    } = &failure.error
+    else {
+        panic!("{:?}", failure.error)
+    };
+    assert!(sent_token);
+    assert_eq!(refusal.error(), Some("invalid_token"));
+    assert_eq!(
+        refusal
+            .bearer
+            .as_ref()
+            .unwrap()
+            .error_description
+            .as_deref(),
+        Some("Token was not issued for this resource")
+    );
+    let message = failure.to_string();
+    assert!(message.contains("RFC 8707"), "{message}");
+    assert!(!message.contains(&token), "{message}");
+}
+
+#[tokio::test]
+async fn an_older_server_with_batches_pages_and_a_session() {
+    let standin = mcp_standin::start().await;
+    let done = check(
+        &format!("{}/old", standin.base),
+        Some("t0ken-for-the-standin"),
+        None,
+    )
+    .await
+    .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(done.protocol_version, "2025-03-26");
+    assert_eq!(verdict(&done.checks, "mcp.protocol_version"), Verdict::Pass);
+    let names: Vec<&str> = done.tools.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["first", "second"], "both pages");
+    let seen = standin.seen.lock().unwrap();
+    let first = &seen[0];
+    assert_eq!(first.message["method"], "initialize");
+    assert_eq!(first.message["params"]["protocolVersion"], "2025-11-25");
+    assert_eq!(
+        first.message["params"]["clientInfo"]["name"],
+        "oauth-test-client"
+    );
+    assert_eq!(
+        (&first.session, &first.version),
+        (&None, &None),
+        "none before initialization"
+    );
+    assert!(seen.len() >= 4, "{seen:?}");
+    for later in &seen[1..] {
+        assert_eq!(
+            later.session.as_deref(),
+            Some("standin-session-1"),
+            "{later:?}"
+        );
+        assert_eq!(later.version.as_deref(), Some("2025-03-26"), "{later:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_server_asking_first_on_the_stream_is_answered() {
+    let standin = mcp_standin::start().await;
+    let done = check(&format!("{}/asks-first", standin.base), None, None)
+        .await
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(done.delivery, Delivery::Sse);
+    let seen = standin.seen.lock().unwrap();
+    let reply = seen
+        .iter()
+        .find(|s| s.message["id"] == "srv-1")
+        .unwrap_or_else(|| panic!("no answer to the server's ping: {seen:?}"));
+    assert_eq!(reply.message["result"], json!({}));
+}
+
+#[tokio::test]
+async fn each_way_of_not_being_an_mcp_server_is_named() {
+    let standin = mcp_standin::start().await;
+    let url = |mode: &str| format!("{}/{mode}", standin.base);
+
+    let f = check(&url("picky"), None, None).await.unwrap_err();
+    assert!(matches!(f.error, McpError::NotAcceptable { .. }), "{f:?}");
+    assert!(f.to_string().contains("HTTP 406"), "{f}");
+
+    let f = check(&url("html"), None, None).await.unwrap_err();
+    let McpError::NotJson {
+        status,
+        content_type,
+        first_line,
+        ..
+    } = &f.error
+    else {
+        panic!("{f:?}")
+    };
+    assert_eq!(*status, 200);
+    assert_eq!(content_type.as_deref(), Some("text/html"));
+    assert_eq!(first_line.as_deref(), Some("<!DOCTYPE html>"));
+
+    let f = check(&url("rpc-error"), None, None).await.unwrap_err();
+    let McpError::JsonRpc { code, message, .. } = &f.error else {
+        panic!("{f:?}")
+    };
+    assert_eq!(
+        (*code, message.as_str()),
+        (-32602, "Unsupported protocol version")
+    );
+    assert_eq!(f.error.to_json()["code"], -32602);
+
+    let f = check(&url("future"), None, None).await.unwrap_err();
+    assert!(
+        matches!(&f.error, McpError::UnsupportedVersion { offered, .. } if offered == "2099-01-01"),
+        "{f:?}"
+    );
+    assert_eq!(verdict(&f.checks, "mcp.initialize"), Verdict::Pass);
+    assert_eq!(verdict(&f.checks, "mcp.protocol_version"), Verdict::Fail);
+
+    let f = check("http://127.0.0.1:9/mcp", None, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(f.error, McpError::Connect { .. }), "{f:?}");
+}
