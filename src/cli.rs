@@ -141,6 +141,18 @@ pub struct Cli {
     #[arg(help_heading = "Your API")]
     pub resource_method: Option<String>,
 
+    /// RESOURCE_URL is an MCP server: after the sign-in, the MCP handshake (initialize,
+    /// tools/list) with the token instead of a plain API call [default: when its path ends
+    /// in /mcp].
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_MCP", value_parser = clap::builder::FalseyValueParser::new())]
+    pub mcp: bool,
+
+    /// With an MCP server: a tool to call after tools/list, NAME or NAME:{"arg":"value"}.
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_MCP_CALL")]
+    pub mcp_call: Option<String>,
+
     /// With --once: steps to run after the code exchange, in order, comma-separated:
     /// refresh, userinfo, tokeninfo[:access], revoke[:access], api.
     #[arg(long, value_delimiter = ',')]
@@ -239,6 +251,8 @@ impl std::fmt::Debug for Cli {
             jwks_url,
             resource_url,
             resource_method,
+            mcp,
+            mcp_call,
             then,
             once,
             report,
@@ -280,6 +294,8 @@ impl std::fmt::Debug for Cli {
             .field("jwks_url", jwks_url)
             .field("resource_url", resource_url)
             .field("resource_method", resource_method)
+            .field("mcp", mcp)
+            .field("mcp_call", mcp_call)
             .field("then", then)
             .field("once", once)
             .field("report", report)

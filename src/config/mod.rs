@@ -100,7 +100,14 @@ impl Config {
             .map(|p| CaBundle::load(&PathBuf::from(p)))
             .transpose()?;
         let resource = given(&cli.resource_url)
-            .map(|u| Resource::parse(u, given(&cli.resource_method)))
+            .map(|u| {
+                Resource::parse(
+                    u,
+                    given(&cli.resource_method),
+                    cli.mcp,
+                    given(&cli.mcp_call),
+                )
+            })
             .transpose()?;
         let then = then_steps(cli)?;
         let sign_in = SignIn::from_cli(cli, env)?;

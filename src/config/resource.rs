@@ -10,10 +10,19 @@ use crate::oauth::require_https_unless_loopback;
 pub struct Resource {
     pub url: Url,
     pub method: String,
+    /// An MCP server (`--mcp`, or a path ending in `/mcp`): checked with the MCP handshake.
+    pub mcp: bool,
+    /// `--mcp-call NAME[:JSON]`, as given (the MCP module parses it at start).
+    pub mcp_call: Option<String>,
 }
 
 impl Resource {
-    pub(super) fn parse(raw: &str, method: Option<&str>) -> Result<Self, ConfigError> {
+    pub(super) fn parse(
+        raw: &str,
+        method: Option<&str>,
+        mcp: bool,
+        mcp_call: Option<&str>,
+    ) -> Result<Self, ConfigError> {
         let err = |problem: String| ConfigError::Resource {
             value: raw.to_owned(),
             problem,
@@ -25,14 +34,23 @@ impl Resource {
         })?;
         // A bearer token must not cross the network in clear text.
         require_https_unless_loopback(&url).map_err(err)?;
-        let method = method.unwrap_or("GET").to_ascii_uppercase();
+        let mcp = mcp || url.path().trim_end_matches('/').ends_with("/mcp");
+        // Streamable HTTP takes POST; an MCP server may answer a GET with 404 or 405.
+        let method = method
+            .unwrap_or(if mcp { "POST" } else { "GET" })
+            .to_ascii_uppercase();
         if !matches!(
             method.as_str(),
             "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS"
         ) {
             return Err(ConfigError::ResourceMethod(method));
         }
-        Ok(Self { url, method })
+        Ok(Self {
+            url,
+            method,
+            mcp,
+            mcp_call: mcp_call.map(str::to_owned),
+        })
     }
 }
 
