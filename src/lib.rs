@@ -14,5 +14,6 @@ pub mod run;
 pub mod signin;
 pub mod startup;
 pub mod state;
+pub mod sync;
 pub mod verify;
 pub mod web;

@@ -12,5 +12,5 @@ pub mod time;
 pub use auth_method::AuthMethod;
 pub use check::{Check, Report, Verdict};
 pub use exit::ExitStatus;
-pub use issuer::{Issuer, is_loopback_host, require_https_unless_loopback};
+pub use issuer::{Issuer, is_loopback_host, require_https_unless_loopback, well_known_url};
 pub use step::{Step, TokenKind};

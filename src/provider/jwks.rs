@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::Provider;
 use crate::redact::untrusted;
-use crate::verify::id_token::KeySource;
+use crate::verify::keys::KeySource;
 
 impl KeySource for Provider {
     async fn keys(&self, refetch: bool) -> Result<Vec<Jwk>, String> {
