@@ -1,8 +1,9 @@
-//! The provider as found: its endpoints, the oauth2 client and how it authenticates, the
+//! The provider as found: its endpoints and where each came from, the client, the
 //! authorization URL and the RFC 9207 check. This module and its children make every
 //! outbound call: `discovery`, `token` (code and refresh), `calls` (userinfo, introspection,
-//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`;
-//! `challenge` parses `WWW-Authenticate` (pure).
+//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`, each
+//! authenticating the client through `client_auth`; `quirks` reads token responses that bend
+//! RFC 6749, `exchange` records requests masked, `challenge` parses `WWW-Authenticate`.
 
 pub mod calls;
 pub mod challenge;

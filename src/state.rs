@@ -1,5 +1,6 @@
-//! What every worker shares: created once, outside `HttpServer::new`, so a flow started on
-//! one worker can finish on another.
+//! What every worker shares (the provider, pending flows, the session's tokens, the latest
+//! result) and how a sign-in ended: created once, outside `HttpServer::new`, so a flow
+//! started on one worker can finish on another.
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;

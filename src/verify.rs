@@ -1,5 +1,7 @@
-//! Checks of what the provider returned, one named row each: the token response, the ID
-//! token (OpenID Connect Core 3.1.3.7), a JWT access token, and the userinfo `sub`.
+//! Checks of what the provider returned, one named row each: discovery's issuer, the
+//! authorization response's `iss`, the token response, the ID token (OpenID Connect Core
+//! 3.1.3.7) and a JWT access token. Pure but for the signing keys, which come through the
+//! `keys::KeySource` this layer declares.
 
 pub mod id_token;
 pub mod keys;

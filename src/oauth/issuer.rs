@@ -81,3 +81,26 @@ pub fn is_loopback_host(url: &Url) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_well_known_segment_goes_between_host_and_path() {
+        let issuer = Issuer::parse("https://idp.example/tenant/").unwrap();
+        assert_eq!(
+            issuer.oauth_metadata_url(),
+            "https://idp.example/.well-known/oauth-authorization-server/tenant"
+        );
+        assert_eq!(
+            issuer.openid_configuration_url(),
+            "https://idp.example/tenant/.well-known/openid-configuration"
+        );
+        let api = Url::parse("http://127.0.0.1:8080/v1/api/").unwrap();
+        assert_eq!(
+            well_known_url(&api, "oauth-protected-resource"),
+            "http://127.0.0.1:8080/.well-known/oauth-protected-resource/v1/api"
+        );
+    }
+}

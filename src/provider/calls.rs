@@ -1,5 +1,7 @@
-//! Calls made with the tokens: userinfo (OpenID Connect Core 5.3), introspection (RFC 7662),
-//! revocation (RFC 7009), and the user's own resource server (RFC 6750 bearer).
+//! Every call to the provider but discovery, the token endpoint and the JWKS: userinfo
+//! (OpenID Connect Core 5.3), introspection (RFC 7662), revocation (RFC 7009), pushed
+//! authorization requests (RFC 9126), dynamic registration (RFC 7591), and the user's own
+//! resource server (RFC 6750 bearer); with the error each can end in.
 
 use oauth2::basic::BasicErrorResponse;
 use oauth2::{AccessToken, ClientSecret, RedirectUrl, RequestTokenError};

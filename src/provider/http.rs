@@ -1,6 +1,7 @@
 //! The one outbound HTTP client: rustls, no redirects followed (a back-channel redirect is an
 //! SSRF vector, RFC 9700 section 4.11), a connect and a total timeout on every call, and
-//! response bodies capped in size.
+//! response bodies capped in size. Also `Recording`, its adapter for the oauth2 crate that
+//! records the exchange, and `NotJson`, an answer that should have been JSON, described.
 
 use std::error::Error as _;
 use std::future::Future;

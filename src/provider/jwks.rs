@@ -1,5 +1,6 @@
-//! The provider's signing keys (`jwks_uri`), fetched when first needed, kept, and fetched
-//! again when a token names a key we do not have (rotation).
+//! The provider's signing keys (`jwks_uri`): verify's `KeySource`, fetched when first needed,
+//! kept, and fetched again when verify finds no key that fits (rotation); the JWKS read
+//! tolerantly, key by key.
 
 use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
