@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::oauth::{Step, TokenKind, Verdict};
 use crate::provider::calls::{Answer, Call};
 use crate::provider::exchange::Exchange;
-use crate::state::AppState;
+use crate::state::{AppState, Session};
 use crate::verify;
 
 /// What one step did; serialised into `--once --then` output.
@@ -107,157 +107,156 @@ pub struct NotSignedIn;
 /// Runs one step with the current session's tokens.
 pub async fn perform(state: &AppState, step: &Step) -> Result<StepReport, NotSignedIn> {
     let tokens = state.session_tokens().ok_or(NotSignedIn)?;
-    let provider = &state.provider;
-    let report = match step {
-        Step::Refresh => {
-            let Some(refresh_token) = tokens.refresh_token else {
-                return Ok(StepReport::failed(
-                    step,
-                    "no refresh token is held: the provider issued none at sign-in (try the offline_access \
-                     scope) or it was revoked",
-                ));
-            };
-            let call = provider.refresh(&refresh_token).await;
-            let status = call
-                .exchange
-                .as_ref()
-                .and_then(|e| e.response.as_ref())
-                .map(|r| r.status);
-            match call.result {
-                Ok(set) => {
-                    let rotated = set.refresh_token.is_some();
-                    let response = Value::Object(set.raw.clone());
-                    let checks =
-                        verify::refreshed_id_token(provider, &set, tokens.id_token_sub.as_deref())
-                            .await;
-                    let failed: Vec<String> = checks
-                        .iter()
-                        .filter(|c| c.result == Verdict::Fail)
-                        .map(|c| format!("{}: {}", c.check, c.detail))
-                        .collect();
-                    let mut notes = vec![if rotated {
-                        "a new refresh token came back and replaces the old one".to_owned()
-                    } else {
-                        "no new refresh token came back: the old one is kept".to_owned()
-                    }];
-                    // The same normaliser as the code exchange: name what it had to bend.
-                    notes.extend(call.quirks.iter().map(|q| format!("quirk: {q}")));
-                    if !checks.is_empty() && failed.is_empty() {
-                        notes.push(format!(
-                            "the new ID token passed all {} checks",
-                            checks.len()
-                        ));
-                    }
-                    state.refreshed(set);
-                    StepReport {
-                        step: step.name(),
-                        ok: failed.is_empty(),
-                        status,
-                        response,
-                        error: (!failed.is_empty())
-                            .then(|| format!("the new ID token failed: {}", failed.join("; "))),
-                        notes,
-                        hint: None,
-                        next: None,
-                        exchange: call.exchange,
-                    }
-                }
-                Err(e) => StepReport::call_failed(step, e.to_string(), call.exchange),
-            }
-        }
-        Step::Userinfo => {
-            let Some(access_token) = tokens.access_token else {
-                return Ok(StepReport::failed(
-                    step,
-                    "no access token is held (it was revoked)",
-                ));
-            };
-            let call = provider.userinfo(&access_token).await;
-            StepReport::from_call(step, call, |answer| {
-                let sub = answer.body.get("sub").and_then(Value::as_str);
-                match (&tokens.id_token_sub, sub) {
-                    // OpenID Connect Core 5.3.2: the sub must match, or the response is not used.
-                    (Some(expected), Some(got)) if expected == got => Ok(vec![format!(
-                        "sub {got:?} equals the ID token's sub (OpenID Connect Core 5.3.2)"
-                    )]),
-                    (Some(expected), got) => Err(format!(
-                        "userinfo sub {got:?} does not equal the ID token's sub {expected:?} (OpenID Connect Core 5.3.2)"
-                    )),
-                    (None, _) => Ok(vec!["no verified ID token to compare sub with".into()]),
-                }
-            })
-        }
-        Step::Tokeninfo(kind) => {
-            let Some(token) = tokens.get(*kind) else {
-                return Ok(StepReport::failed(
-                    step,
-                    format!("no {} token is held", kind.word()),
-                ));
-            };
-            let call = provider.introspect(&token, *kind).await;
-            let mut report =
-                StepReport::from_call(step, call, |answer| match answer.body.get("active") {
-                    Some(Value::Bool(true)) => Ok(vec![
-                        "the provider says the token is active".into(),
-                        introspection_summary(&answer.body),
-                    ]),
-                    _ => Err("the provider says the token is not active".into()),
-                });
-            let inactive = report.response.get("active") == Some(&Value::Bool(false))
-                || report.response.get("error").and_then(Value::as_str)
-                    == Some("unsupported_token_type");
-            if !report.ok && *kind == TokenKind::Refresh && inactive {
-                report.hint = Some(
-                    "Some providers (django-oauth-toolkit among them) introspect access tokens only \
-                     and answer active:false for a refresh token: try the access token \
-                     (--then tokeninfo:access, or /tokeninfo?token=access)."
-                        .into(),
-                );
-                report.next = Some(("/tokeninfo?token=access", "Token info (access token)"));
-            }
-            report
-        }
-        Step::Revoke(kind) => {
-            let Some(token) = tokens.get(*kind) else {
-                return Ok(StepReport::failed(
-                    step,
-                    format!("no {} token is held", kind.word()),
-                ));
-            };
-            let call = provider.revoke(&token, *kind).await;
-            let report = StepReport::from_call(step, call, |_| {
-                Ok(vec![format!(
-                    "the {} token was revoked and is forgotten here",
-                    kind.word()
-                )])
-            });
-            if report.ok {
-                state.forget(*kind);
-            }
-            report
-        }
-        Step::Api => {
-            let Some(resource) = &state.resource else {
-                return Ok(StepReport::failed(
-                    step,
-                    "RESOURCE_URL is not set: give the URL of your API (--resource-url) to call it with the access token",
-                ));
-            };
-            let Some(access_token) = tokens.access_token else {
-                return Ok(StepReport::failed(
-                    step,
-                    "no access token is held (it was revoked)",
-                ));
-            };
-            let call = provider
-                .call_resource(&resource.url, &resource.method, &access_token)
-                .await;
-            StepReport::from_call(step, call, |answer| {
-                Ok(vec![format!("the API answered HTTP {}", answer.status)])
-            })
-        }
+    Ok(match step {
+        Step::Refresh => refresh(state, step, &tokens).await,
+        Step::Userinfo => userinfo(state, step, &tokens).await,
+        Step::Tokeninfo(kind) => tokeninfo(state, step, &tokens, *kind).await,
+        Step::Revoke(kind) => revoke(state, step, &tokens, *kind).await,
+        Step::Api => api(state, step, &tokens).await,
+    })
+}
+
+/// The refresh grant; a new ID token is checked like the first (same `sub`), and the new
+/// tokens replace the old in the session.
+async fn refresh(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
+    let Some(refresh_token) = &tokens.refresh_token else {
+        return StepReport::failed(
+            step,
+            "no refresh token is held: the provider issued none at sign-in (try the offline_access \
+             scope) or it was revoked",
+        );
     };
-    Ok(report)
+    let provider = &state.provider;
+    let call = provider.refresh(refresh_token).await;
+    let set = match call.result {
+        Ok(set) => set,
+        Err(e) => return StepReport::call_failed(step, e.to_string(), call.exchange),
+    };
+    let status = call
+        .exchange
+        .as_ref()
+        .and_then(|e| e.response.as_ref())
+        .map(|r| r.status);
+    let rotated = set.refresh_token.is_some();
+    let response = Value::Object(set.raw.clone());
+    let checks = verify::refreshed_id_token(provider, &set, tokens.id_token_sub.as_deref()).await;
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| c.result == Verdict::Fail)
+        .map(|c| format!("{}: {}", c.check, c.detail))
+        .collect();
+    let mut notes = vec![if rotated {
+        "a new refresh token came back and replaces the old one".to_owned()
+    } else {
+        "no new refresh token came back: the old one is kept".to_owned()
+    }];
+    // The same normaliser as the code exchange: name what it had to bend.
+    notes.extend(call.quirks.iter().map(|q| format!("quirk: {q}")));
+    if !checks.is_empty() && failed.is_empty() {
+        notes.push(format!(
+            "the new ID token passed all {} checks",
+            checks.len()
+        ));
+    }
+    state.refreshed(set);
+    StepReport {
+        step: step.name(),
+        ok: failed.is_empty(),
+        status,
+        response,
+        error: (!failed.is_empty())
+            .then(|| format!("the new ID token failed: {}", failed.join("; "))),
+        notes,
+        hint: None,
+        next: None,
+        exchange: call.exchange,
+    }
+}
+
+/// Userinfo, whose `sub` must equal the verified ID token's.
+async fn userinfo(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
+    let Some(access_token) = &tokens.access_token else {
+        return StepReport::failed(step, "no access token is held (it was revoked)");
+    };
+    let call = state.provider.userinfo(access_token).await;
+    StepReport::from_call(step, call, |answer| {
+        let sub = answer.body.get("sub").and_then(Value::as_str);
+        match (&tokens.id_token_sub, sub) {
+            // OpenID Connect Core 5.3.2: the sub must match, or the response is not used.
+            (Some(expected), Some(got)) if expected == got => Ok(vec![format!(
+                "sub {got:?} equals the ID token's sub (OpenID Connect Core 5.3.2)"
+            )]),
+            (Some(expected), got) => Err(format!(
+                "userinfo sub {got:?} does not equal the ID token's sub {expected:?} (OpenID Connect Core 5.3.2)"
+            )),
+            (None, _) => Ok(vec!["no verified ID token to compare sub with".into()]),
+        }
+    })
+}
+
+/// Introspection: the token must be active. A refresh token said inactive gets a hint.
+async fn tokeninfo(state: &AppState, step: &Step, tokens: &Session, kind: TokenKind) -> StepReport {
+    let Some(token) = tokens.get(kind) else {
+        return StepReport::failed(step, format!("no {} token is held", kind.word()));
+    };
+    let call = state.provider.introspect(token, kind).await;
+    let mut report = StepReport::from_call(step, call, |answer| match answer.body.get("active") {
+        Some(Value::Bool(true)) => Ok(vec![
+            "the provider says the token is active".into(),
+            introspection_summary(&answer.body),
+        ]),
+        _ => Err("the provider says the token is not active".into()),
+    });
+    let inactive = report.response.get("active") == Some(&Value::Bool(false))
+        || report.response.get("error").and_then(Value::as_str) == Some("unsupported_token_type");
+    if !report.ok && kind == TokenKind::Refresh && inactive {
+        report.hint = Some(
+            "Some providers (django-oauth-toolkit among them) introspect access tokens only \
+             and answer active:false for a refresh token: try the access token \
+             (--then tokeninfo:access, or /tokeninfo?token=access)."
+                .into(),
+        );
+        report.next = Some(("/tokeninfo?token=access", "Token info (access token)"));
+    }
+    report
+}
+
+/// Revocation; a revoked token is forgotten here.
+async fn revoke(state: &AppState, step: &Step, tokens: &Session, kind: TokenKind) -> StepReport {
+    let Some(token) = tokens.get(kind) else {
+        return StepReport::failed(step, format!("no {} token is held", kind.word()));
+    };
+    let call = state.provider.revoke(token, kind).await;
+    let report = StepReport::from_call(step, call, |_| {
+        Ok(vec![format!(
+            "the {} token was revoked and is forgotten here",
+            kind.word()
+        )])
+    });
+    if report.ok {
+        state.forget(kind);
+    }
+    report
+}
+
+/// The user's own API, with the access token.
+async fn api(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
+    let Some(resource) = &state.resource else {
+        return StepReport::failed(
+            step,
+            "RESOURCE_URL is not set: give the URL of your API (--resource-url) to call it with the access token",
+        );
+    };
+    let Some(access_token) = &tokens.access_token else {
+        return StepReport::failed(step, "no access token is held (it was revoked)");
+    };
+    let call = state
+        .provider
+        .call_resource(&resource.url, &resource.method, access_token)
+        .await;
+    StepReport::from_call(step, call, |answer| {
+        Ok(vec![format!("the API answered HTTP {}", answer.status)])
+    })
 }
 
 /// RFC 7662 section 2.2: the fields a person checks first, `exp` also as a date.

@@ -154,7 +154,7 @@ impl FlowStore {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves the maps consistent: keep serving.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.inner)
     }
 
     fn purge_expired(&self, inner: &mut Inner) {

@@ -15,5 +15,6 @@ pub mod run;
 pub mod signin;
 pub mod startup;
 pub mod state;
+pub mod sync;
 pub mod verify;
 pub mod web;

@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use crate::sync::lock;
+
 /// Cheap to clone: every clone writes to the same place, with the same secrets held.
 #[derive(Clone)]
 pub struct Output {
@@ -39,7 +41,7 @@ impl Output {
     /// echoed (an API or userinfo that reflects the request).
     pub fn hold_secret(&self, secret: &str) {
         if self.redact && !secret.is_empty() {
-            let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
+            let mut known = lock(&self.known);
             if !known.iter().any(|k| k == secret) {
                 known.push(secret.to_owned());
             }
@@ -54,7 +56,7 @@ impl Output {
 
     /// Writes text as it is (a completion script, a man page).
     pub fn text(&self, bytes: &[u8]) {
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = lock(&self.writer);
         if let Err(e) = w.write_all(bytes).and_then(|_| w.flush()) {
             log::debug!("stdout closed: {e}");
         }
@@ -64,7 +66,7 @@ impl Output {
     pub fn json(&self, value: &Value) {
         let shown;
         let value = if self.redact {
-            let known = self.known.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let known = lock(&self.known).clone();
             shown = crate::redact::redact_json(value, &known);
             &shown
         } else {
@@ -72,7 +74,7 @@ impl Output {
         };
         let text =
             serde_json::to_string_pretty(value).expect("a serde_json::Value always serialises");
-        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = lock(&self.writer);
         // A closed pipe (`| head`) is a normal end for a CLI, not an error to report.
         if let Err(e) = writeln!(w, "{text}").and_then(|_| w.flush()) {
             log::debug!("stdout closed: {e}");
@@ -87,7 +89,7 @@ pub struct Captured(Arc<Mutex<Vec<u8>>>);
 impl Captured {
     /// Every JSON document written so far.
     pub fn documents(&self) -> Vec<Value> {
-        let bytes = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let bytes = lock(&self.0).clone();
         serde_json::Deserializer::from_slice(&bytes)
             .into_iter::<Value>()
             .collect::<Result<_, _>>()
@@ -97,10 +99,7 @@ impl Captured {
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
+        lock(&self.0).extend_from_slice(buf);
         Ok(buf.len())
     }
 

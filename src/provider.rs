@@ -1,11 +1,13 @@
-//! The provider as found: its endpoints, the oauth2 client and how it authenticates, the
+//! The provider as found: its endpoints and where each came from, the client, the
 //! authorization URL and the RFC 9207 check. This module and its children make every
 //! outbound call: `discovery`, `token` (code and refresh), `calls` (userinfo, introspection,
-//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`;
-//! `challenge` parses `WWW-Authenticate` (pure).
+//! revocation, PAR, registration, the API), `jwks`, `resource` (RFC 9728), over `http`, each
+//! authenticating the client through `client_auth`; `quirks` reads token responses that bend
+//! RFC 6749, `exchange` records requests masked, `challenge` parses `WWW-Authenticate`.
 
 pub mod calls;
 pub mod challenge;
+pub mod client_auth;
 pub mod discovery;
 pub mod exchange;
 pub mod http;
@@ -14,16 +16,16 @@ pub mod quirks;
 pub mod resource;
 pub mod token;
 
-use base64::Engine as _;
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthType, AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IntrospectionUrl, PkceCodeChallenge, RedirectUrl, RevocationUrl, Scope, TokenUrl,
+    AuthUrl, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet, EndpointNotSet, EndpointSet,
+    IntrospectionUrl, PkceCodeChallenge, RedirectUrl, RevocationUrl, Scope, TokenUrl,
 };
 use serde_json::Value;
 use url::Url;
 
 use crate::oauth::AuthMethod;
+use client_auth::ClientAuth;
 pub use discovery::DiscoveryError;
 pub use http::{HttpClient, HttpError};
 pub use token::{TokenError, TokenSet};
@@ -91,8 +93,6 @@ pub struct Provider {
     pub configured_issuer: String,
     pub endpoints: Endpoints,
     pub source: EndpointSource,
-    /// The metadata document as served, when discovery worked.
-    pub metadata: Option<Value>,
     /// Where each endpoint in use came from, by metadata field name.
     pub origins: Vec<(&'static str, EndpointOrigin)>,
     /// What discovery found wrong without failing (a second document not used, ...).
@@ -119,66 +119,24 @@ pub struct Provider {
 }
 
 impl Provider {
-    /// The oauth2 client, authenticating as `auth_method` says. For client_secret_basic the
-    /// crate form-urlencodes id and secret before base64 (RFC 6749 section 2.3.1), so
-    /// secrets with `+ / : $ %` work.
+    /// How this client authenticates: the one source for every call that does.
+    pub(crate) fn client_auth(&self) -> ClientAuth<'_> {
+        ClientAuth::new(
+            self.auth_method,
+            &self.client_id,
+            self.client_secret.as_ref(),
+        )
+    }
+
+    /// The oauth2 crate's client for this provider's endpoints, authenticating as
+    /// `client_auth` says.
     pub(crate) fn oauth_client(&self) -> OAuthClient {
-        let client = BasicClient::new(self.client_id.clone())
+        self.client_auth()
+            .oauth2_client()
             .set_auth_uri(self.endpoints.authorization.clone())
             .set_token_uri(self.endpoints.token.clone())
             .set_introspection_url_option(self.endpoints.introspection.clone())
-            .set_revocation_url_option(self.endpoints.revocation.clone());
-        match (self.auth_method, &self.client_secret) {
-            (AuthMethod::ClientSecretBasic, Some(secret)) => client
-                .set_auth_type(AuthType::BasicAuth)
-                .set_client_secret(secret.clone()),
-            (AuthMethod::ClientSecretPost, Some(secret)) => client
-                .set_auth_type(AuthType::RequestBody)
-                .set_client_secret(secret.clone()),
-            // `none`: client_id in the body, no secret.
-            _ => client.set_auth_type(AuthType::RequestBody),
-        }
-    }
-
-    /// A form POST authenticated the same way as the oauth2 client above. An endpoint URL
-    /// from metadata can be too long for HTTP: an error, never a panic.
-    pub(crate) fn client_post(
-        &self,
-        url: &Url,
-        form: &[(&str, &str)],
-    ) -> Result<oauth2::HttpRequest, HttpError> {
-        let mut body = url::form_urlencoded::Serializer::new(String::new());
-        body.extend_pairs(form);
-        let mut request = oauth2::http::Request::builder()
-            .method("POST")
-            .uri(url.as_str())
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("accept", "application/json");
-        match (self.auth_method, &self.client_secret) {
-            (AuthMethod::ClientSecretBasic, Some(secret)) => {
-                let enc = |s: &str| {
-                    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
-                };
-                let pair = format!("{}:{}", enc(self.client_id.as_str()), enc(secret.secret()));
-                request = request.header(
-                    "authorization",
-                    format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(pair)
-                    ),
-                );
-            }
-            (AuthMethod::ClientSecretPost, Some(secret)) => {
-                body.append_pair("client_id", self.client_id.as_str());
-                body.append_pair("client_secret", secret.secret());
-            }
-            _ => {
-                body.append_pair("client_id", self.client_id.as_str());
-            }
-        }
-        request
-            .body(body.finish().into_bytes())
-            .map_err(|e| HttpError::invalid_request(url.as_str(), e))
+            .set_revocation_url_option(self.endpoints.revocation.clone())
     }
 
     /// Every endpoint in use, in metadata order, with where it came from.

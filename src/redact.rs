@@ -1,16 +1,19 @@
-//! Masking tokens and secrets for display: the first characters stay, so a person can tell
-//! two tokens apart, and the rest is gone. And `untrusted`: text from the network made safe
-//! for a terminal.
+//! Masking tokens and secrets for display: the one mask (the first characters stay, so a
+//! person can tell two tokens apart, and the rest is gone), the one list of secret fields,
+//! and `untrusted`: text from the network made safe for a terminal.
 
 use std::fmt;
 
 use serde_json::{Map, Value};
 
-/// Fields whose values are masked by `--redact` wherever they appear in a document.
-const TOKEN_FIELDS: &[&str] = &[
+/// The one list of fields whose values are secrets, wherever they appear: a JSON document
+/// (`--redact`) or a form body recorded for the pages (`token` is the token sent for
+/// introspection or revocation).
+const SECRET_FIELDS: &[&str] = &[
     "access_token",
     "refresh_token",
     "id_token",
+    "token",
     "client_secret",
     "code",
     "code_verifier",
@@ -18,6 +21,15 @@ const TOKEN_FIELDS: &[&str] = &[
     "device_code",
     "password",
     "registration_access_token",
+];
+
+/// Of those, the ones a recorded request never shows even in part: nobody needs to tell two
+/// client secrets or PKCE verifiers apart by their first characters.
+const NEVER_SHOWN: &[&str] = &[
+    "client_secret",
+    "code_verifier",
+    "client_assertion",
+    "password",
 ];
 
 /// Header-like keys whose whole value is a credential (an echoed request, say).
@@ -45,7 +57,19 @@ pub fn mask_token(token: &str) -> String {
 
 fn is_secret_key(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    TOKEN_FIELDS.contains(&key.as_str()) || CREDENTIAL_KEYS.contains(&key.as_str())
+    SECRET_FIELDS.contains(&key.as_str()) || CREDENTIAL_KEYS.contains(&key.as_str())
+}
+
+/// A form field's value as a recorded request shows it: `None` when the field is not a
+/// secret, `[masked]` for a secret never shown, else the token masked.
+pub fn mask_field(name: &str, value: &str) -> Option<String> {
+    if NEVER_SHOWN.contains(&name) {
+        Some("[masked]".to_owned())
+    } else if SECRET_FIELDS.contains(&name) {
+        Some(mask_token(value))
+    } else {
+        None
+    }
 }
 
 /// The same document with every secret masked (`--redact`, for CI logs others read): the

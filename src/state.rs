@@ -1,5 +1,6 @@
-//! What every worker shares: created once, outside `HttpServer::new`, so a flow started on
-//! one worker can finish on another.
+//! What every worker shares (the provider, pending flows, the session's tokens, the latest
+//! result) and how a sign-in ended: created once, outside `HttpServer::new`, so a flow
+//! started on one worker can finish on another.
 
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
@@ -15,6 +16,7 @@ use crate::oauth::TokenKind;
 use crate::output::Output;
 use crate::provider::resource::Chain;
 use crate::provider::{Provider, TokenSet};
+use crate::sync::lock;
 
 /// The outcome of the latest callback, for the index page.
 pub enum LastResult {
@@ -40,10 +42,11 @@ pub struct Session {
 }
 
 impl Session {
-    pub fn get(&self, kind: TokenKind) -> Option<String> {
+    /// The token of `kind`, borrowed: no untyped copy of a secret is made.
+    pub fn get(&self, kind: TokenKind) -> Option<&str> {
         match kind {
-            TokenKind::Access => self.access_token.as_ref().map(|t| t.secret().clone()),
-            TokenKind::Refresh => self.refresh_token.as_ref().map(|t| t.secret().clone()),
+            TokenKind::Access => self.access_token.as_ref().map(|t| t.secret().as_str()),
+            TokenKind::Refresh => self.refresh_token.as_ref().map(|t| t.secret().as_str()),
         }
     }
 }
@@ -78,11 +81,6 @@ pub struct AppState {
     pub allowed_hosts: Vec<String>,
     /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
     pub chain: OnceLock<Chain>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every update below leaves the data whole: a panic elsewhere cannot corrupt it.
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl AppState {

@@ -1,7 +1,10 @@
-//! Checks of what the provider returned, one named row each: the token response, the ID
-//! token (OpenID Connect Core 3.1.3.7), a JWT access token, and the userinfo `sub`.
+//! Checks of what the provider returned, one named row each: discovery's issuer, the
+//! authorization response's `iss`, the token response, the ID token (OpenID Connect Core
+//! 3.1.3.7) and a JWT access token. Pure but for the signing keys, which come through the
+//! `keys::KeySource` this layer declares.
 
 pub mod id_token;
+pub mod keys;
 pub mod token_response;
 
 use serde_json::Value;
@@ -56,7 +59,7 @@ pub async fn sign_in(
             sub: None,
             now,
         };
-        let outcome = id_token::verify(id_token, &expected, provider).await;
+        let outcome = id_token::verify(id_token.secret(), &expected, provider).await;
         report.checks.extend(outcome.checks);
         report.id_token_claims = outcome.claims;
         report.verified_sub = outcome.valid_sub;
@@ -84,7 +87,9 @@ pub async fn refreshed_id_token(
         sub: original_sub,
         now: now(),
     };
-    id_token::verify(id_token, &expected, provider).await.checks
+    id_token::verify(id_token.secret(), &expected, provider)
+        .await
+        .checks
 }
 
 fn discovery_check(provider: &Provider) -> Check {

@@ -1,4 +1,5 @@
-//! Issuers and the URLs derived from them, and the one https-or-loopback rule.
+//! Issuers and the URLs derived from them: the one well-known URL rule (RFC 8414, RFC 9728)
+//! and the one https-or-loopback rule.
 
 use url::Url;
 
@@ -29,10 +30,6 @@ impl Issuer {
         &self.raw
     }
 
-    pub fn url(&self) -> &Url {
-        &self.url
-    }
-
     /// The issuer without a trailing slash, the base that OpenID discovery appends to.
     fn base(&self) -> &str {
         self.raw.trim_end_matches('/')
@@ -43,17 +40,24 @@ impl Issuer {
         format!("{}/.well-known/openid-configuration", self.base())
     }
 
-    /// RFC 8414 section 3.1: the well-known segment goes between the host and the path.
+    /// `<origin>/.well-known/oauth-authorization-server<path>` (RFC 8414 section 3.1).
     pub fn oauth_metadata_url(&self) -> String {
-        let path = self.url.path().trim_end_matches('/');
-        let origin = self.url.origin().ascii_serialization();
-        format!("{origin}/.well-known/oauth-authorization-server{path}")
+        well_known_url(&self.url, "oauth-authorization-server")
     }
 
     /// Joins a path onto the issuer's origin (for providers with fixed paths, like Clerk).
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{path}", self.base())
     }
+}
+
+/// RFC 8414 section 3.1 and RFC 9728 section 3.1: `/.well-known/<name>` goes between the
+/// host and the path, and a trailing slash is dropped. (OpenID discovery appends instead: see
+/// `Issuer::openid_configuration_url`.)
+pub fn well_known_url(url: &Url, name: &str) -> String {
+    let path = url.path().trim_end_matches('/');
+    let origin = url.origin().ascii_serialization();
+    format!("{origin}/.well-known/{name}{path}")
 }
 
 /// Plain HTTP is only acceptable on this machine (RFC 9700 section 2.6, RFC 8252 section 8.3).
@@ -130,6 +134,20 @@ mod tests {
         assert_eq!(
             tenant.endpoint("/oauth/token"),
             "https://idp.example.com/realms/demo/oauth/token"
+        );
+    }
+
+    #[test]
+    fn the_well_known_segment_goes_between_host_and_path() {
+        let api = Url::parse("http://127.0.0.1:8080/v1/api/").unwrap();
+        assert_eq!(
+            well_known_url(&api, "oauth-protected-resource"),
+            "http://127.0.0.1:8080/.well-known/oauth-protected-resource/v1/api"
+        );
+        let root = Url::parse("https://api.example.com/").unwrap();
+        assert_eq!(
+            well_known_url(&root, "oauth-protected-resource"),
+            "https://api.example.com/.well-known/oauth-protected-resource"
         );
     }
 }

@@ -14,5 +14,5 @@ pub use auth_method::AuthMethod;
 pub use check::{Check, Report, Verdict};
 pub use endpoint::Endpoint;
 pub use exit::ExitStatus;
-pub use issuer::{Issuer, is_loopback_host, require_https_unless_loopback};
+pub use issuer::{Issuer, is_loopback_host, require_https_unless_loopback, well_known_url};
 pub use step::{Step, TokenKind};

@@ -1,5 +1,5 @@
-//! The one clock and the one way to show a time: seconds since the Unix epoch, and those
-//! seconds as UTC text.
+//! The one clock and the one way to show a time: seconds since the Unix epoch, those seconds
+//! as UTC text, and the one reading of a token's `expires_in`.
 
 use time::OffsetDateTime;
 
@@ -36,9 +36,55 @@ pub fn epoch_seconds(value: &serde_json::Value) -> Option<String> {
     Some(format!("{secs} ({})", utc(secs)))
 }
 
+/// A token's `expires_in` (RFC 6749 section 5.1), read the one way: seconds as a JSON number,
+/// or as a string of digits (a quirk some providers have).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiresIn {
+    /// A number of seconds, as the RFC says.
+    Number(u64),
+    /// A string of digits, read as seconds.
+    Text(u64),
+    /// Not a number of seconds (negative, fractional, words, another JSON type).
+    Invalid,
+}
+
+impl ExpiresIn {
+    pub fn read(value: &serde_json::Value) -> Self {
+        match value {
+            serde_json::Value::String(s) => s.trim().parse().map_or(Self::Invalid, Self::Text),
+            other => other.as_u64().map_or(Self::Invalid, Self::Number),
+        }
+    }
+
+    /// The lifetime in seconds, however it was written.
+    pub fn secs(self) -> Option<u64> {
+        match self {
+            Self::Number(n) | Self::Text(n) => Some(n),
+            Self::Invalid => None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expires_in_as_a_number_or_a_numeric_string() {
+        use serde_json::json;
+        assert_eq!(ExpiresIn::read(&json!(3600)), ExpiresIn::Number(3600));
+        assert_eq!(ExpiresIn::read(&json!(" 120 ")), ExpiresIn::Text(120));
+        for bad in [
+            json!("soon"),
+            json!(-5),
+            json!(1.5),
+            json!(null),
+            json!([1]),
+        ] {
+            assert_eq!(ExpiresIn::read(&bad), ExpiresIn::Invalid, "{bad}");
+            assert_eq!(ExpiresIn::read(&bad).secs(), None);
+        }
+    }
 
     #[test]
     fn utc_text() {

@@ -1,8 +1,10 @@
-//! Calls made with the tokens: userinfo (OpenID Connect Core 5.3), introspection (RFC 7662),
-//! revocation (RFC 7009), and the user's own resource server (RFC 6750 bearer).
+//! Every call to the provider but discovery, the token endpoint and the JWKS: userinfo
+//! (OpenID Connect Core 5.3), introspection (RFC 7662), revocation (RFC 7009), pushed
+//! authorization requests (RFC 9126), dynamic registration (RFC 7591), and the user's own
+//! resource server (RFC 6750 bearer); with the error each can end in.
 
 use oauth2::basic::BasicErrorResponse;
-use oauth2::{AccessToken, RedirectUrl, RequestTokenError};
+use oauth2::{AccessToken, ClientSecret, RedirectUrl, RequestTokenError};
 use serde_json::Value;
 use url::Url;
 
@@ -71,10 +73,11 @@ fn label(field: &'static str) -> &'static str {
     }
 }
 
-/// A client the provider registered for this app.
+/// A client the provider registered for this app. The secret's `Debug` is redacted.
+#[derive(Debug)]
 pub struct Registered {
     pub client_id: String,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<ClientSecret>,
     pub auth_method: AuthMethod,
 }
 
@@ -127,7 +130,7 @@ impl Provider {
         };
         Call {
             result,
-            exchange: http.last_exchange(),
+            exchange: http.exchange(),
         }
     }
 
@@ -138,7 +141,7 @@ impl Provider {
             return not_advertised("revocation_endpoint");
         };
         let http = Recording::new(self.http());
-        let request = match self.client_post(
+        let request = match self.client_auth().form_post(
             url.url(),
             &[("token", token), ("token_type_hint", kind.hint())],
         ) {
@@ -159,7 +162,7 @@ impl Provider {
         };
         Call {
             result,
-            exchange: http.last_exchange(),
+            exchange: http.exchange(),
         }
     }
 
@@ -171,8 +174,9 @@ impl Provider {
                 "pushed_authorization_request_endpoint",
             ));
         };
-        // client_post adds client_id (except with Basic, where the header carries it).
-        let keep_client_id = self.auth_method == AuthMethod::ClientSecretBasic;
+        // The client authentication adds client_id, unless a header carries it (Basic).
+        let auth = self.client_auth();
+        let keep_client_id = !auth.puts_client_id_in_body();
         let form: Vec<(String, String)> = authorize
             .query_pairs()
             .into_owned()
@@ -180,7 +184,7 @@ impl Provider {
             .collect();
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let http = Recording::new(self.http());
-        let response = http.send(self.client_post(endpoint, &form)?).await?;
+        let response = http.send(auth.form_post(endpoint, &form)?).await?;
         let field = "pushed_authorization_request_endpoint";
         if !response.status().is_success() {
             return Err(oauth_error(field, &response));
@@ -218,84 +222,19 @@ impl Provider {
         } else {
             AuthMethod::None
         };
-        let loopback = crate::oauth::is_loopback_host(redirect.url());
-        let metadata = serde_json::json!({
-            "client_name": "oauth-test-client",
-            "redirect_uris": [redirect.as_str()],
-            // OpenID Connect Registration 1.0 section 2: loopback redirects are native apps.
-            "application_type": if loopback { "native" } else { "web" },
-            "token_endpoint_auth_method": method.name(),
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"],
-            // No `scope` (optional, RFC 7591 section 2): servers refuse scopes they do not
-            // list, such as an API's, and leaving it out lets the client ask for any.
-        });
-        let request = oauth2::http::Request::builder()
-            .method("POST")
-            .uri(endpoint.as_str())
-            .header("content-type", "application/json")
-            .header("accept", "application/json")
-            .body(serde_json::to_vec(&metadata).unwrap_or_default())
-            .map_err(|e| HttpError::invalid_request(endpoint.as_str(), e))?;
         let http = Recording::new(self.http());
-        let response = http.send(request).await?;
-        let field = "registration_endpoint";
-        if !response.status().is_success() {
-            return Err(oauth_error(field, &response));
-        }
-        if let Some(e) = CallError::not_json(field, &response) {
-            return Err(e);
-        }
-        let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
-        let Some(client_id) = body.get("client_id").and_then(Value::as_str) else {
-            return Err(CallError::Status {
-                status: response.status().as_u16(),
-                detail: Some(
-                    "the registration response has no client_id (RFC 7591 section 3.2.1)".into(),
-                ),
-            });
-        };
-        let secret = body
-            .get("client_secret")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        // RFC 6749 appendix A.1, A.2: both are printable ASCII. Anything else (a newline) would
-        // forge lines on stderr and in the saved .env file.
-        if client_id.is_empty()
-            || !is_vschar(client_id)
-            || secret.as_deref().is_some_and(|s| !is_vschar(s))
-        {
-            return Err(CallError::Status {
-                status: response.status().as_u16(),
-                detail: Some(
-                    "the registration response's client_id or client_secret is empty or not \
-                     printable ASCII (RFC 6749 appendix A.1, A.2): refused"
-                        .into(),
-                ),
-            });
-        }
-        let registered = body
-            .get("token_endpoint_auth_method")
-            .and_then(Value::as_str)
-            .and_then(AuthMethod::parse);
-        // RFC 7591 section 2: client_secret_basic when the response does not say.
-        let method = registered.unwrap_or(if secret.is_some() {
-            AuthMethod::ClientSecretBasic
-        } else {
-            AuthMethod::None
-        });
-        self.client_id = oauth2::ClientId::new(client_id.to_owned());
-        self.client_secret = secret.clone().map(oauth2::ClientSecret::new);
-        self.auth_method = method;
+        let response = http
+            .send(registration_request(&endpoint, redirect, method)?)
+            .await?;
+        let (registered, stated) = read_registration(&response)?;
+        self.client_id = oauth2::ClientId::new(registered.client_id.clone());
+        self.client_secret = registered.client_secret.clone();
+        self.auth_method = registered.auth_method;
         // The provider chose the method it registered; only a guessed one is worth a warning.
-        if registered.is_none() {
+        if !stated {
             self.warn_if_auth_method_unlisted();
         }
-        Ok(Registered {
-            client_id: client_id.to_owned(),
-            client_secret: secret,
-            auth_method: method,
-        })
+        Ok(registered)
     }
 
     /// Calls the user's own API with the access token; any 2xx is success.
@@ -347,9 +286,83 @@ impl Provider {
         };
         Call {
             result,
-            exchange: http.last_exchange(),
+            exchange: http.exchange(),
         }
     }
+}
+
+/// The client metadata for this app's redirect URI (RFC 7591 section 2), as a POST.
+fn registration_request(
+    endpoint: &Url,
+    redirect: &RedirectUrl,
+    method: AuthMethod,
+) -> Result<oauth2::HttpRequest, HttpError> {
+    let loopback = crate::oauth::is_loopback_host(redirect.url());
+    let metadata = serde_json::json!({
+        "client_name": "oauth-test-client",
+        "redirect_uris": [redirect.as_str()],
+        // OpenID Connect Registration 1.0 section 2: loopback redirects are native apps.
+        "application_type": if loopback { "native" } else { "web" },
+        "token_endpoint_auth_method": method.name(),
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        // No `scope` (optional, RFC 7591 section 2): servers refuse scopes they do not
+        // list, such as an API's, and leaving it out lets the client ask for any.
+    });
+    oauth2::http::Request::builder()
+        .method("POST")
+        .uri(endpoint.as_str())
+        .header("content-type", "application/json")
+        .header("accept", "application/json")
+        .body(serde_json::to_vec(&metadata).unwrap_or_default())
+        .map_err(|e| HttpError::invalid_request(endpoint.as_str(), e))
+}
+
+/// The client a registration response describes (RFC 7591 section 3.2), and whether it
+/// states the authentication method (else `client_secret_basic` with a secret, RFC 7591
+/// section 2).
+fn read_registration(response: &oauth2::HttpResponse) -> Result<(Registered, bool), CallError> {
+    let field = "registration_endpoint";
+    if !response.status().is_success() {
+        return Err(oauth_error(field, response));
+    }
+    if let Some(e) = CallError::not_json(field, response) {
+        return Err(e);
+    }
+    let refused = |detail: &str| CallError::Status {
+        status: response.status().as_u16(),
+        detail: Some(detail.to_owned()),
+    };
+    let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
+    let Some(client_id) = body.get("client_id").and_then(Value::as_str) else {
+        return Err(refused(
+            "the registration response has no client_id (RFC 7591 section 3.2.1)",
+        ));
+    };
+    let secret = body.get("client_secret").and_then(Value::as_str);
+    // RFC 6749 appendix A.1, A.2: both are printable ASCII. Anything else (a newline) would
+    // forge lines on stderr and in the saved .env file.
+    if client_id.is_empty() || !is_vschar(client_id) || secret.is_some_and(|s| !is_vschar(s)) {
+        return Err(refused(
+            "the registration response's client_id or client_secret is empty or not \
+             printable ASCII (RFC 6749 appendix A.1, A.2): refused",
+        ));
+    }
+    let stated = body
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+        .and_then(AuthMethod::parse);
+    let auth_method = stated.unwrap_or(if secret.is_some() {
+        AuthMethod::ClientSecretBasic
+    } else {
+        AuthMethod::None
+    });
+    let registered = Registered {
+        client_id: client_id.to_owned(),
+        client_secret: secret.map(|s| ClientSecret::new(s.to_owned())),
+        auth_method,
+    };
+    Ok((registered, stated.is_some()))
 }
 
 /// `*VSCHAR`: %x20-7E (RFC 6749 appendix A).

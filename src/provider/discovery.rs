@@ -89,8 +89,7 @@ const SPLIT_ENDPOINTS: [&str; 3] = [
     Endpoint::Registration.metadata_name(),
 ];
 
-/// The fields of RFC 8414 / OpenID Discovery metadata this client acts on; the whole
-/// document is kept as `Provider::metadata`.
+/// The fields of RFC 8414 / OpenID Discovery metadata this client acts on.
 #[derive(Debug, Deserialize)]
 struct Metadata {
     issuer: String,
@@ -132,7 +131,6 @@ impl Provider {
             configured_issuer: configured.as_str().to_owned(),
             endpoints: found.endpoints,
             source: found.source,
-            metadata: found.metadata,
             origins: found.origins,
             metadata_warnings: found.warnings,
             auth_methods_supported: found.auth_methods,
@@ -183,9 +181,9 @@ impl Provider {
         );
         for url in [openid.clone(), oauth.clone()] {
             match fetch_metadata(http, &url).await {
-                Ok((doc, meta)) => {
+                Ok(meta) => {
                     log::info!("discovery: read provider metadata from {}", untrusted(&url));
-                    let mut found = from_metadata(issuer, url.clone(), doc, meta)?;
+                    let mut found = from_metadata(issuer, url.clone(), meta)?;
                     if url == openid && found.lacks_split_endpoints() {
                         found.complete_from(http, &url, oauth).await?;
                     }
@@ -232,7 +230,6 @@ struct Found {
     issuer: String,
     endpoints: Endpoints,
     source: EndpointSource,
-    metadata: Option<Value>,
     origins: Vec<(&'static str, EndpointOrigin)>,
     warnings: Vec<MetadataWarning>,
     iss_parameter_supported: bool,
@@ -264,26 +261,9 @@ fn parse_endpoint(
 fn from_metadata(
     configured: &Issuer,
     url: String,
-    doc: Value,
     meta: Metadata,
 ) -> Result<Found, DiscoveryError> {
-    let configured = configured.as_str();
-    if meta.issuer != configured {
-        if meta.issuer.trim_end_matches('/') == configured.trim_end_matches('/') {
-            log::warn!(
-                "quirk: the metadata's issuer {:?} differs from the configured {:?} only by a trailing slash; \
-                 using the provider's form for the `iss` checks",
-                meta.issuer,
-                configured
-            );
-        } else {
-            return Err(DiscoveryError::IssuerMismatch {
-                url,
-                configured: configured.to_owned(),
-                advertised: meta.issuer,
-            });
-        }
-    }
+    check_issuer(configured.as_str(), &url, &meta.issuer)?;
     if let Some(methods) = &meta.code_challenge_methods_supported
         && !methods.iter().any(|m| m == "S256")
     {
@@ -335,7 +315,6 @@ fn from_metadata(
         issuer: meta.issuer,
         endpoints,
         source: EndpointSource::Discovery { url },
-        metadata: Some(doc),
         origins,
         warnings: Vec::new(),
         iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
@@ -349,6 +328,26 @@ fn from_metadata(
         par,
         require_par: meta.require_pushed_authorization_requests,
     })
+}
+
+/// OpenID Connect Discovery 1.0 section 4.3: the metadata's issuer is the configured one;
+/// a difference of a trailing slash only is a quirk, logged, and the provider's form is used.
+fn check_issuer(configured: &str, url: &str, advertised: &str) -> Result<(), DiscoveryError> {
+    if advertised == configured {
+        return Ok(());
+    }
+    if advertised.trim_end_matches('/') != configured.trim_end_matches('/') {
+        return Err(DiscoveryError::IssuerMismatch {
+            url: url.to_owned(),
+            configured: configured.to_owned(),
+            advertised: advertised.to_owned(),
+        });
+    }
+    log::warn!(
+        "quirk: the metadata's issuer {advertised:?} differs from the configured {configured:?} only by a \
+         trailing slash; using the provider's form for the `iss` checks"
+    );
+    Ok(())
 }
 
 impl Found {
@@ -379,7 +378,6 @@ impl Found {
             issuer,
             endpoints,
             source,
-            metadata: None,
             origins,
             warnings: Vec::new(),
             iss_parameter_supported: false,
@@ -409,7 +407,7 @@ impl Found {
         second: String,
     ) -> Result<(), DiscoveryError> {
         let meta = match fetch_metadata(http, &second).await {
-            Ok((_, meta)) => meta,
+            Ok(meta) => meta,
             Err(Fetch::Unreachable(e)) => {
                 log::debug!("discovery: {second} not read: {e}");
                 return Ok(());
@@ -602,7 +600,7 @@ enum Fetch {
 }
 
 /// Fetches and parses one metadata document.
-async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata), Fetch> {
+async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<Metadata, Fetch> {
     let response = match http.get(url).await {
         Ok(r) => r,
         Err(e @ (HttpError::Connect { .. } | HttpError::Timeout { .. })) => {
@@ -615,7 +613,5 @@ async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<(Value, Metadata
     }
     let doc: Value = serde_json::from_slice(&response.body)
         .map_err(|e| Fetch::Unusable(format!("not JSON: {e}")))?;
-    let meta: Metadata = serde_json::from_value(doc.clone())
-        .map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))?;
-    Ok((doc, meta))
+    serde_json::from_value(doc).map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))
 }

@@ -4,22 +4,10 @@
 
 use serde::Serialize;
 
-use crate::redact::mask_token;
+use crate::redact::{mask_field, mask_token};
 
 /// The longest response body kept for display.
 pub const MAX_SHOWN_BYTES: usize = 64 * 1024;
-
-/// Form fields whose values are masked in recorded request bodies.
-const SECRET_FIELDS: &[&str] = &[
-    "client_secret",
-    "code",
-    "code_verifier",
-    "refresh_token",
-    "token",
-    "access_token",
-    "client_assertion",
-    "password",
-];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RecordedRequest {
@@ -109,13 +97,7 @@ fn mask_header(name: &str, value: &str) -> String {
 fn mask_form(body: &[u8]) -> String {
     let mut out = url::form_urlencoded::Serializer::new(String::new());
     for (name, value) in url::form_urlencoded::parse(body) {
-        let shown = match name.as_ref() {
-            "client_secret" | "code_verifier" | "client_assertion" | "password" => {
-                "[masked]".to_owned()
-            }
-            n if SECRET_FIELDS.contains(&n) => mask_token(&value),
-            _ => value.into_owned(),
-        };
+        let shown = mask_field(&name, &value).unwrap_or_else(|| value.into_owned());
         out.append_pair(&name, &shown);
     }
     out.finish()

@@ -1,6 +1,7 @@
 //! The one outbound HTTP client: rustls, no redirects followed (a back-channel redirect is an
 //! SSRF vector, RFC 9700 section 4.11), a connect and a total timeout on every call, and
-//! response bodies capped in size.
+//! response bodies capped in size. Also `Recording`, its adapter for the oauth2 crate that
+//! records the exchange, and `NotJson`, an answer that should have been JSON, described.
 
 use std::error::Error as _;
 use std::future::Future;
@@ -15,6 +16,7 @@ use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use super::quirks::normalize;
 use crate::config::CaBundle;
 use crate::redact::untrusted;
+use crate::sync::lock;
 
 /// The largest response body read from a provider.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -384,13 +386,14 @@ impl HttpClient {
 /// The status, body and `content-type` of the last response.
 type Last = (u16, Vec<u8>, Option<String>);
 
-/// An `AsyncHttpClient` for the oauth2 crate that records every exchange (masked) and keeps
-/// the last raw response, so the provider's JSON can be shown whole.
+/// An `AsyncHttpClient` for the oauth2 crate that records the exchange it carries (masked)
+/// and keeps the raw response, so the provider's JSON can be shown whole. One per call: each
+/// call makes one request, so only the last one is kept.
 pub struct Recording<'a> {
     http: &'a HttpClient,
     /// Token and introspection responses: read through `quirks::normalize`.
     normalize: bool,
-    exchanges: Mutex<Vec<Exchange>>,
+    exchange: Mutex<Option<Exchange>>,
     last: Mutex<Option<Last>>,
     quirks: Mutex<Vec<String>>,
 }
@@ -400,7 +403,7 @@ impl<'a> Recording<'a> {
         Self {
             http,
             normalize: false,
-            exchanges: Mutex::new(Vec::new()),
+            exchange: Mutex::new(None),
             last: Mutex::new(None),
             quirks: Mutex::new(Vec::new()),
         }
@@ -423,7 +426,7 @@ impl<'a> Recording<'a> {
         let recorded = RecordedRequest::of(&request);
         let url = recorded.url.clone();
         let result = self.http.execute(request).await;
-        lock(&self.exchanges).push(Exchange {
+        *lock(&self.exchange) = Some(Exchange {
             request: recorded,
             response: result
                 .as_ref()
@@ -489,14 +492,10 @@ impl<'a> Recording<'a> {
         NotJson::check(what, *status, content_type.as_deref(), body)
     }
 
-    /// The last exchange made, if any.
-    pub fn last_exchange(&self) -> Option<Exchange> {
-        lock(&self.exchanges).last().cloned()
+    /// The exchange made, if any.
+    pub fn exchange(&self) -> Option<Exchange> {
+        lock(&self.exchange).clone()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<'c> oauth2::AsyncHttpClient<'c> for Recording<'_> {

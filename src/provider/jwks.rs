@@ -1,12 +1,13 @@
-//! The provider's signing keys (`jwks_uri`), fetched when first needed, kept, and fetched
-//! again when a token names a key we do not have (rotation).
+//! The provider's signing keys (`jwks_uri`): verify's `KeySource`, fetched when first needed,
+//! kept, and fetched again when verify finds no key that fits (rotation); the JWKS read
+//! tolerantly, key by key.
 
 use jsonwebtoken::jwk::Jwk;
 use serde_json::Value;
 
 use super::Provider;
 use crate::redact::untrusted;
-use crate::verify::id_token::KeySource;
+use crate::verify::keys::KeySource;
 
 impl KeySource for Provider {
     async fn keys(&self, refetch: bool) -> Result<Vec<Jwk>, String> {

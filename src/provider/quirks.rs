@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::oauth::time::ExpiresIn;
+
 /// A token-endpoint response, normalised.
 #[derive(Debug)]
 pub struct Normalized {
@@ -59,15 +61,27 @@ pub fn normalize(status: u16, content_type: Option<&str>, body: &[u8]) -> Normal
         ));
         status = 400;
     }
-    if let Some(Value::String(s)) = typed.get("expires_in") {
-        match s.trim().parse::<u64>() {
-            Ok(n) => {
+    normalize_expires_in(&mut typed, &mut quirks);
+    normalize_scope(&mut typed, &mut quirks);
+    Normalized {
+        body: serde_json::to_vec(&typed).unwrap_or_default(),
+        raw: Some(raw),
+        status,
+        quirks,
+    }
+}
+
+/// `expires_in` as a string of digits is read as the number; any other string is dropped.
+fn normalize_expires_in(typed: &mut Map<String, Value>, quirks: &mut Vec<String>) {
+    if let Some(lifetime @ Value::String(s)) = typed.get("expires_in") {
+        match ExpiresIn::read(lifetime).secs() {
+            Some(n) => {
                 quirks.push(format!(
                     "expires_in is the string {s:?}, not a number: read as {n}"
                 ));
                 typed.insert("expires_in".into(), Value::from(n));
             }
-            Err(_) => {
+            None => {
                 quirks.push(format!(
                     "expires_in {s:?} is not a number of seconds: ignored"
                 ));
@@ -75,6 +89,10 @@ pub fn normalize(status: u16, content_type: Option<&str>, body: &[u8]) -> Normal
             }
         }
     }
+}
+
+/// `scope` as an array or comma-separated is made space-separated; any other type dropped.
+fn normalize_scope(typed: &mut Map<String, Value>, quirks: &mut Vec<String>) {
     match typed.get("scope") {
         Some(Value::Array(items)) => {
             let joined = items
@@ -96,12 +114,6 @@ pub fn normalize(status: u16, content_type: Option<&str>, body: &[u8]) -> Normal
             quirks.push("scope is neither a string nor an array: ignored".to_owned());
             typed.remove("scope");
         }
-    }
-    Normalized {
-        body: serde_json::to_vec(&typed).unwrap_or_default(),
-        raw: Some(raw),
-        status,
-        quirks,
     }
 }
 

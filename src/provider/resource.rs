@@ -103,80 +103,14 @@ pub async fn discover(
     hops: &mut Vec<Hop>,
     checks: &mut Vec<Check>,
 ) -> Result<Chain, ChainError> {
-    let url = resource.url.as_str().to_owned();
-    let well_known = well_known_url(&resource.url);
-    // 1. The resource, without a token: it should refuse with a Bearer challenge.
-    let (status, lines) = match http.request_without_token(&resource.method, &url).await {
-        Ok((status, lines)) => (Some(status), lines),
-        Err(e) => {
-            hops.push(Hop {
-                url: url.clone(),
-                status: None,
-                learned: e.to_string(),
-            });
-            (None, Vec::new())
-        }
-    };
-    let bearer = read_challenge(&lines);
-    if let Some(status) = status {
-        hops.push(Hop {
-            url: url.clone(),
-            status: Some(status),
-            learned: match lines.as_slice() {
-                [] => "no WWW-Authenticate header".into(),
-                lines => lines
-                    .iter()
-                    .map(|l| format!("WWW-Authenticate: {l}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            },
-        });
-        checks.push(match (status, &bearer) {
-            (401, Ok(_)) => Check::pass(
-                "resource.rejects_without_token",
-                "401 with a well-formed Bearer challenge (RFC 6750 section 3, RFC 9728 section 5.1)",
-            ),
-            (401, Err(why)) => Check::fail(
-                "resource.rejects_without_token",
-                format!("401, but without a well-formed `WWW-Authenticate: Bearer ...` header: {why}"),
-            ),
-            (other, _) => Check::fail(
-                "resource.rejects_without_token",
-                format!("HTTP {other} to a request without a token; expected 401"),
-            ),
-        });
-    }
-    // 2. Its metadata: named by the challenge, else at the well-known URL.
-    let from_header = bearer.ok().and_then(|b| b.resource_metadata);
-    if let Some(named) = &from_header {
+    let bearer = probe(http, resource, hops, checks).await;
+    // The metadata: named by the challenge, else at the well-known URL.
+    let named = bearer.ok().and_then(|b| b.resource_metadata);
+    if let Some(named) = &named {
         check_named_metadata_url(named, &resource.url, hops, checks)?;
     }
-    let metadata_url = from_header.unwrap_or_else(|| well_known.clone());
-    let (status, body) = match http.get(&metadata_url).await {
-        Ok(r) => (r.status, r.body),
-        Err(e) => {
-            hops.push(Hop {
-                url: metadata_url.clone(),
-                status: None,
-                learned: e.to_string(),
-            });
-            let err = ChainError::NoMetadata {
-                url,
-                well_known,
-                problem: e.to_string(),
-            };
-            checks.push(err.check());
-            return Err(err);
-        }
-    };
-    let read = read_metadata(&resource.url, &metadata_url, status, &body);
-    hops.push(Hop {
-        url: metadata_url,
-        status: Some(status),
-        learned: read.learned,
-    });
-    checks.extend(read.checks);
-    let found = read.result?;
+    let metadata_url = named.unwrap_or_else(|| well_known_url(&resource.url));
+    let found = fetch_metadata(http, &resource.url, metadata_url, hops, checks).await?;
     Ok(Chain {
         hops: hops.clone(),
         checks: checks.clone(),
@@ -184,6 +118,92 @@ pub async fn discover(
         authorization_server: found.authorization_server,
         scopes_supported: found.scopes_supported,
     })
+}
+
+/// The first hop: the resource, asked without a token, should refuse with a Bearer
+/// challenge (RFC 6750 section 3, RFC 9728 section 5.1). Returns the challenge, or why
+/// there is none.
+async fn probe(
+    http: &HttpClient,
+    resource: &Resource,
+    hops: &mut Vec<Hop>,
+    checks: &mut Vec<Check>,
+) -> Result<Bearer, String> {
+    let url = resource.url.as_str().to_owned();
+    let (status, lines) = match http.request_without_token(&resource.method, &url).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            hops.push(Hop {
+                url,
+                status: None,
+                learned: e.to_string(),
+            });
+            return Err(e.to_string());
+        }
+    };
+    let bearer = read_challenge(&lines);
+    hops.push(Hop {
+        url,
+        status: Some(status),
+        learned: match lines.as_slice() {
+            [] => "no WWW-Authenticate header".into(),
+            lines => lines
+                .iter()
+                .map(|l| format!("WWW-Authenticate: {l}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        },
+    });
+    checks.push(match (status, &bearer) {
+        (401, Ok(_)) => Check::pass(
+            "resource.rejects_without_token",
+            "401 with a well-formed Bearer challenge (RFC 6750 section 3, RFC 9728 section 5.1)",
+        ),
+        (401, Err(why)) => Check::fail(
+            "resource.rejects_without_token",
+            format!("401, but without a well-formed `WWW-Authenticate: Bearer ...` header: {why}"),
+        ),
+        (other, _) => Check::fail(
+            "resource.rejects_without_token",
+            format!("HTTP {other} to a request without a token; expected 401"),
+        ),
+    });
+    bearer
+}
+
+/// The second hop: the metadata document at `metadata_url`, fetched and read.
+async fn fetch_metadata(
+    http: &HttpClient,
+    resource: &Url,
+    metadata_url: String,
+    hops: &mut Vec<Hop>,
+    checks: &mut Vec<Check>,
+) -> Result<Found, ChainError> {
+    let (status, body) = match http.get(&metadata_url).await {
+        Ok(r) => (r.status, r.body),
+        Err(e) => {
+            hops.push(Hop {
+                url: metadata_url,
+                status: None,
+                learned: e.to_string(),
+            });
+            let err = ChainError::NoMetadata {
+                url: resource.as_str().to_owned(),
+                well_known: well_known_url(resource),
+                problem: e.to_string(),
+            };
+            checks.push(err.check());
+            return Err(err);
+        }
+    };
+    let read = read_metadata(resource, &metadata_url, status, &body);
+    hops.push(Hop {
+        url: metadata_url,
+        status: Some(status),
+        learned: read.learned,
+    });
+    checks.extend(read.checks);
+    read.result
 }
 
 /// The metadata URL a `WWW-Authenticate` header names: https unless loopback (a plain-http
@@ -263,95 +283,19 @@ pub struct MetadataRead {
 /// Reads the metadata answer fetched from `metadata_url` for `resource` (RFC 9728 sections
 /// 2 and 3.3). Pure, for any status and body (fuzzed: `resource_challenge`).
 pub fn read_metadata(resource: &Url, metadata_url: &str, status: u16, body: &[u8]) -> MetadataRead {
-    let url = resource.as_str().to_owned();
     let mut checks = Vec::new();
-    let fail = |learned: String, err: ChainError| (learned, Err(err));
-    let doc: Option<Value> = (status == 200)
-        .then(|| serde_json::from_slice(body).ok())
-        .flatten();
-    let (learned, result) = 'read: {
-        let Some(doc) = doc.filter(Value::is_object) else {
-            break 'read fail(
-                "no protected-resource metadata here".into(),
-                ChainError::NoMetadata {
-                    well_known: well_known_url(resource),
-                    problem: format!(
-                        "{metadata_url} answered HTTP {status}{}",
-                        if status == 200 {
-                            " without a JSON object"
-                        } else {
-                            ""
-                        }
-                    ),
-                    url,
-                },
+    let (learned, result) = match parse_metadata(resource, metadata_url, status, body) {
+        Err((learned, err)) => (learned, Err(err)),
+        Ok(meta) => {
+            let learned = format!(
+                "resource {:?}, authorization_servers {:?}, scopes_supported {:?}",
+                meta.resource,
+                meta.authorization_servers,
+                meta.scopes_supported.clone().unwrap_or_default()
             );
-        };
-        let bad = |problem: String| ChainError::BadMetadata {
-            url: metadata_url.to_owned(),
-            problem,
-        };
-        let meta: ResourceMetadata = match serde_json::from_value(doc) {
-            Ok(meta) => meta,
-            Err(e) => {
-                break 'read fail(
-                    "metadata with fields not of the RFC 9728 types".into(),
-                    bad(format!("its fields are not of the RFC 9728 types ({e})")),
-                );
-            }
-        };
-        let ResourceMetadata {
-            resource: listed_resource,
-            authorization_servers: servers,
-            scopes_supported,
-        } = meta;
-        let learned = format!(
-            "resource {listed_resource:?}, authorization_servers {servers:?}, scopes_supported {:?}",
-            scopes_supported.clone().unwrap_or_default()
-        );
-        // RFC 9728 section 3.3: the metadata must be about the resource we asked.
-        if listed_resource != url && listed_resource != url.trim_end_matches('/') {
-            break 'read fail(
-                learned,
-                ChainError::ResourceMismatch {
-                    url: metadata_url.to_owned(),
-                    expected: url,
-                    got: listed_resource,
-                },
-            );
+            let result = check_metadata(resource, metadata_url, meta, &mut checks);
+            (learned, result)
         }
-        checks.push(Check::pass(
-            "resource_metadata.resource",
-            format!("equals the resource URL {url} (RFC 9728 section 3.3)"),
-        ));
-        let Some(server) = servers.first().cloned() else {
-            break 'read fail(
-                learned,
-                bad("authorization_servers is missing or empty".into()),
-            );
-        };
-        // Printable ASCII only: URL parsing would drop a tab or newline from the string that
-        // then becomes the issuer, compared and logged as it is.
-        if !server.bytes().all(|b| b.is_ascii_graphic()) || Issuer::parse(&server).is_err() {
-            break 'read fail(
-                learned,
-                bad(format!(
-                    "authorization server {server:?} is not an https issuer URL"
-                )),
-            );
-        }
-        checks.push(Check::pass(
-            "resource_metadata.authorization_servers",
-            format!("{} listed; using {server}", servers.len()),
-        ));
-        (
-            learned,
-            Ok(Found {
-                resource: listed_resource,
-                authorization_server: server,
-                scopes_supported,
-            }),
-        )
     };
     if let Err(e) = &result {
         checks.push(e.check());
@@ -363,14 +307,91 @@ pub fn read_metadata(resource: &Url, metadata_url: &str, status: u16, body: &[u8
     }
 }
 
-/// RFC 9728 section 3.1: `/.well-known/oauth-protected-resource` inserted between the host
-/// and the path.
+/// The answer as RFC 9728 section 2 metadata, or the hop's summary and why it is not.
+fn parse_metadata(
+    resource: &Url,
+    metadata_url: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<ResourceMetadata, (String, ChainError)> {
+    let doc: Option<Value> = (status == 200)
+        .then(|| serde_json::from_slice(body).ok())
+        .flatten();
+    let Some(doc) = doc.filter(Value::is_object) else {
+        let without = if status == 200 {
+            " without a JSON object"
+        } else {
+            ""
+        };
+        return Err((
+            "no protected-resource metadata here".into(),
+            ChainError::NoMetadata {
+                url: resource.as_str().to_owned(),
+                well_known: well_known_url(resource),
+                problem: format!("{metadata_url} answered HTTP {status}{without}"),
+            },
+        ));
+    };
+    serde_json::from_value(doc).map_err(|e| {
+        (
+            "metadata with fields not of the RFC 9728 types".into(),
+            ChainError::BadMetadata {
+                url: metadata_url.to_owned(),
+                problem: format!("its fields are not of the RFC 9728 types ({e})"),
+            },
+        )
+    })
+}
+
+/// The metadata is about this resource (RFC 9728 section 3.3) and names an authorization
+/// server that is an https issuer: each rule that holds is a passed check.
+fn check_metadata(
+    resource: &Url,
+    metadata_url: &str,
+    meta: ResourceMetadata,
+    checks: &mut Vec<Check>,
+) -> Result<Found, ChainError> {
+    let url = resource.as_str();
+    let bad = |problem: String| ChainError::BadMetadata {
+        url: metadata_url.to_owned(),
+        problem,
+    };
+    if meta.resource != url && meta.resource != url.trim_end_matches('/') {
+        return Err(ChainError::ResourceMismatch {
+            url: metadata_url.to_owned(),
+            expected: url.to_owned(),
+            got: meta.resource,
+        });
+    }
+    checks.push(Check::pass(
+        "resource_metadata.resource",
+        format!("equals the resource URL {url} (RFC 9728 section 3.3)"),
+    ));
+    let servers = &meta.authorization_servers;
+    let Some(server) = servers.first().cloned() else {
+        return Err(bad("authorization_servers is missing or empty".into()));
+    };
+    // Printable ASCII only: URL parsing would drop a tab or newline from the string that
+    // then becomes the issuer, compared and logged as it is.
+    if !server.bytes().all(|b| b.is_ascii_graphic()) || Issuer::parse(&server).is_err() {
+        return Err(bad(format!(
+            "authorization server {server:?} is not an https issuer URL"
+        )));
+    }
+    checks.push(Check::pass(
+        "resource_metadata.authorization_servers",
+        format!("{} listed; using {server}", servers.len()),
+    ));
+    Ok(Found {
+        resource: meta.resource,
+        authorization_server: server,
+        scopes_supported: meta.scopes_supported,
+    })
+}
+
+/// The resource's metadata URL when its challenge names none (RFC 9728 section 3.1).
 pub fn well_known_url(resource: &Url) -> String {
-    let path = resource.path().trim_end_matches('/');
-    format!(
-        "{}/.well-known/oauth-protected-resource{path}",
-        resource.origin().ascii_serialization()
-    )
+    crate::oauth::well_known_url(resource, "oauth-protected-resource")
 }
 
 #[cfg(test)]

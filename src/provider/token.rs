@@ -54,7 +54,24 @@ pub struct TokenSet {
     pub raw: Map<String, Value>,
     pub access_token: oauth2::AccessToken,
     pub refresh_token: Option<RefreshToken>,
-    pub id_token: Option<String>,
+    pub id_token: Option<IdToken>,
+}
+
+/// An ID token as sent (a compact JWS), like the oauth2 crate's token types: `Debug` never
+/// prints it.
+#[derive(Clone)]
+pub struct IdToken(String);
+
+impl IdToken {
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for IdToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("IdToken([redacted])")
+    }
 }
 
 /// A token request's outcome and the exchange behind it.
@@ -113,7 +130,7 @@ fn finish(http: &Recording<'_>, raw: Raw) -> TokenCall {
                 id_token: raw
                     .get("id_token")
                     .and_then(Value::as_str)
-                    .map(str::to_owned),
+                    .map(|t| IdToken(t.to_owned())),
                 raw,
             }),
         // An HTML error page (django-oauth-toolkit's 500) is named, not parsed at `.`.
@@ -124,7 +141,7 @@ fn finish(http: &Recording<'_>, raw: Raw) -> TokenCall {
     };
     TokenCall {
         result,
-        exchange: http.last_exchange(),
+        exchange: http.exchange(),
         quirks: http.quirks(),
     }
 }

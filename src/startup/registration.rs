@@ -39,7 +39,7 @@ pub async fn register(
         redirect.as_str(),
         registered.client_id
     );
-    if let Some(secret) = &registered.client_secret {
+    if let Some(secret) = registered.client_secret.as_ref().map(|s| s.secret()) {
         output.hold_secret(secret);
         let text = format!(
             "# Registered at {issuer} (RFC 7591): this secret is for that issuer only.\n\

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 use crate::oauth::Check;
+use crate::oauth::time::ExpiresIn;
 
 /// `token_type`, `access_token`, `expires_in`, granted `scope` against the requested one, and
 /// an `id_token` when `openid` was requested.
@@ -31,15 +32,17 @@ pub fn checks(token: &Map<String, Value>, requested: &[String]) -> Vec<Check> {
         _ => Check::fail("token.access_token", "missing or empty"),
     });
     checks.push(match token.get("expires_in") {
-        Some(Value::Number(n)) => Check::pass("token.expires_in", format!("{n} s")),
-        Some(Value::String(s)) if s.trim().parse::<u64>().is_ok() => Check::warn(
-            "token.expires_in",
-            format!("{s:?} is a string; RFC 6749 says a number (accepted)"),
-        ),
-        Some(other) => Check::fail(
-            "token.expires_in",
-            format!("{other} is not a number of seconds"),
-        ),
+        Some(lifetime) => match (ExpiresIn::read(lifetime), lifetime) {
+            (ExpiresIn::Number(n), _) => Check::pass("token.expires_in", format!("{n} s")),
+            (ExpiresIn::Text(_), Value::String(s)) => Check::warn(
+                "token.expires_in",
+                format!("{s:?} is a string; RFC 6749 says a number (accepted)"),
+            ),
+            (_, other) => Check::fail(
+                "token.expires_in",
+                format!("{other} is not a number of seconds"),
+            ),
+        },
         None => Check::warn(
             "token.expires_in",
             "absent: the lifetime is unknown (RFC 6749 RECOMMENDS it)",
