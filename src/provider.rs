@@ -24,7 +24,7 @@ use oauth2::{
 use serde_json::Value;
 use url::Url;
 
-use crate::oauth::AuthMethod;
+use crate::oauth::{AuthMethod, Endpoint};
 use client_auth::ClientAuth;
 pub use discovery::DiscoveryError;
 pub use http::{HttpClient, HttpError};
@@ -141,38 +141,32 @@ impl Provider {
 
     /// Every endpoint in use, in metadata order, with where it came from.
     pub fn endpoint_rows(&self) -> Vec<EndpointRow> {
-        let e = &self.endpoints;
-        let rows: [(&'static str, Option<String>); 8] = [
-            ("authorization_endpoint", Some(e.authorization.to_string())),
-            ("token_endpoint", Some(e.token.to_string())),
-            ("userinfo_endpoint", e.userinfo.as_ref().map(Url::to_string)),
-            (
-                "introspection_endpoint",
-                e.introspection.as_ref().map(|u| u.to_string()),
-            ),
-            (
-                "revocation_endpoint",
-                e.revocation.as_ref().map(|u| u.to_string()),
-            ),
-            ("jwks_uri", e.jwks.as_ref().map(Url::to_string)),
-            (
-                "registration_endpoint",
-                self.registration_endpoint.as_ref().map(Url::to_string),
-            ),
-            (
-                "pushed_authorization_request_endpoint",
-                self.par_endpoint.as_ref().map(Url::to_string),
-            ),
-        ];
-        rows.into_iter()
-            .filter_map(|(name, url)| {
+        Endpoint::ALL
+            .into_iter()
+            .filter_map(|endpoint| {
+                let name = endpoint.metadata_name();
                 Some(EndpointRow {
                     name,
-                    url: url?,
+                    url: self.endpoint_url(endpoint)?,
                     origin: self.origin(name).cloned(),
                 })
             })
             .collect()
+    }
+
+    /// The URL in use for an endpoint, when there is one.
+    pub fn endpoint_url(&self, endpoint: Endpoint) -> Option<String> {
+        let e = &self.endpoints;
+        match endpoint {
+            Endpoint::Authorization => Some(e.authorization.to_string()),
+            Endpoint::Token => Some(e.token.to_string()),
+            Endpoint::Userinfo => e.userinfo.as_ref().map(Url::to_string),
+            Endpoint::Introspection => e.introspection.as_ref().map(|u| u.to_string()),
+            Endpoint::Revocation => e.revocation.as_ref().map(|u| u.to_string()),
+            Endpoint::Jwks => e.jwks.as_ref().map(Url::to_string),
+            Endpoint::Registration => self.registration_endpoint.as_ref().map(Url::to_string),
+            Endpoint::Par => self.par_endpoint.as_ref().map(Url::to_string),
+        }
     }
 
     /// Where the endpoint named by its metadata field came from.

@@ -47,12 +47,17 @@ const MIN_KNOWN_LEN: usize = 8;
 
 /// A token shown by its first characters only.
 pub fn mask_token(token: &str) -> String {
-    let count = token.chars().count();
-    if count <= 12 {
+    if token.chars().count() <= 12 {
         return "****".to_owned();
     }
-    let head: String = token.chars().take(6).collect();
-    format!("{head}…({count} chars)")
+    shorten(token, 6, "chars")
+}
+
+/// The first `shown` characters of `text` and its length in `unit`s: `abcdef…(26 chars)`.
+pub fn shorten(text: &str, shown: usize, unit: &str) -> String {
+    let count = text.chars().count();
+    let head: String = text.chars().take(shown).collect();
+    format!("{head}…({count} {unit})")
 }
 
 fn is_secret_key(key: &str) -> bool {

@@ -248,11 +248,7 @@ fn token_fields(tokens: &TokenSet) -> Vec<Field> {
 
 /// `expires_in` as seconds: a number, or a numeric string (which a check warns about).
 fn expires_in(value: Option<&Value>) -> Option<u64> {
-    match value? {
-        Value::Number(n) => n.as_u64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
+    crate::oauth::time::ExpiresIn::read(value?).secs()
 }
 
 #[cfg(test)]

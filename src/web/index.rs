@@ -8,6 +8,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::Value;
 
 use super::{action_links, page};
+use crate::oauth::Endpoint;
 use crate::provider::{EndpointOrigin, EndpointSource};
 use crate::state::{AppState, LastResult};
 use crate::web::templates::{IndexPage, LastView};
@@ -56,7 +57,11 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             }
         }
         EndpointSource::Manual => {
-            "Given by hand (OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL, ...): no discovery.".to_owned()
+            let by_hand: Vec<&str> = Endpoint::BY_HAND
+                .iter()
+                .filter_map(|e| e.env_var())
+                .collect();
+            format!("Given by hand ({}): no discovery.", by_hand.join(", "))
         }
         EndpointSource::ClerkFixedPaths => {
             "Discovery was unreachable: using Clerk's fixed paths.".to_owned()

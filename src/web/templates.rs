@@ -47,8 +47,7 @@ pub fn preview(token: &str) -> String {
     if count <= 64 {
         return token.to_owned();
     }
-    let start: String = token.chars().take(SHOWN).collect();
-    format!("{start}… ({count} characters)")
+    crate::redact::shorten(token, SHOWN, "characters")
 }
 
 /// Links to the follow-up actions that apply: (href, label).
@@ -158,7 +157,7 @@ mod tests {
         let opaque = "RAWNtP8W0nWrbmRXI5VYd3BPvxlwpLWmHBe_y2E9vSw";
         assert_eq!(preview(opaque), opaque);
         let jwt = format!("eyJhbGciOiJSUzI1NiJ9.{}", "x".repeat(100));
-        assert_eq!(preview(&jwt), "eyJhbGciOiJSUzI1NiJ9.xxx… (121 characters)");
+        assert_eq!(preview(&jwt), "eyJhbGciOiJSUzI1NiJ9.xxx…(121 characters)");
         let e = Expiry::from_now(1_700_000_000, 3600);
         assert_eq!((e.in_secs, e.at), (3600, 1_700_003_600));
         assert_eq!(e.at_utc(), "2023-11-14 23:13:20 UTC");
