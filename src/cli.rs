@@ -142,8 +142,8 @@ pub struct Cli {
     pub resource_method: Option<String>,
 
     /// RESOURCE_URL is an MCP server: after the sign-in, the MCP handshake (initialize,
-    /// tools/list) with the token instead of a plain API call [default: when its path ends
-    /// in /mcp].
+    /// tools/list) with the token instead of a plain API call [default: when it refuses a GET
+    /// but challenges a POST, as Streamable HTTP servers do].
     #[arg(help_heading = "Your API")]
     #[arg(long, env = "OAUTH_MCP", value_parser = clap::builder::FalseyValueParser::new())]
     pub mcp: bool,

@@ -112,6 +112,9 @@ pub struct Provider {
     pub par_endpoint: Option<Url>,
     /// The provider accepts only pushed authorization requests.
     pub require_par: bool,
+    /// The RFC 8707 `resource` the tokens are for: sent on the token and refresh requests too
+    /// (section 2.2), not only on the authorization request.
+    pub resource_indicator: Option<String>,
     jwks: tokio::sync::Mutex<Option<Vec<jsonwebtoken::jwk::Jwk>>>,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,

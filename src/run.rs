@@ -7,7 +7,8 @@ use crate::actions::{StepReport, perform};
 use crate::cli::Cli;
 use crate::config::{Config, SignIn};
 use crate::error::RunError;
-use crate::oauth::{Check, ExitStatus, Report, Step};
+use crate::mcp;
+use crate::oauth::{Check, ExitStatus, Report, Step, Verdict};
 use crate::output::Output;
 use crate::signin;
 use crate::startup::Application;
@@ -110,12 +111,41 @@ async fn finish_once(
     mut report: Report,
 ) -> Result<ExitStatus, RunError> {
     let chain = state.chain.get();
+    let explicit = config.resource.as_ref().is_some_and(|r| r.mcp);
+    let mut mcp = match explicit {
+        true => mcp_check(state, config).await,
+        false => None,
+    };
     let mut steps = None;
     let mut failed_steps = Vec::new();
     if !config.then.is_empty() {
-        let (reports, failed) = run_steps(state, &config.then).await;
+        let (mut reports, mut failed) = run_steps(state, &config.then).await;
+        // Starting from a resource whose GET with the token finds nothing: an MCP server
+        // (Streamable HTTP takes POST) is checked as one.
+        if chain.is_some()
+            && !explicit
+            && let Some(at) = reports
+                .iter()
+                .position(|s| s.step == "api" && matches!(s.status, Some(404 | 405 | 406)))
+            && let Some(found) = mcp_check(state, config).await.filter(|(checks, _)| {
+                checks
+                    .iter()
+                    .any(|c| c.check == "mcp.initialize" && c.result == Verdict::Pass)
+            })
+        {
+            log::info!(
+                "the resource answered HTTP {} to a GET with the token but speaks MCP: checked as an MCP server",
+                reports[at].status.unwrap_or(0)
+            );
+            reports.remove(at);
+            failed.retain(|f| !f.starts_with("api:"));
+            mcp = Some(found);
+        }
         failed_steps = failed;
         steps = Some(reports);
+    }
+    if let Some((checks, _)) = &mcp {
+        report.checks.extend(checks.iter().cloned());
     }
     if let Some(chain) = chain {
         report.checks.splice(0..0, chain.checks.iter().cloned());
@@ -153,6 +183,9 @@ async fn finish_once(
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
             document["endpoints"] = state.provider.endpoints_json();
+            if let Some((_, mcp)) = &mcp {
+                document["mcp"] = mcp.clone();
+            }
             document["checks"] = json!(report.checks);
         }
         if let Some(steps) = steps {
@@ -168,6 +201,55 @@ async fn finish_once(
     } else {
         Err(RunError::Checks(failed_checks.join("; ")))
     }
+}
+
+/// An MCP server as RESOURCE_URL (`--mcp`, or found to answer like one): the MCP handshake
+/// with the access token (initialize, tools/list, `--mcp-call`). Its checks, and what the
+/// server said (or why it refused), for the report; `resource.accepts_token` says whether the
+/// server took the token.
+async fn mcp_check(state: &AppState, config: &Config) -> Option<(Vec<Check>, Value)> {
+    let resource = config.resource.as_ref()?;
+    let token = state
+        .session_tokens()
+        .and_then(|s| s.access_token.map(|t| t.secret().clone()));
+    let call = resource
+        .mcp_call
+        .as_deref()
+        .and_then(|spec| spec.parse::<mcp::ToolCall>().ok());
+    let client = match mcp::Client::new(config.http_timeout) {
+        Ok(client) => client,
+        Err(e) => {
+            return Some((
+                vec![Check::fail("mcp.initialize", e.to_string())],
+                e.to_json(),
+            ));
+        }
+    };
+    let answer = client
+        .check(&resource.url, token.as_deref(), call.as_ref())
+        .await;
+    Some(match answer {
+        Ok(handshake) => {
+            let mut checks = handshake.checks.clone();
+            checks.push(Check::pass(
+                "resource.accepts_token",
+                format!(
+                    "the MCP server {} took the access token (initialize, tools/list)",
+                    handshake.server.name
+                ),
+            ));
+            (checks, json!(handshake))
+        }
+        Err(failure) => {
+            log::warn!("MCP check failed: {}", failure.error);
+            let mut checks = failure.checks;
+            checks.push(Check::fail(
+                "resource.accepts_token",
+                failure.error.to_string(),
+            ));
+            (checks, failure.error.to_json())
+        }
+    })
 }
 
 /// The longest a `--sign-in` may take, whatever `--timeout` allows.

@@ -10,7 +10,8 @@ use crate::oauth::require_https_unless_loopback;
 pub struct Resource {
     pub url: Url,
     pub method: String,
-    /// An MCP server (`--mcp`, or a path ending in `/mcp`): checked with the MCP handshake.
+    /// An MCP server (`--mcp`, or found to answer like one at start): checked with the MCP
+    /// handshake after the sign-in.
     pub mcp: bool,
     /// `--mcp-call NAME[:JSON]`, as given (the MCP module parses it at start).
     pub mcp_call: Option<String>,
@@ -34,7 +35,6 @@ impl Resource {
         })?;
         // A bearer token must not cross the network in clear text.
         require_https_unless_loopback(&url).map_err(err)?;
-        let mcp = mcp || url.path().trim_end_matches('/').ends_with("/mcp");
         // Streamable HTTP takes POST; an MCP server may answer a GET with 404 or 405.
         let method = method
             .unwrap_or(if mcp { "POST" } else { "GET" })

@@ -127,6 +127,11 @@ impl Provider {
             registration_endpoint: found.registration,
             par_endpoint: found.par,
             require_par: found.require_par,
+            resource_indicator: config
+                .params
+                .iter()
+                .find(|(k, _)| k == "resource")
+                .map(|(_, v)| v.clone()),
             issuer: found.issuer,
             configured_issuer: configured.as_str().to_owned(),
             endpoints: found.endpoints,

@@ -41,6 +41,12 @@ pub struct Chain {
     pub resource: String,
     pub authorization_server: String,
     pub scopes_supported: Option<Vec<String>>,
+    /// The `scope` of the resource's Bearer challenge, when it named one (the scopes to ask
+    /// for first: MCP authorization, "Scope Selection Strategy").
+    pub challenge_scope: Option<String>,
+    /// The resource refused a GET (404, 405, 406) but challenged a POST: it answers like an
+    /// MCP server over Streamable HTTP.
+    pub answers_like_mcp: bool,
 }
 
 /// Why the chain broke before an authorization server was found. Exit status 1.
@@ -103,21 +109,48 @@ pub async fn discover(
     hops: &mut Vec<Hop>,
     checks: &mut Vec<Check>,
 ) -> Result<Chain, ChainError> {
-    let bearer = probe(http, resource, hops, checks).await;
-    // The metadata: named by the challenge, else at the well-known URL.
-    let named = bearer.ok().and_then(|b| b.resource_metadata);
-    if let Some(named) = &named {
-        check_named_metadata_url(named, &resource.url, hops, checks)?;
-    }
-    let metadata_url = named.unwrap_or_else(|| well_known_url(&resource.url));
-    let found = fetch_metadata(http, &resource.url, metadata_url, hops, checks).await?;
+    let (bearer, answers_like_mcp) = probe(http, resource, hops, checks).await;
+    let bearer = bearer.ok();
+    let challenge_scope = bearer.as_ref().and_then(|b| b.scope.clone());
+    // The metadata: named by the challenge, else at the well-known URL with the resource's
+    // path, else at the root one (RFC 9728 section 3.1; MCP authorization, "Protected
+    // Resource Metadata Discovery Requirements").
+    let named = bearer.and_then(|b| b.resource_metadata);
+    let found = match named {
+        Some(named) => {
+            check_named_metadata_url(&named, &resource.url, hops, checks)?;
+            fetch_metadata(http, &resource.url, named, hops, checks).await?
+        }
+        None => {
+            let suffixed = well_known_url(&resource.url);
+            let root = well_known_root(&resource.url);
+            match fetch_metadata(http, &resource.url, suffixed.clone(), hops, checks).await {
+                Err(ChainError::NoMetadata { .. }) if root != suffixed => {
+                    // Only the root's answer counts: the path-suffixed miss is not a failure.
+                    checks.retain(|c| c.check != "resource_metadata.found");
+                    fetch_metadata(http, &resource.url, root, hops, checks).await?
+                }
+                other => other?,
+            }
+        }
+    };
     Ok(Chain {
         hops: hops.clone(),
         checks: checks.clone(),
         resource: found.resource,
         authorization_server: found.authorization_server,
         scopes_supported: found.scopes_supported,
+        challenge_scope,
+        answers_like_mcp,
     })
+}
+
+/// `/.well-known/oauth-protected-resource` at the resource's origin, without its path.
+fn well_known_root(resource: &Url) -> String {
+    let mut root = resource.clone();
+    root.set_path("/");
+    root.set_query(None);
+    well_known_url(&root)
 }
 
 /// The first hop: the resource, asked without a token, should refuse with a Bearer
@@ -128,9 +161,26 @@ async fn probe(
     resource: &Resource,
     hops: &mut Vec<Hop>,
     checks: &mut Vec<Check>,
-) -> Result<Bearer, String> {
+) -> (Result<Bearer, String>, bool) {
     let url = resource.url.as_str().to_owned();
-    let (status, lines) = match http.request_without_token(&resource.method, &url).await {
+    let mut answer = http.request_without_token(&resource.method, &url).await;
+    let mut answers_like_mcp = false;
+    // A Streamable HTTP (MCP) server takes POST only: a refused GET is asked again as POST.
+    if resource.method == "GET"
+        && let Ok((status @ (404 | 405 | 406), _)) = &answer
+    {
+        hops.push(Hop {
+            url: url.clone(),
+            status: Some(*status),
+            learned: "GET refused; asking again with POST, as an MCP client would".into(),
+        });
+        let post = http.request_without_token("POST", &url).await;
+        answers_like_mcp = matches!(post, Ok((401, _)));
+        if answers_like_mcp {
+            answer = post;
+        }
+    }
+    let (status, lines) = match answer {
         Ok(answer) => answer,
         Err(e) => {
             hops.push(Hop {
@@ -138,7 +188,7 @@ async fn probe(
                 status: None,
                 learned: e.to_string(),
             });
-            return Err(e.to_string());
+            return (Err(e.to_string()), false);
         }
     };
     let bearer = read_challenge(&lines);
@@ -168,7 +218,7 @@ async fn probe(
             format!("HTTP {other} to a request without a token; expected 401"),
         ),
     });
-    bearer
+    (bearer, answers_like_mcp)
 }
 
 /// The second hop: the metadata document at `metadata_url`, fetched and read.

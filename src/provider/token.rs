@@ -95,11 +95,11 @@ impl Provider {
     ) -> TokenCall {
         let client = self.oauth_client().set_redirect_uri(redirect.clone());
         let http = Recording::for_tokens(self.http());
-        let raw = client
-            .exchange_code(code)
-            .set_pkce_verifier(verifier)
-            .request_async(&http)
-            .await;
+        let mut request = client.exchange_code(code).set_pkce_verifier(verifier);
+        if let Some(resource) = &self.resource_indicator {
+            request = request.add_extra_param("resource", resource.clone());
+        }
+        let raw = request.request_async(&http).await;
         finish(&http, raw)
     }
 
@@ -107,10 +107,11 @@ impl Provider {
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> TokenCall {
         let client = self.oauth_client();
         let http = Recording::for_tokens(self.http());
-        let raw = client
-            .exchange_refresh_token(refresh_token)
-            .request_async(&http)
-            .await;
+        let mut request = client.exchange_refresh_token(refresh_token);
+        if let Some(resource) = &self.resource_indicator {
+            request = request.add_extra_param("resource", resource.clone());
+        }
+        let raw = request.request_async(&http).await;
         finish(&http, raw)
     }
 }

@@ -41,6 +41,10 @@ impl Application {
         if let Some(secret) = &config.client_secret {
             output.hold_secret(secret.secret());
         }
+        if let Some(spec) = config.resource.as_ref().and_then(|r| r.mcp_call.as_deref()) {
+            spec.parse::<crate::mcp::ToolCall>()
+                .map_err(|e| RunError::Unsupported(format!("--mcp-call (OAUTH_MCP_CALL): {e}")))?;
+        }
         let mut chain = match config.provider.is_from_resource() {
             true => Some(resource_first::discover(&mut config).await?),
             false => None,

@@ -8,6 +8,20 @@ use crate::provider::resource::{self, Chain};
 use crate::provider::{DiscoveryError, HttpClient};
 use crate::redact::untrusted;
 
+/// The scopes to ask for, starting from a resource: its challenge's `scope`, else its
+/// metadata's `scopes_supported`, else none; no `openid profile email` default, which a
+/// resource server did not ask for (MCP authorization, "Scope Selection Strategy").
+pub fn resource_scopes(chain: &Chain) -> Vec<String> {
+    if let Some(scope) = chain
+        .challenge_scope
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+    {
+        return scope.split_whitespace().map(str::to_owned).collect();
+    }
+    chain.scopes_supported.clone().unwrap_or_default()
+}
+
 /// RFC 9728: learn the authorization server from RESOURCE_URL, then set up the sign-in for
 /// that resource: its scopes (unless OAUTH_SCOPES), the RFC 8707 `resource` parameter, and,
 /// with --once, a final call to the API.
@@ -54,20 +68,33 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
         )));
     }
     config.use_issuer_from_resource(issuer);
-    if !config.scopes_given
-        && let Some(scopes) = chain.scopes_supported.as_ref().filter(|s| !s.is_empty())
-    {
-        config.scopes = scopes
-            .iter()
-            .map(|s| oauth2::Scope::new(s.clone()))
+    if !config.scopes_given {
+        config.scopes = resource_scopes(&chain)
+            .into_iter()
+            .map(oauth2::Scope::new)
             .collect();
+        if config.scopes.is_empty() {
+            log::info!(
+                "the resource names no scopes (neither its challenge nor its metadata): the \
+                 authorization request carries none (set OAUTH_SCOPES to ask for some)"
+            );
+        }
     }
     if !config.params.iter().any(|(k, _)| k == "resource") {
         config
             .params
             .push(("resource".into(), chain.resource.clone()));
     }
-    if config.once && !config.then.contains(&Step::Api) {
+    // An MCP server is checked by the MCP handshake after the sign-in, not a plain call.
+    if chain.answers_like_mcp
+        && let Some(resource) = config.resource.as_mut()
+    {
+        log::info!("the resource answers like an MCP server (Streamable HTTP): checking it as one");
+        resource.mcp = true;
+        resource.method = "POST".into();
+    }
+    let mcp = config.resource.as_ref().is_some_and(|r| r.mcp);
+    if config.once && !mcp && !config.then.contains(&Step::Api) {
         config.then.push(Step::Api);
     }
     Ok(chain)

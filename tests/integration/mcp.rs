@@ -337,3 +337,74 @@ async fn each_way_of_not_being_an_mcp_server_is_named() {
         .unwrap_err();
     assert!(matches!(f.error, McpError::Connect { .. }), "{f:?}");
 }
+
+/// The whole MCP-aware check from one URL, as a new user runs it: only the MCP server's URL;
+/// its metadata names the provider, a client is registered, the sign-in asks for the
+/// metadata's scopes with the server as the `resource` (authorization and token requests),
+/// and the handshake with the token names the server, its tools and a tool's answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn once_report_from_only_the_mcp_servers_url_names_the_server_its_tools_and_every_check() {
+    let provider = LocalProvider::start_with(json!({ "registration": true }));
+    let server = McpServer::start(&provider.issuer);
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &[
+            "--once",
+            "--report",
+            "--no-browser",
+            "--port",
+            "0",
+            "--resource-url",
+            &server.url,
+            "--mcp-call",
+            r#"echo:{"text":"hi"}"#,
+        ],
+        &[],
+        dir.path(),
+    );
+    let done = running.sign_in_and_finish("mia", 200).await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = &done.documents()[0];
+    let mcp = &doc["mcp"];
+    assert!(mcp["server"]["name"].is_string(), "{mcp}");
+    assert!(mcp["protocol_version"].is_string(), "{mcp}");
+    let tools: Vec<&str> = mcp["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    for tool in ["echo", "whoami", "admin_only"] {
+        assert!(tools.contains(&tool), "{tools:?}");
+    }
+    assert!(
+        mcp["call"].to_string().contains("hi"),
+        "the tool answered: {mcp}"
+    );
+    let checks = doc["checks"].as_array().unwrap();
+    for name in [
+        "resource.rejects_without_token",
+        "mcp.initialize",
+        "mcp.tools_list",
+        "mcp.tools_call",
+        "resource.accepts_token",
+    ] {
+        let check = checks.iter().find(|c| c["check"] == name);
+        assert_eq!(
+            check.map(|c| c["result"].as_str().unwrap()),
+            Some("pass"),
+            "{name}: {check:?}"
+        );
+    }
+    assert!(
+        !checks.iter().any(|c| c["result"] == "fail"),
+        "no check fails: {doc}"
+    );
+    // Asked only for what the resource names: no openid default.
+    assert!(
+        doc["token"]["scope"]
+            .as_str()
+            .is_some_and(|s| !s.contains("openid")),
+        "{doc}"
+    );
+}
