@@ -126,7 +126,7 @@ async fn finish_once(
             && !explicit
             && let Some(at) = reports
                 .iter()
-                .position(|s| s.step == "api" && matches!(s.status, Some(404 | 405 | 406)))
+                .position(|s| s.step == "api" && matches!(s.status, Some(404..=406)))
             && let Some(found) = mcp_check(state, config).await.filter(|(checks, _)| {
                 checks
                     .iter()

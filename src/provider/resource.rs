@@ -167,7 +167,7 @@ async fn probe(
     let mut answers_like_mcp = false;
     // A Streamable HTTP (MCP) server takes POST only: a refused GET is asked again as POST.
     if resource.method == "GET"
-        && let Ok((status @ (404 | 405 | 406), _)) = &answer
+        && let Ok((status @ 404..=406, _)) = &answer
     {
         hops.push(Hop {
             url: url.clone(),
