@@ -123,12 +123,14 @@ pub async fn discover(
         }
         None => {
             let suffixed = well_known_url(&resource.url);
-            let root = well_known_root(&resource.url);
+            let origin = origin_of(&resource.url);
+            let root = well_known_url(&origin);
             match fetch_metadata(http, &resource.url, suffixed.clone(), hops, checks).await {
                 Err(ChainError::NoMetadata { .. }) if root != suffixed => {
                     // Only the root's answer counts: the path-suffixed miss is not a failure.
+                    // Metadata at the root describes the origin (RFC 9728 section 3.3).
                     checks.retain(|c| c.check != "resource_metadata.found");
-                    fetch_metadata(http, &resource.url, root, hops, checks).await?
+                    fetch_metadata(http, &origin, root, hops, checks).await?
                 }
                 other => other?,
             }
@@ -145,12 +147,13 @@ pub async fn discover(
     })
 }
 
-/// `/.well-known/oauth-protected-resource` at the resource's origin, without its path.
-fn well_known_root(resource: &Url) -> String {
-    let mut root = resource.clone();
-    root.set_path("/");
-    root.set_query(None);
-    well_known_url(&root)
+/// The resource's origin as a resource identifier: the URL without path or query.
+fn origin_of(resource: &Url) -> Url {
+    let mut origin = resource.clone();
+    origin.set_path("/");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    origin
 }
 
 /// The first hop: the resource, asked without a token, should refuse with a Bearer

@@ -8,6 +8,7 @@ mod binary;
 mod bounds;
 mod browser;
 mod callback;
+mod conformance;
 mod discovery;
 mod flood;
 mod flow;
