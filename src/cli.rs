@@ -148,7 +148,8 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_MCP", value_parser = clap::builder::FalseyValueParser::new())]
     pub mcp: bool,
 
-    /// With an MCP server: a tool to call after tools/list, NAME or NAME:{"arg":"value"}.
+    /// With an MCP server: a tool to call after tools/list, NAME or NAME:{"arg":"value"}
+    /// (`*`: the first tool it lists).
     #[arg(help_heading = "Your API")]
     #[arg(long, env = "OAUTH_MCP_CALL")]
     pub mcp_call: Option<String>,

@@ -54,24 +54,38 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
     let state = app.state();
     let mut server = tokio::spawn(app.run_until_stopped());
     if let Some(sign_in) = &config.sign_in {
-        start_sign_in(sign_in, &config, state.clone());
+        start_sign_in(sign_in, &config, state.clone(), None);
     }
     let result = match outcomes {
-        Some(mut rx) => tokio::select! {
-            outcome = rx.recv() => match outcome {
-                Some(Outcome::SignedIn { token, report }) => {
-                    finish_once(&state, &config, token, report).await
-                }
-                Some(Outcome::Failed { reason, document }) => {
-                    state.output.json(&document);
-                    Err(RunError::Flow(reason))
-                }
-                None => Err(RunError::Flow("the server stopped before a callback".into())),
-            },
-            _ = tokio::time::sleep(config.timeout) => Err(RunError::Timeout(config.timeout.as_secs())),
-            _ = shutdown.recv() => Err(RunError::Interrupted),
-            ended = &mut server => Err(server_ended(ended)),
-        },
+        Some(mut rx) => {
+            let deadline = tokio::time::sleep(config.timeout);
+            tokio::pin!(deadline);
+            let mut step_ups = 0;
+            loop {
+                break tokio::select! {
+                    outcome = rx.recv() => match outcome {
+                        Some(Outcome::SignedIn { token, report }) => {
+                            match finish_once(&state, &config, token, report, step_ups < MAX_STEP_UPS).await {
+                                Finished::Done(result) => result,
+                                Finished::StepUp(scope) => {
+                                    step_ups += 1;
+                                    sign_in_again(&state, &config, &scope);
+                                    continue;
+                                }
+                            }
+                        }
+                        Some(Outcome::Failed { reason, document }) => {
+                            state.output.json(&document);
+                            Err(RunError::Flow(reason))
+                        }
+                        None => Err(RunError::Flow("the server stopped before a callback".into())),
+                    },
+                    _ = &mut deadline => Err(RunError::Timeout(config.timeout.as_secs())),
+                    _ = shutdown.recv() => Err(RunError::Interrupted),
+                    ended = &mut server => Err(server_ended(ended)),
+                };
+            }
+        }
         None => tokio::select! {
             _ = shutdown.recv() => Ok(ExitStatus::Success),
             ended = &mut server => Err(server_ended(ended)),
@@ -80,6 +94,39 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
     // Graceful: the page for the last callback is still delivered.
     handle.stop(true).await;
     result
+}
+
+/// How many times `--once` signs in again for more scopes (an MCP server's
+/// `insufficient_scope`) before it reports the refusal as it is.
+const MAX_STEP_UPS: usize = 2;
+
+/// How a `--once` sign-in ends: its result, or a new sign-in for more scopes first.
+enum Finished {
+    Done(Result<ExitStatus, RunError>),
+    /// The scopes to ask for next: the ones granted, and those the server asked for.
+    StepUp(String),
+}
+
+/// Step-up authorization (MCP authorization, "Step-Up Authorization Flow"): a new sign-in
+/// asking for `scope`, by the sign-in driver when it is configured, else by the person at the
+/// browser.
+fn sign_in_again(state: &actix_web::web::Data<AppState>, config: &Config, scope: &str) {
+    let mut url = state.redirect.url().clone();
+    url.set_path("/login");
+    url.query_pairs_mut().clear().append_pair("scope", scope);
+    log::warn!(
+        "the MCP server wants more scopes (insufficient_scope): signing in again for {}",
+        crate::redact::untrusted(scope)
+    );
+    match &config.sign_in {
+        Some(sign_in) => start_sign_in(sign_in, config, state.clone(), Some(scope)),
+        None => {
+            eprintln!("Sign in again at {url}");
+            if config.open_browser {
+                let _ = open::that_detached(url.as_str());
+            }
+        }
+    }
 }
 
 /// Where the app listens and where to sign in (stderr), and the browser opened there.
@@ -108,14 +155,45 @@ async fn finish_once(
     state: &AppState,
     config: &Config,
     token: Value,
-    mut report: Report,
-) -> Result<ExitStatus, RunError> {
+    report: Report,
+    may_step_up: bool,
+) -> Finished {
     let chain = state.chain.get();
     let explicit = config.resource.as_ref().is_some_and(|r| r.mcp);
-    let mut mcp = match explicit {
+    let mcp = match explicit {
         true => mcp_check(state, config).await,
         false => None,
     };
+    if may_step_up && let Some(wanted) = mcp.as_ref().and_then(|m| m.step_up.as_deref()) {
+        return Finished::StepUp(scope_union(&token, &state.scopes, wanted));
+    }
+    Finished::Done(finish_report(state, config, chain, token, report, mcp).await)
+}
+
+/// The granted scopes (else those asked for) and the ones a server wants, each once.
+fn scope_union(token: &Value, asked: &[oauth2::Scope], wanted: &str) -> String {
+    let mut scopes: Vec<String> = match token.get("scope").and_then(Value::as_str) {
+        Some(granted) => granted.split_whitespace().map(str::to_owned).collect(),
+        None => asked.iter().map(|s| s.as_str().to_owned()).collect(),
+    };
+    for s in wanted.split_whitespace() {
+        if !scopes.iter().any(|have| have == s) {
+            scopes.push(s.to_owned());
+        }
+    }
+    scopes.join(" ")
+}
+
+/// The document `--once` prints (the token, or with `--report` / `--then` the checks and
+/// steps), and the exit status: 0 only when no check and no step failed.
+async fn finish_report(
+    state: &AppState,
+    config: &Config,
+    chain: Option<&crate::provider::resource::Chain>,
+    token: Value,
+    mut report: Report,
+    mut mcp: Option<McpResult>,
+) -> Result<ExitStatus, RunError> {
     let mut steps = None;
     let mut failed_steps = Vec::new();
     if !config.then.is_empty() {
@@ -123,12 +201,12 @@ async fn finish_once(
         // Starting from a resource whose GET with the token finds nothing: an MCP server
         // (Streamable HTTP takes POST) is checked as one.
         if chain.is_some()
-            && !explicit
+            && mcp.is_none()
             && let Some(at) = reports
                 .iter()
                 .position(|s| s.step == "api" && matches!(s.status, Some(404..=406)))
-            && let Some(found) = mcp_check(state, config).await.filter(|(checks, _)| {
-                checks
+            && let Some(found) = mcp_check(state, config).await.filter(|m| {
+                m.checks
                     .iter()
                     .any(|c| c.check == "mcp.initialize" && c.result == Verdict::Pass)
             })
@@ -144,8 +222,8 @@ async fn finish_once(
         failed_steps = failed;
         steps = Some(reports);
     }
-    if let Some((checks, _)) = &mcp {
-        report.checks.extend(checks.iter().cloned());
+    if let Some(m) = &mcp {
+        report.checks.extend(m.checks.iter().cloned());
     }
     if let Some(chain) = chain {
         report.checks.splice(0..0, chain.checks.iter().cloned());
@@ -183,8 +261,8 @@ async fn finish_once(
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
             document["endpoints"] = state.provider.endpoints_json();
-            if let Some((_, mcp)) = &mcp {
-                document["mcp"] = mcp.clone();
+            if let Some(m) = &mcp {
+                document["mcp"] = m.document.clone();
             }
             document["checks"] = json!(report.checks);
         }
@@ -207,7 +285,15 @@ async fn finish_once(
 /// with the access token (initialize, tools/list, `--mcp-call`). Its checks, and what the
 /// server said (or why it refused), for the report; `resource.accepts_token` says whether the
 /// server took the token.
-async fn mcp_check(state: &AppState, config: &Config) -> Option<(Vec<Check>, Value)> {
+struct McpResult {
+    checks: Vec<Check>,
+    /// What the server said, or why it refused, for `--report`.
+    document: Value,
+    /// The scope an `insufficient_scope` refusal asked for.
+    step_up: Option<String>,
+}
+
+async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
     let resource = config.resource.as_ref()?;
     let token = state
         .session_tokens()
@@ -219,10 +305,11 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<(Vec<Check>, Val
     let client = match mcp::Client::new(config.http_timeout) {
         Ok(client) => client,
         Err(e) => {
-            return Some((
-                vec![Check::fail("mcp.initialize", e.to_string())],
-                e.to_json(),
-            ));
+            return Some(McpResult {
+                checks: vec![Check::fail("mcp.initialize", e.to_string())],
+                document: e.to_json(),
+                step_up: None,
+            });
         }
     };
     let answer = client
@@ -238,7 +325,18 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<(Vec<Check>, Val
                     handshake.server.name
                 ),
             ));
-            (checks, json!(handshake))
+            let step_up = handshake.call.as_ref().and_then(|c| {
+                c.result
+                    .as_ref()
+                    .err()
+                    .and_then(|e| e.insufficient_scope())
+                    .map(str::to_owned)
+            });
+            McpResult {
+                checks,
+                document: json!(handshake),
+                step_up,
+            }
         }
         Err(failure) => {
             log::warn!("MCP check failed: {}", failure.error);
@@ -247,7 +345,11 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<(Vec<Check>, Val
                 "resource.accepts_token",
                 failure.error.to_string(),
             ));
-            (checks, failure.error.to_json())
+            McpResult {
+                checks,
+                document: failure.error.to_json(),
+                step_up: failure.error.insufficient_scope().map(str::to_owned),
+            }
         }
     })
 }
@@ -258,12 +360,20 @@ const SIGN_IN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120)
 /// `--sign-in`: the driver plays the browser, from `/login` on the redirect URI's host (the
 /// app's cookies must come back with the callback, which arrives there). The callback reports
 /// its own outcome; a sign-in that never reaches it is reported here, as step `sign_in`.
-fn start_sign_in(sign_in: &SignIn, config: &Config, state: actix_web::web::Data<AppState>) {
+fn start_sign_in(
+    sign_in: &SignIn,
+    config: &Config,
+    state: actix_web::web::Data<AppState>,
+    scope: Option<&str>,
+) {
     let callback = state.redirect.url().clone();
     let mut start = callback.clone();
     start.set_path("/login");
     start.set_query(None);
     start.set_fragment(None);
+    if let Some(scope) = scope {
+        start.query_pairs_mut().append_pair("scope", scope);
+    }
     let target = signin::Target {
         start,
         callback,

@@ -44,7 +44,11 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 const MAX_PAGES: usize = 20;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A tool to call after the handshake: `NAME` or `NAME:{"json":"arguments"}`.
+/// `--mcp-call '*'`: the first tool the server lists.
+pub const FIRST_TOOL: &str = "*";
+
+/// A tool to call after the handshake: `NAME` or `NAME:{"json":"arguments"}` (`*` for the
+/// first tool the server lists).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ToolCall {
     pub name: String,
@@ -356,6 +360,21 @@ async fn handshake(
         Vec::new()
     };
 
+    // `*`: the first tool the server lists, without arguments (a client that just uses it).
+    let first;
+    let call = match call {
+        Some(c) if c.name == FIRST_TOOL => match tools.first() {
+            Some(tool) => {
+                first = ToolCall {
+                    name: tool.name.clone(),
+                    arguments: c.arguments.clone(),
+                };
+                Some(&first)
+            }
+            None => None,
+        },
+        other => other,
+    };
     let call = match call {
         Some(call) => Some(call_tool(transport, call, &tools, checks).await),
         None => None,

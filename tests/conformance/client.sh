@@ -23,4 +23,7 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
 fi
 
 export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
-exec "$bin" --once --no-browser --report --sign-in --port 0 --http-timeout 10 --resource-url "$url"
+# `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up
+# is asked for on tools/call).
+exec "$bin" --once --no-browser --report --sign-in --port 0 --http-timeout 10 --mcp \
+  --mcp-call '*' --resource-url "$url"
