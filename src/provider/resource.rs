@@ -126,11 +126,23 @@ pub async fn discover(
             let origin = origin_of(&resource.url);
             let root = well_known_url(&origin);
             match fetch_metadata(http, &resource.url, suffixed.clone(), hops, checks).await {
-                Err(ChainError::NoMetadata { .. }) if root != suffixed => {
+                Err(ChainError::NoMetadata { problem: first, .. }) if root != suffixed => {
                     // Only the root's answer counts: the path-suffixed miss is not a failure.
                     // Metadata at the root describes the origin (RFC 9728 section 3.3).
                     checks.retain(|c| c.check != "resource_metadata.found");
-                    fetch_metadata(http, &origin, root, hops, checks).await?
+                    match fetch_metadata(http, &origin, root, hops, checks).await {
+                        Err(ChainError::NoMetadata { problem, .. }) => {
+                            checks.retain(|c| c.check != "resource_metadata.found");
+                            let err = ChainError::NoMetadata {
+                                url: resource.url.as_str().to_owned(),
+                                well_known: suffixed,
+                                problem: format!("{first}, and {problem}"),
+                            };
+                            checks.push(err.check());
+                            return Err(err);
+                        }
+                        other => other?,
+                    }
                 }
                 other => other?,
             }
