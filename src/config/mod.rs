@@ -60,6 +60,9 @@ pub struct Config {
     pub redirect: Option<RedirectUrl>,
     pub ca: Option<CaBundle>,
     pub resource: Option<Resource>,
+    /// An MCP server of the 2025-03-26 revision (no protected-resource metadata): its origin
+    /// locates the authorization server metadata, whose issuer is then taken as it is.
+    pub legacy_mcp: bool,
     /// Steps `--once` runs after the code exchange.
     pub then: Vec<Step>,
     pub once: bool,
@@ -113,6 +116,7 @@ impl Config {
         let sign_in = SignIn::from_cli(cli, env)?;
         Ok(Self {
             provider,
+            legacy_mcp: false,
             endpoints,
             client_id,
             register: cli.register || cli.register_confidential,
@@ -149,6 +153,19 @@ impl Config {
     /// from, as if OAUTH_ISSUER had named it.
     pub fn use_issuer_from_resource(&mut self, issuer: Issuer) {
         self.provider = ProviderSetting::Issuer(issuer);
+    }
+
+    /// No discovery: the endpoints given by hand (set on `endpoints`) are the provider, its
+    /// authorization endpoint's origin standing for the issuer (MCP 2025-03-26 fallback).
+    pub fn use_endpoints_by_hand(&mut self) {
+        if let Some(issuer) = self
+            .endpoints
+            .authorization
+            .as_ref()
+            .and_then(|a| Issuer::parse(&a.origin().ascii_serialization()).ok())
+        {
+            self.provider = ProviderSetting::ByHand { issuer };
+        }
     }
 
     /// A client is registered at start (RFC 7591): none is configured, or --register.

@@ -188,7 +188,7 @@ impl Provider {
             match fetch_metadata(http, &url).await {
                 Ok(meta) => {
                     log::info!("discovery: read provider metadata from {}", untrusted(&url));
-                    let mut found = from_metadata(issuer, url.clone(), meta)?;
+                    let mut found = from_metadata(issuer, url.clone(), meta, config.legacy_mcp)?;
                     if url == openid && found.lacks_split_endpoints() {
                         found.complete_from(http, &url, oauth).await?;
                     }
@@ -267,8 +267,17 @@ fn from_metadata(
     configured: &Issuer,
     url: String,
     meta: Metadata,
+    legacy_mcp: bool,
 ) -> Result<Found, DiscoveryError> {
-    check_issuer(configured.as_str(), &url, &meta.issuer)?;
+    match check_issuer(configured.as_str(), &url, &meta.issuer) {
+        // MCP 2025-03-26: the server's origin only locates the metadata; its issuer is used.
+        Err(DiscoveryError::IssuerMismatch { advertised, .. }) if legacy_mcp => log::warn!(
+            "the metadata at {} names issuer {:?}, not the MCP server's origin: using it (MCP 2025-03-26)",
+            untrusted(&url),
+            advertised
+        ),
+        other => other?,
+    }
     if let Some(methods) = &meta.code_challenge_methods_supported
         && !methods.iter().any(|m| m == "S256")
     {

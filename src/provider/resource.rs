@@ -47,6 +47,9 @@ pub struct Chain {
     /// The resource refused a GET (404, 405, 406) but challenged a POST: it answers like an
     /// MCP server over Streamable HTTP.
     pub answers_like_mcp: bool,
+    /// No protected-resource metadata: the MCP 2025-03-26 fallbacks apply (the server's
+    /// origin is its authorization server).
+    pub legacy: bool,
 }
 
 /// Why the chain broke before an authorization server was found. Exit status 1.
@@ -156,6 +159,7 @@ pub async fn discover(
         scopes_supported: found.scopes_supported,
         challenge_scope,
         answers_like_mcp,
+        legacy: false,
     })
 }
 

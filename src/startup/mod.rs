@@ -21,9 +21,10 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use crate::config::Config;
 use crate::error::RunError;
 use crate::flow::FlowStore;
+use crate::oauth::Check;
 use crate::output::Output;
 use crate::provider::resource::{Chain, Hop};
-use crate::provider::{EndpointSource, Provider};
+use crate::provider::{DiscoveryError, EndpointSource, Provider};
 use crate::state::{AppState, Outcome};
 
 pub struct Application {
@@ -49,7 +50,13 @@ impl Application {
             true => Some(resource_first::discover(&mut config).await?),
             false => None,
         };
-        let mut provider = Provider::discover(&config).await?;
+        let legacy = chain.as_ref().is_some_and(|c| c.legacy);
+        let mut provider = match Provider::discover(&config).await {
+            Err(DiscoveryError::NotFound { .. }) if legacy => {
+                default_endpoints(&mut config, chain.as_mut()).await?
+            }
+            other => other?,
+        };
         if let Some(chain) = chain.as_mut() {
             record_provider(chain, &provider);
         }
@@ -225,6 +232,42 @@ fn serve(
             .map_err(|source| RunError::Bind { addr, source })?;
     }
     Ok((server.run(), addrs, state))
+}
+
+/// MCP 2025-03-26, a server with no metadata at all: `/authorize`, `/token` and `/register`
+/// at its origin, with a warning in the report.
+async fn default_endpoints(
+    config: &mut Config,
+    chain: Option<&mut Chain>,
+) -> Result<Provider, RunError> {
+    let Some(chain) = chain else {
+        return Err(RunError::Unsupported("no authorization server".into()));
+    };
+    let origin = chain.authorization_server.clone();
+    let url = |path: &str| {
+        url::Url::parse(&format!("{origin}{path}")).map_err(|e| {
+            RunError::Unsupported(format!(
+                "the MCP server's origin {origin:?} is unusable: {e}"
+            ))
+        })
+    };
+    config.endpoints.authorization = Some(url("/authorize")?);
+    config.endpoints.token = Some(url("/token")?);
+    config.use_endpoints_by_hand();
+    let mut provider = Provider::discover(config).await?;
+    provider.registration_endpoint = Some(url("/register")?);
+    chain.checks.push(Check::warn(
+        "authorization_server.metadata",
+        format!(
+            "{origin} serves no authorization server metadata: using {origin}/authorize, /token and \
+             /register, as the MCP 2025-03-26 revision did"
+        ),
+    ));
+    log::warn!(
+        "no authorization server metadata at {}: using /authorize, /token and /register there (MCP 2025-03-26)",
+        crate::redact::untrusted(&origin)
+    );
+    Ok(provider)
 }
 
 /// The discovery chain's hop for the provider's metadata (starting from RESOURCE_URL).

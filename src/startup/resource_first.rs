@@ -2,9 +2,11 @@
 //! from RESOURCE_URL's protected-resource metadata, before the provider is discovered.
 
 use crate::config::Config;
+use crate::config::Resource;
 use crate::error::{ChainFailure, RunError};
+use crate::oauth::Check;
 use crate::oauth::{Issuer, Step};
-use crate::provider::resource::{self, Chain};
+use crate::provider::resource::{self, Chain, ChainError, Hop};
 use crate::provider::{DiscoveryError, HttpClient};
 use crate::redact::untrusted;
 
@@ -22,6 +24,44 @@ pub fn resource_scopes(chain: &Chain) -> Vec<String> {
     chain.scopes_supported.clone().unwrap_or_default()
 }
 
+/// The chain for an MCP server of the 2025-03-26 revision, which has no protected-resource
+/// metadata: the server's origin stands for its authorization server, with a warning.
+fn legacy_chain(
+    resource: &Resource,
+    hops: Vec<Hop>,
+    mut checks: Vec<Check>,
+    problem: &str,
+) -> Chain {
+    let mut origin = resource.url.clone();
+    origin.set_path("");
+    origin.set_query(None);
+    origin.set_fragment(None);
+    let origin = origin.as_str().trim_end_matches('/').to_owned();
+    checks.retain(|c| c.check != "resource_metadata.found");
+    checks.push(Check::warn(
+        "resource_metadata.found",
+        format!(
+            "{problem}: taking the MCP server's origin {origin} as its authorization server, as the \
+             MCP 2025-03-26 revision did; newer revisions require protected-resource metadata \
+             (RFC 9728)"
+        ),
+    ));
+    log::warn!(
+        "no protected-resource metadata: using {} as the authorization server (MCP 2025-03-26)",
+        untrusted(&origin)
+    );
+    Chain {
+        hops,
+        checks,
+        resource: resource.url.as_str().to_owned(),
+        authorization_server: origin,
+        scopes_supported: None,
+        challenge_scope: None,
+        answers_like_mcp: true,
+        legacy: true,
+    }
+}
+
 /// RFC 9728: learn the authorization server from RESOURCE_URL, then set up the sign-in for
 /// that resource: its scopes (unless OAUTH_SCOPES), the RFC 8707 `resource` parameter, and,
 /// with --once, a final call to the API.
@@ -35,6 +75,12 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
     let (mut hops, mut checks) = (Vec::new(), Vec::new());
     let chain = match resource::discover(&http, &resource, &mut hops, &mut checks).await {
         Ok(chain) => chain,
+        // MCP 2025-03-26: a server without protected-resource metadata is its own
+        // authorization server (metadata at its origin, else /authorize, /token, /register).
+        Err(ChainError::NoMetadata { problem, .. }) if resource.mcp => {
+            config.legacy_mcp = true;
+            legacy_chain(&resource, hops, checks, &problem)
+        }
         Err(error) => {
             return Err(RunError::Chain(Box::new(ChainFailure {
                 error,
