@@ -26,6 +26,10 @@ if [ -n "${INPUT_THEN:-}" ]; then
   args+=(--then "$INPUT_THEN")
 fi
 if [ "${INPUT_AUDIT:-false}" = "true" ]; then
+  if ! "$bin" --help | grep -q -- '--audit'; then
+    echo "audit: true needs a version of oauth-test-client with --audit; this one ($("$bin" --version)) has none" >&2
+    exit 2
+  fi
   args+=(--audit)
 fi
 if [ -n "${INPUT_ARGS:-}" ]; then

@@ -27,7 +27,7 @@ impl ActionRun {
     }
 }
 
-fn run_action(issuer: &str, password: &str, then: &str) -> ActionRun {
+fn run_action(issuer: &str, password: &str, then: &str, audit: &str) -> ActionRun {
     let dir = tempfile::tempdir().unwrap();
     let summary = dir.path().join("summary.md");
     let outputs = dir.path().join("outputs.txt");
@@ -53,7 +53,7 @@ fn run_action(issuer: &str, password: &str, then: &str) -> ActionRun {
         .env("INPUT_PASSWORD", password)
         .env("INPUT_TOTP_SECRET", "")
         .env("INPUT_THEN", then)
-        .env("INPUT_AUDIT", "false")
+        .env("INPUT_AUDIT", audit)
         .env("INPUT_TIMEOUT", "60")
         .env("INPUT_SIGN_IN_DRIVER", "http")
         .env("INPUT_ARGS", "")
@@ -72,7 +72,7 @@ fn run_action(issuer: &str, password: &str, then: &str) -> ActionRun {
 #[test]
 fn the_action_signs_in_and_writes_the_report_and_the_summary() {
     let provider = LocalProvider::start_with(json!({ "interactions": "password" }));
-    let run = run_action(&provider.issuer, PASSWORD, "refresh,userinfo");
+    let run = run_action(&provider.issuer, PASSWORD, "refresh,userinfo", "false");
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let report = run.report();
     let access = report["token"]["access_token"].as_str().unwrap();
@@ -110,7 +110,7 @@ fn the_action_signs_in_and_writes_the_report_and_the_summary() {
 #[test]
 fn a_wrong_password_fails_the_step_with_the_saved_page_and_a_summary() {
     let provider = LocalProvider::start_with(json!({ "interactions": "password" }));
-    let run = run_action(&provider.issuer, "not the password", "");
+    let run = run_action(&provider.issuer, "not the password", "", "false");
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(run.summary.contains("failed"), "{}", run.summary);
     assert!(run.outputs.contains("exit-code=1"), "{}", run.outputs);
@@ -120,4 +120,12 @@ fn a_wrong_password_fails_the_step_with_the_saved_page_and_a_summary() {
         .collect();
     assert!(saved.iter().any(|n| n.ends_with(".html")), "{saved:?}");
     assert_eq!(run.report()["step"], "sign_in");
+}
+
+#[test]
+fn audit_on_says_plainly_when_the_tool_has_no_audit() {
+    let provider = LocalProvider::start_with(json!({ "interactions": "password" }));
+    let run = run_action(&provider.issuer, PASSWORD, "", "true");
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(run.stderr.contains("audit: true needs"), "{}", run.stderr);
 }
