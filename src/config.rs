@@ -12,7 +12,9 @@ use url::Url;
 use crate::clerk::{KeyError, PublishableKey};
 use crate::cli::Cli;
 use crate::oauth::{AuthMethod, Issuer, Step, is_loopback_host, require_https_unless_loopback};
-use crate::signin::{Consent, Credentials, OneTimeCode, Secret, TotpKey, TotpKeyError};
+use crate::signin::{
+    Consent, Credentials, Driver, DriverError, OneTimeCode, Secret, TotpKey, TotpKeyError,
+};
 
 pub const DEFAULT_SCOPES: &str = "openid profile email";
 pub const DEFAULT_PORT: u16 = 3000;
@@ -104,15 +106,8 @@ pub enum ConfigError {
     SignInCredentials(String),
     #[error("--consent (OAUTH_CONSENT) {0:?} is not an answer: use approve or deny")]
     Consent(String),
-    #[error(
-        "--sign-in-driver (OAUTH_SIGN_IN_DRIVER) {0:?} is not a driver: use http, browser or auto"
-    )]
-    SignInDriver(String),
-    #[error(
-        "--sign-in-driver browser: the browser driver is not built yet; use --sign-in-driver http \
-         (the default), which fills in the provider's HTML forms"
-    )]
-    BrowserDriverNotBuilt,
+    #[error(transparent)]
+    SignInDriver(#[from] DriverError),
     #[error("OAUTH_TEST_TOTP_SECRET is not a base32 authenticator secret: {0}")]
     TotpSecret(TotpKeyError),
     #[error(
@@ -418,7 +413,7 @@ impl Config {
             "http_timeout_secs": self.http_timeout.as_secs(),
             "open_browser": self.open_browser,
             "sign_in": self.sign_in.as_ref().map(|s| json!({
-                "driver": "http",
+                "driver": s.credentials.driver.name(),
                 "username": s.credentials.username,
                 "password": "set",
                 "one_time_code": match &s.credentials.one_time_code {
@@ -529,18 +524,7 @@ fn sign_in(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Sig
     if !cli.once {
         return Err(ConfigError::NeedsOnce("--sign-in (OAUTH_SIGN_IN)"));
     }
-    match given(&cli.sign_in_driver)
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        None | Some("http" | "auto") => {}
-        Some("browser") => return Err(ConfigError::BrowserDriverNotBuilt),
-        Some(_) => {
-            return Err(ConfigError::SignInDriver(
-                given(&cli.sign_in_driver).unwrap_or_default().to_owned(),
-            ));
-        }
-    }
+    let driver = Driver::from_setting(given(&cli.sign_in_driver), env)?;
     let consent = match given(&cli.consent) {
         None => Consent::Approve,
         Some(word) => Consent::parse(word).ok_or_else(|| ConfigError::Consent(word.to_owned()))?,
@@ -573,6 +557,7 @@ fn sign_in(cli: &Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Sig
             username: username.trim().to_owned(),
             password: Secret::new(password),
             one_time_code,
+            driver,
         },
         consent,
         artifacts: given(&cli.artifacts).map(PathBuf::from),
@@ -1117,11 +1102,6 @@ mod tests {
         ));
         raw.consent = None;
 
-        raw.sign_in_driver = Some("browser".into());
-        let msg = Config::from_cli_and_env(&raw, &user)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("the browser driver is not built yet"), "{msg}");
         raw.sign_in_driver = Some("auto".into());
         assert!(Config::from_cli_and_env(&raw, &user).is_ok());
         raw.sign_in_driver = Some("selenium".into());
