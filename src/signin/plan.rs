@@ -461,6 +461,54 @@ mod tests {
     }
 
     #[test]
+    fn the_browser_driver_gets_the_form_the_fields_and_the_button_by_index() {
+        let page = page(&format!(
+            r#"<form action="/search"><input name="q"><button>Search</button></form>{LOGIN}"#
+        ));
+        match plan(&page, &[], &INPUTS, Consent::Approve) {
+            Ok(Action::Submit {
+                form,
+                submit,
+                fills,
+                ..
+            }) => {
+                assert_eq!((form, submit), (1, Some(0)));
+                assert_eq!(fills, [(1, Fill::Username), (2, Fill::Password)]);
+            }
+            _ => panic!("a submission"),
+        }
+        let consent = page_consent();
+        match plan(&consent, &[], &INPUTS, Consent::Deny) {
+            Ok(Action::Submit {
+                form,
+                submit,
+                fills,
+                ..
+            }) => {
+                assert_eq!((form, submit), (0, Some(0)));
+                assert!(fills.is_empty());
+            }
+            _ => panic!("the Deny button"),
+        }
+        match plan(&self::page(LOGIN), &[], &INPUTS, Consent::Deny) {
+            Ok(Action::Submit { .. }) => {}
+            _ => panic!("a login form is filled in whatever the consent answer"),
+        }
+        let links = self::page(r#"<p>Allow?</p><a href="/i/1/abort">Cancel</a>"#);
+        match plan(&links, &[], &INPUTS, Consent::Deny) {
+            Ok(Action::Follow { link, .. }) => assert_eq!(link, 0),
+            _ => panic!("the Cancel link"),
+        }
+    }
+
+    fn page_consent() -> Page {
+        page(
+            r#"<form method="post" action="/c"><button name="d" value="deny">Deny</button>
+            <button name="d" value="allow">Allow</button></form>"#,
+        )
+    }
+
+    #[test]
     fn identifier_first_then_password() {
         let email = page(
             r#"<form method="post" action="/id"><input type="hidden" name="csrf" value="c">

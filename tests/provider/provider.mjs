@@ -43,6 +43,9 @@
 //                      discovery documents advertise (what the provider accepts is unchanged)
 //   options.introspect_access_tokens_only  true: introspecting a refresh token answers
 //                      {"active": false}, as django-oauth-toolkit does
+//   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
+//                      answered since the last such call (T: the sum of their times, from the
+//                      request to its last byte), and starts counting again; bench/signin.sh
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -483,7 +486,22 @@ server.listen(0, '127.0.0.1', () => {
   }
 
   const callback = provider.callback();
+  let busy = 0n;
+  let answered = 0;
   server.on('request', (req, res) => {
+    if (options.timing) {
+      if (req.url === '/__timing') {
+        json(res, 200, { requests: answered, busy_ms: Number(busy) / 1e6 });
+        busy = 0n;
+        answered = 0;
+        return;
+      }
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        busy += process.hrtime.bigint() - started;
+        answered += 1;
+      });
+    }
     if (options.interactions === 'clerk_testing' && req.url.startsWith('/v1/')) {
       clerkStandIn(req, res);
       return;

@@ -86,12 +86,22 @@ impl BrowserSettings {
     }
 }
 
-fn check_executable(path: &std::path::Path) -> Result<(), SettingsError> {
+#[cfg(unix)]
+fn executable(m: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
+    m.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn executable(_: &std::fs::Metadata) -> bool {
+    true
+}
+
+fn check_executable(path: &std::path::Path) -> Result<(), SettingsError> {
     let problem = match std::fs::metadata(path) {
         Err(_) => "does not exist",
         Ok(m) if !m.is_file() => "is not a file",
-        Ok(m) if m.permissions().mode() & 0o111 == 0 => "is not executable",
+        Ok(m) if !executable(&m) => "is not executable",
         Ok(_) => return Ok(()),
     };
     Err(SettingsError::Chromium {
@@ -216,9 +226,15 @@ enum Settled {
 
 /// The uid owning /proc/self is this process's: root needs --no-sandbox, as in the tests'
 /// playwright launch (Chromium refuses to run its sandbox as root).
+#[cfg(unix)]
 fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+#[cfg(not(unix))]
+fn running_as_root() -> bool {
+    false
 }
 
 fn cdp_failed(what: &str, e: impl std::fmt::Display) -> SignInError {
@@ -485,6 +501,13 @@ impl Chrome {
             };
             if let Some(end) = self.watch.lock().expect("watch").ended() {
                 return end.map(Settled::Callback);
+            }
+            // The handler ends when the DevTools connection does: Chromium is gone.
+            if self.tasks.first().is_none_or(|h| h.is_finished()) {
+                return Err(cdp_failed(
+                    "go on",
+                    "Chromium exited (or closed its DevTools connection) during the sign-in",
+                ));
             }
             let probe = self.probe().await;
             if probe != last {
@@ -783,5 +806,103 @@ impl RawPage {
             scripts: self.scripts,
             password_values: Vec::new(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signin::page::Role;
+
+    #[test]
+    fn the_page_scripts_answer_becomes_a_page_with_the_http_drivers_roles() {
+        let raw: RawPage = serde_json::from_value(json!({
+            "url": "https://idp.example/sign-in?redirect_url=x",
+            "status": 200,
+            "title": "Sign in",
+            "forms": [{
+                "action": "https://idp.example/sign-in",
+                "method": "post",
+                "fields": [
+                    {"name": "identifier", "kind": "text", "autocomplete": "username webauthn",
+                     "name_and_id": "identifier identifier-field", "inputmode": "",
+                     "visible": true, "checked": false, "disabled": false},
+                    {"name": "password", "kind": "password", "autocomplete": "current-password",
+                     "name_and_id": "password ", "inputmode": "",
+                     "visible": false, "checked": false, "disabled": false},
+                    {"name": "", "kind": "text", "autocomplete": "one-time-code",
+                     "name_and_id": " otp", "inputmode": "numeric",
+                     "visible": true, "checked": false, "disabled": false},
+                    {"name": "notes", "kind": "textarea", "autocomplete": "",
+                     "name_and_id": "notes ", "inputmode": "",
+                     "visible": true, "checked": false, "disabled": false}
+                ],
+                "submits": [{"name": null, "value": "", "label": "Continue", "text": "Continue",
+                             "action": null, "method": null}]
+            }],
+            "links": [{"href": "https://idp.example/sign-up", "label": "Sign up"},
+                      {"href": "not a url", "label": "broken"}],
+            "alerts": ["Password is incorrect"],
+            "scripts": 7
+        }))
+        .unwrap();
+        let page = raw.into_page().unwrap();
+        let roles: Vec<Role> = page.forms[0].fields.iter().map(|f| f.role).collect();
+        assert_eq!(
+            roles,
+            [Role::Username, Role::Password, Role::Code, Role::Other]
+        );
+        assert!(page.forms[0].has(Role::Username) && !page.forms[0].has(Role::Password));
+        assert_eq!(page.forms[0].method, Method::Post);
+        assert_eq!(page.links.len(), 1, "a link that is not a URL is dropped");
+        assert_eq!(
+            page.field_list(),
+            "identifier (text), password (password), notes (textarea)"
+        );
+        assert!(page.forms[0].fields.iter().all(|f| f.value.is_empty()));
+    }
+
+    #[test]
+    fn settings_from_the_environment() {
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let s = BrowserSettings::from_env(&env(&[]), false).unwrap();
+        assert_eq!(s.chromium, PathBuf::from(DEFAULT_CHROMIUM));
+        assert!(s.clerk.is_none());
+        let s = BrowserSettings::from_env(
+            &env(&[("CHROMIUM", "/opt/c"), ("CLERK_SECRET_KEY", " sk_test_x ")]),
+            false,
+        )
+        .unwrap();
+        assert_eq!(s.chromium, PathBuf::from("/opt/c"));
+        let clerk = s.clerk.unwrap();
+        assert_eq!(clerk.secret_key.expose(), "sk_test_x");
+        assert_eq!(clerk.api.as_str(), "https://api.clerk.com/");
+        assert!(
+            !format!("{clerk:?}").contains("sk_test_x"),
+            "Debug hides the key"
+        );
+
+        let e = BrowserSettings::from_env(
+            &env(&[
+                ("CLERK_SECRET_KEY", "sk_test_x"),
+                ("CLERK_API_URL", "http://api.example.com"),
+            ]),
+            false,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("plain http:// is refused"), "{e}");
+        let e =
+            BrowserSettings::from_env(&env(&[("CHROMIUM", "/nonexistent/c")]), true).unwrap_err();
+        assert!(
+            e.to_string().contains("/nonexistent/c does not exist")
+                && e.to_string().contains("apt-get install -y chromium"),
+            "{e}"
+        );
     }
 }
