@@ -65,12 +65,15 @@ sign_in() {
   env -i PATH="$PATH" HOME="$WORK" TMPDIR="$WORK" RUST_LOG=error \
     OAUTH_ISSUER="$ISSUER" CLIENT_ID=test-confidential CLIENT_SECRET=test-confidential-secret \
     OAUTH_TEST_USERNAME=ci@example.com OAUTH_TEST_PASSWORD=bench \
-    "$BIN" --once --sign-in --sign-in-driver "$1" --port 0 --artifacts "$WORK/artifacts" >/dev/null
+    "$BIN" --once --sign-in --sign-in-driver "$1" --port 0 --artifacts "$WORK/artifacts" \
+    >/dev/null 2>"$WORK/stderr" || { cat "$WORK/stderr" >&2; return 1; }
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 say "provider at $ISSUER; $RUNS runs per driver"
+printf '%s, %s; load average at the start: %s\n\n' "$(nproc) cores" \
+  "$("${CHROMIUM:-/usr/bin/chromium}" --version 2>/dev/null | head -n 1)" "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf '| driver | whole run (median) | provider alone (median) | the tool (median) | runs |\n'
 printf '|---|---|---|---|---|\n'
 for driver in http browser; do
