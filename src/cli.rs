@@ -200,8 +200,9 @@ pub struct Cli {
     #[arg(help_heading = "Sign-in")]
     pub consent: Option<String>,
 
-    /// With --sign-in: http (reads the provider's HTML forms), browser, or auto (= http)
-    /// [default: auto].
+    /// With --sign-in: http (reads the provider's HTML forms), browser (headless Chromium; a
+    /// build with the `browser` feature), or auto (http, then the browser when http found no
+    /// form) [default: auto].
     #[arg(long, env = "OAUTH_SIGN_IN_DRIVER")]
     #[arg(help_heading = "Sign-in")]
     pub sign_in_driver: Option<String>,

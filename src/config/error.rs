@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::defaults::DEFAULT_PORT;
 use crate::clerk::KeyError;
 use crate::oauth::Step;
-use crate::signin::TotpKeyError;
+use crate::signin::{DriverError, TotpKeyError};
 
 /// A configuration mistake: exit status 2, one message, nothing secret in it.
 #[derive(Debug, thiserror::Error)]
@@ -92,15 +92,8 @@ pub enum ConfigError {
     SignInCredentials(String),
     #[error("--consent (OAUTH_CONSENT) {0:?} is not an answer: use approve or deny")]
     Consent(String),
-    #[error(
-        "--sign-in-driver (OAUTH_SIGN_IN_DRIVER) {0:?} is not a driver: use http, browser or auto"
-    )]
-    SignInDriver(String),
-    #[error(
-        "--sign-in-driver browser: the browser driver is not built yet; use --sign-in-driver http \
-         (the default), which fills in the provider's HTML forms"
-    )]
-    BrowserDriverNotBuilt,
+    #[error(transparent)]
+    SignInDriver(#[from] DriverError),
     #[error("OAUTH_TEST_TOTP_SECRET is not a base32 authenticator secret: {0}")]
     TotpSecret(TotpKeyError),
     #[error(

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::defaults::given;
 use super::error::ConfigError;
 use crate::cli::Cli;
-use crate::signin::{Consent, Credentials, OneTimeCode, Secret, TotpKey};
+use crate::signin::{Consent, Credentials, Driver, OneTimeCode, Secret, TotpKey};
 
 /// `--sign-in`: the test user, and how to answer the provider's pages.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ impl SignIn {
         if !cli.once {
             return Err(ConfigError::NeedsOnce("--sign-in (OAUTH_SIGN_IN)"));
         }
-        check_driver(given(&cli.sign_in_driver))?;
+        let driver = Driver::from_setting(given(&cli.sign_in_driver), env)?;
         let consent = match given(&cli.consent) {
             None => Consent::Approve,
             Some(word) => {
@@ -49,7 +49,7 @@ impl SignIn {
             }
         };
         Ok(Some(Self {
-            credentials: credentials(env)?,
+            credentials: credentials(env, driver)?,
             consent,
             artifacts: given(&cli.artifacts).map(PathBuf::from),
         }))
@@ -58,7 +58,7 @@ impl SignIn {
     /// For `--print-config` and the index page: which secrets are set, never their values.
     pub(super) fn summary(&self) -> Value {
         json!({
-            "driver": "http",
+            "driver": self.credentials.driver.name(),
             "username": self.credentials.username,
             "password": "set",
             "one_time_code": match &self.credentials.one_time_code {
@@ -72,19 +72,11 @@ impl SignIn {
     }
 }
 
-/// Only the HTTP driver is built; `auto` means it.
-fn check_driver(driver: Option<&str>) -> Result<(), ConfigError> {
-    match driver.map(str::to_ascii_lowercase).as_deref() {
-        None | Some("http" | "auto") => Ok(()),
-        Some("browser") => Err(ConfigError::BrowserDriverNotBuilt),
-        Some(_) => Err(ConfigError::SignInDriver(
-            driver.unwrap_or_default().to_owned(),
-        )),
-    }
-}
-
 /// The test user, from the environment only: flags would show in the process list.
-fn credentials(env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, ConfigError> {
+fn credentials(
+    env: &dyn Fn(&str) -> Option<String>,
+    driver: Driver,
+) -> Result<Credentials, ConfigError> {
     // Leading and trailing spaces count in a password: only an empty one is unset.
     let var = |name: &str| env(name).filter(|v| !v.trim().is_empty());
     let username = var("OAUTH_TEST_USERNAME");
@@ -112,6 +104,7 @@ fn credentials(env: &dyn Fn(&str) -> Option<String>) -> Result<Credentials, Conf
         username: username.trim().to_owned(),
         password: Secret::new(password),
         one_time_code,
+        driver,
     })
 }
 
@@ -179,11 +172,6 @@ mod tests {
         ));
         raw.consent = None;
 
-        raw.sign_in_driver = Some("browser".into());
-        let msg = Config::from_cli_and_env(&raw, &user)
-            .unwrap_err()
-            .to_string();
-        assert!(msg.contains("the browser driver is not built yet"), "{msg}");
         raw.sign_in_driver = Some("auto".into());
         assert!(Config::from_cli_and_env(&raw, &user).is_ok());
         raw.sign_in_driver = Some("selenium".into());

@@ -46,6 +46,10 @@ impl std::fmt::Display for PageSummary {
 pub enum SignInError {
     #[error("the sign-in driver could not set up its HTTP client: {0}")]
     Client(String),
+    #[error("the browser driver could not {0}")]
+    Browser(String),
+    #[error("no Clerk Testing Token: {0}")]
+    TestingToken(String),
     #[error("could not load {url}: {detail}")]
     Unreachable { url: String, detail: String },
     #[error(
@@ -75,12 +79,11 @@ pub enum SignInError {
         username: String,
         page: Box<PageSummary>,
     },
-    #[error(
-        "no usable form on {page}. The page may be built by JavaScript ({scripts} <script> \
-         elements), which the http sign-in driver does not run: try --sign-in-driver browser"
-    )]
+    #[error("no usable form on {page}. {}", no_form_advice(*.browser, *.scripts))]
     NoForm {
         scripts: usize,
+        /// Read by the browser driver, after the page's scripts ran.
+        browser: bool,
         page: Box<PageSummary>,
     },
     #[error(
@@ -102,6 +105,25 @@ pub enum SignInError {
     Status { status: u16, page: Box<PageSummary> },
     #[error("the sign-in did not reach the app's callback within {max} pages; the last was {page}")]
     TooManyPages { max: usize, page: Box<PageSummary> },
+}
+
+/// What a page without a usable form calls for, depending on who read it.
+fn no_form_advice(browser: bool, scripts: usize) -> String {
+    if browser {
+        return "Chromium ran the page's scripts and still found no username, password or \
+                one-time-code field and no control to answer with; the saved page and \
+                screenshot show what it drew"
+            .into();
+    }
+    format!(
+        "The page may be built by JavaScript ({scripts} <script> elements), which the http \
+         sign-in driver does not run: try --sign-in-driver browser{}",
+        if cfg!(feature = "browser") {
+            ""
+        } else {
+            " (in a build with the `browser` feature: cargo install --features browser)"
+        }
+    )
 }
 
 impl SignInError {
@@ -134,6 +156,8 @@ impl SignInError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Client(_) => "sign_in_client",
+            Self::Browser(_) => "sign_in_browser",
+            Self::TestingToken(_) => "sign_in_clerk_testing_token",
             Self::Unreachable { .. } => "sign_in_unreachable",
             Self::Timeout { .. } => "sign_in_timeout",
             Self::BadRedirect { .. } | Self::RedirectLoop { .. } => "sign_in_bad_redirect",
@@ -156,9 +180,14 @@ impl SignInError {
                  OAUTH_TEST_CODE) against the test user at the provider; the provider's own message \
                  is quoted above."
             }
+            Self::NoForm { browser: true, .. } => {
+                "Open the saved page and screenshot: the provider may show a CAPTCHA or a bot \
+                 check (for a Clerk development instance, set CLERK_SECRET_KEY so the browser \
+                 driver sends a Testing Token), or a page this driver does not recognise."
+            }
             Self::NoForm { .. } => {
                 "The http driver reads forms from the HTML the provider sends; a sign-in page drawn \
-                 by JavaScript needs --sign-in-driver browser."
+                 by JavaScript needs --sign-in-driver browser (or auto, which tries it after http)."
             }
             Self::NeedsCode { .. } => {
                 "Set OAUTH_TEST_TOTP_SECRET to the base32 secret the test user's authenticator was \
@@ -171,6 +200,14 @@ impl SignInError {
             Self::Timeout { .. } => {
                 "The provider's pages were slow or never led back: raise OAUTH_TIMEOUT, or open the \
                  saved page to see where it stopped."
+            }
+            Self::Browser(_) => {
+                "The browser driver runs Chromium: install Debian's chromium package \
+                 (apt-get install -y chromium) or set CHROMIUM to the browser's path."
+            }
+            Self::TestingToken(_) => {
+                "CLERK_SECRET_KEY must be the secret key (sk_test_...) of the Clerk instance \
+                 being signed in to (Clerk dashboard > API keys); unset it for other providers."
             }
             Self::Unreachable { .. } => {
                 "Check that the provider and this app are reachable from here (proxies, \

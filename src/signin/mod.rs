@@ -1,16 +1,24 @@
-//! The sign-in driver: completes a sign-in the way a person at a browser would, over plain
-//! HTTP, so `--once --sign-in` needs nothing else to drive it.
+//! The sign-in drivers: complete a sign-in the way a person at a browser would, so
+//! `--once --sign-in` needs nothing else to drive it.
 //!
-//! From the app's own `/login` it follows each redirect by hand, one cookie jar for every host
-//! (the app's flow-binding cookie and the provider's session alike), reads each page with an
-//! HTML parser, fills the username, password and one-time-code fields it finds (by `type`,
-//! `autocomplete` and `name`, one page or identifier-first), answers the consent page, and
-//! stops when a redirect reaches the app's callback, which it then loads as the browser would.
+//! Both start at the app's own `/login` (so the app's flow-binding cookie comes back with the
+//! callback), read each page into the same plain data ([`page::Page`]), decide with the same
+//! rules ([`plan`]: username, password and one-time-code fields by `type`, `autocomplete` and
+//! `name`, one page or identifier-first, the consent answer), and stop when the provider sends
+//! the browser to the app's callback, which is then loaded as the browser would.
+//!
+//! - [`http`]: plain HTTP, one cookie jar, the provider's HTML forms as sent.
+//! - `browser` (cargo feature `browser`): headless Chromium over the DevTools protocol, for
+//!   pages that JavaScript draws; Clerk's Testing Token for Clerk's bot protection.
 //!
 //! Plain inputs only: this module knows nothing of the app's configuration or state, so the
 //! app can use it without an import cycle.
 
+#[cfg(feature = "browser")]
+mod browser;
+mod driver;
 mod error;
+mod http;
 mod jar;
 mod page;
 mod plan;
@@ -19,13 +27,15 @@ mod totp;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{ACCEPT, ACCEPT_LANGUAGE, CONTENT_TYPE, LOCATION, ORIGIN, REFERER};
 use url::Url;
 
+#[cfg(feature = "browser")]
+pub use browser::{BrowserSettings, ClerkTesting};
+pub use driver::{Driver, DriverError};
 pub use error::{PageSummary, SignInError};
 pub use totp::{TotpKey, TotpKeyError};
 
-use page::{Method, Page};
+use page::Page;
 use plan::{Action, Inputs, Problem, Stage};
 
 /// A value that must never be shown: `Debug` prints `[redacted]`, and there is no `Display`.
@@ -66,12 +76,15 @@ impl OneTimeCode {
     }
 }
 
-/// The test user.
+/// The test user, and the driver that signs in as it.
 #[derive(Debug, Clone)]
 pub struct Credentials {
     pub username: String,
     pub password: Secret,
     pub one_time_code: Option<OneTimeCode>,
+    /// `--sign-in-driver`, with the browser's settings (and Clerk's secret key) when it has
+    /// one. Kept here, beside the other settings the sign-in reads from the environment.
+    pub driver: Driver,
 }
 
 /// The answer to the consent page.
@@ -145,21 +158,52 @@ pub struct Finished {
 
 /// The saved page's file name, inside the artifacts folder.
 pub const LAST_PAGE_FILE: &str = "sign-in-last-page.html";
+/// The browser driver's screenshot of that page, beside it.
+pub const LAST_SCREENSHOT_FILE: &str = "sign-in-last-page.png";
 
-/// Signs in through the provider's pages, from `target.start` to the callback.
+/// The page a failed sign-in stopped on, to be saved (both already scrubbed of secrets).
+struct Last {
+    html: String,
+    screenshot: Option<Vec<u8>>,
+}
+
+/// Signs in through the provider's pages, from `target.start` to the callback, with the
+/// driver `credentials.driver` names.
 pub async fn sign_in(
     target: Target,
     credentials: &Credentials,
     consent: Consent,
     limits: &Limits,
 ) -> Result<Finished, SignInError> {
-    let mut driver = Driver::new(&target, credentials, consent, limits)?;
-    let result = driver.run().await;
+    let deadline = Instant::now() + limits.overall;
+    let (result, last) = match &credentials.driver {
+        Driver::Http => http::sign_in(&target, credentials, consent, limits, deadline).await,
+        #[cfg(feature = "browser")]
+        Driver::Browser(settings) => {
+            browser::sign_in(&target, credentials, consent, limits, deadline, settings).await
+        }
+        #[cfg(feature = "browser")]
+        Driver::Auto(settings) => {
+            match http::sign_in(&target, credentials, consent, limits, deadline).await {
+                // Only a page with nothing to fill in: never after the provider refused the
+                // credentials, which would only be refused again.
+                (Err(e @ SignInError::NoForm { .. }), _) => {
+                    log::info!(
+                        "sign-in: the http driver found no usable form ({}); trying the browser driver",
+                        e.page().map_or_else(String::new, |p| p.url.clone())
+                    );
+                    browser::sign_in(&target, credentials, consent, limits, deadline, settings)
+                        .await
+                }
+                other => other,
+            }
+        }
+    };
     let Err(mut error) = result else {
         return result;
     };
-    if let Some(last) = driver.last.take() {
-        match save(target.artifacts.as_deref(), &last.html, &driver.scrub) {
+    if let Some(last) = last {
+        match save(target.artifacts.as_deref(), &last) {
             Ok(path) => {
                 log::warn!(
                     "sign-in: the last page it saw is saved in {}",
@@ -175,8 +219,9 @@ pub async fn sign_in(
     Err(error)
 }
 
-/// Saves a page (password values stripped, secrets scrubbed) in `dir`, or a new temp folder.
-fn save(dir: Option<&Path>, html: &str, scrub: &Scrub) -> std::io::Result<PathBuf> {
+/// Saves a page (already scrubbed) and its screenshot in `dir`, or a new temp folder; the
+/// HTML's path.
+fn save(dir: Option<&Path>, last: &Last) -> std::io::Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_owned(),
         None => std::env::temp_dir().join(format!(
@@ -186,7 +231,10 @@ fn save(dir: Option<&Path>, html: &str, scrub: &Scrub) -> std::io::Result<PathBu
     };
     std::fs::create_dir_all(&dir)?;
     let path = dir.join(LAST_PAGE_FILE);
-    std::fs::write(&path, scrub.text(&page::without_password_values(html)))?;
+    std::fs::write(&path, &last.html)?;
+    if let Some(png) = &last.screenshot {
+        std::fs::write(dir.join(LAST_SCREENSHOT_FILE), png)?;
+    }
     Ok(path)
 }
 
@@ -222,6 +270,11 @@ impl Scrub {
         }
         out
     }
+
+    /// A page as saved: password fields' values removed, then every secret.
+    fn page(&self, html: &str) -> String {
+        self.text(&page::without_password_values(html))
+    }
 }
 
 /// A URL as logs and errors show it: no query (it may hold `state` or a code), no fragment,
@@ -235,34 +288,23 @@ fn shown(url: &Url) -> String {
     u.to_string()
 }
 
-/// The next request. No `Debug`: its body may hold the password.
-struct Next {
-    method: Method,
-    url: Url,
-    body: Vec<(String, String)>,
-    /// The page whose form or link led here (for `Origin` and `Referer`).
-    from: Option<Url>,
+/// Same origin and path as the redirect URI (RFC 6749 section 3.1.2: the query is the
+/// provider's to add to).
+fn is_callback(callback: &Url, url: &Url) -> bool {
+    url.origin() == callback.origin() && url.path() == callback.path()
 }
 
-impl Next {
-    fn get(url: Url) -> Self {
-        Self {
-            method: Method::Get,
-            url,
-            body: Vec::new(),
-            from: None,
-        }
-    }
+/// What a driver does on a page, decided by the shared rules.
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
+struct Decision {
+    action: Action,
+    /// The one-time code the action types, when it types one.
+    code: Option<Secret>,
 }
 
-struct Last {
-    html: String,
-}
-
-struct Driver<'a> {
-    client: reqwest::Client,
-    start: &'a Url,
-    callback: &'a Url,
+/// What both drivers keep across pages: the stages answered, the pages read, the secrets to
+/// keep out of every message and saved page, and the deadline.
+struct Session<'a> {
     credentials: &'a Credentials,
     consent: Consent,
     limits: &'a Limits,
@@ -270,161 +312,52 @@ struct Driver<'a> {
     submitted: Vec<Stage>,
     pages: usize,
     scrub: Scrub,
-    last: Option<Last>,
+    /// The driver's name, for the log.
+    driver: &'static str,
 }
 
-impl<'a> Driver<'a> {
+impl<'a> Session<'a> {
     fn new(
-        target: &'a Target,
         credentials: &'a Credentials,
         consent: Consent,
         limits: &'a Limits,
-    ) -> Result<Self, SignInError> {
-        let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            // Each hop is looked at: the callback must be caught, not followed.
-            .redirect(reqwest::redirect::Policy::none())
-            // One jar for every host: the provider's session and the app's own cookie.
-            .cookie_provider(std::sync::Arc::new(jar::Jar::default()))
-            .connect_timeout(limits.per_request.min(Duration::from_secs(10)))
-            .user_agent(concat!(
-                "oauth-test-client/",
-                env!("CARGO_PKG_VERSION"),
-                " (sign-in driver)"
-            ));
-        if let Some(pem) = &target.root_certificates {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| SignInError::Client(e.to_string()))?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        let client = builder
-            .build()
-            .map_err(|e| SignInError::Client(e.to_string()))?;
+        deadline: Instant,
+        driver: &'static str,
+    ) -> Self {
         let mut scrub = Scrub(Vec::new());
         scrub.add(credentials.password.expose());
         if let Some(OneTimeCode::Fixed(code)) = &credentials.one_time_code {
             scrub.add(code.expose());
         }
-        Ok(Self {
-            client,
-            start: &target.start,
-            callback: &target.callback,
+        Self {
             credentials,
             consent,
             limits,
-            deadline: Instant::now() + limits.overall,
+            deadline,
             submitted: Vec::new(),
             pages: 0,
             scrub,
-            last: None,
-        })
-    }
-
-    /// Same origin and path as the redirect URI (RFC 6749 section 3.1.2: the query is the
-    /// provider's to add to).
-    fn is_callback(&self, url: &Url) -> bool {
-        url.origin() == self.callback.origin() && url.path() == self.callback.path()
-    }
-
-    async fn run(&mut self) -> Result<Finished, SignInError> {
-        log::info!(
-            "sign-in: signing in as {} from {} (consent: {})",
-            self.credentials.username,
-            shown(self.start),
-            self.consent.name()
-        );
-        let mut next = Next::get(self.start.clone());
-        let mut redirects = 0;
-        loop {
-            if self.is_callback(&next.url) {
-                return self.deliver(next.url).await;
-            }
-            let url = next.url.clone();
-            let response = self.send(&next).await?;
-            let status = response.status().as_u16();
-            if response.status().is_redirection() && status != 304 {
-                redirects += 1;
-                let target = response
-                    .headers()
-                    .get(LOCATION)
-                    .and_then(|l| l.to_str().ok())
-                    .and_then(|l| url.join(l.trim()).ok())
-                    .ok_or_else(|| SignInError::BadRedirect {
-                        url: shown(&url),
-                        status,
-                    })?;
-                if redirects > self.limits.max_redirects {
-                    return Err(SignInError::RedirectLoop {
-                        max: self.limits.max_redirects,
-                        url: shown(&target),
-                    });
-                }
-                log::debug!(
-                    "sign-in: {} answered {status}, to {}",
-                    shown(&url),
-                    shown(&target)
-                );
-                // 307 and 308 repeat the request as it was (RFC 9110 section 15.4.8); the
-                // others become a GET, as browsers do.
-                next = if matches!(status, 307 | 308) {
-                    Next {
-                        url: target,
-                        from: Some(url),
-                        ..next
-                    }
-                } else {
-                    Next::get(target)
-                };
-                continue;
-            }
-            redirects = 0;
-            let content_type = response
-                .headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            if !(content_type.starts_with("text/html")
-                || content_type.starts_with("application/xhtml+xml"))
-            {
-                return Err(SignInError::NotHtml {
-                    url: shown(&url),
-                    status,
-                    content_type,
-                });
-            }
-            let html = self.read(&url, response).await?;
-            self.pages += 1;
-            let page = Page::parse(url, status, &html);
-            for value in &page.password_values {
-                self.scrub.add(value);
-            }
-            self.last = Some(Last { html });
-            if self.pages > self.limits.max_pages {
-                return Err(SignInError::TooManyPages {
-                    max: self.limits.max_pages,
-                    page: self.summary(&page),
-                });
-            }
-            if let Some(refresh) = &page.refresh {
-                log::info!(
-                    "sign-in: page {}: {} ({:?}) refreshes to {}",
-                    self.pages,
-                    shown(&page.url),
-                    page.title,
-                    shown(refresh)
-                );
-                next = Next::get(refresh.clone());
-                continue;
-            }
-            next = self.act(&page)?;
+            driver,
         }
     }
 
-    /// The request a page leads to, or why it leads nowhere.
-    fn act(&mut self, page: &Page) -> Result<Next, SignInError> {
+    /// Counts a page read; past the limit, the error.
+    fn count(&mut self, page: &Page) -> Result<(), SignInError> {
+        self.pages += 1;
+        for value in &page.password_values {
+            self.scrub.add(value);
+        }
+        if self.pages > self.limits.max_pages {
+            return Err(SignInError::TooManyPages {
+                max: self.limits.max_pages,
+                page: self.summary(page),
+            });
+        }
+        Ok(())
+    }
+
+    /// What to do on `page`, or why nothing can be done; logs the decision.
+    fn decide(&mut self, page: &Page) -> Result<Decision, SignInError> {
         let code = self
             .credentials
             .one_time_code
@@ -435,44 +368,29 @@ impl<'a> Driver<'a> {
             password: self.credentials.password.expose(),
             code: code.as_ref().map(Secret::expose),
         };
-        let action = plan::plan(page, &self.submitted, &inputs, self.consent);
-        let (next, what) = match action {
-            Ok(Action::Submit {
-                submission,
-                stages,
-                what,
-            }) => {
+        let action = plan::plan(page, &self.submitted, &inputs, self.consent)
+            .map_err(|problem| self.problem(page, problem))?;
+        let what = match &action {
+            Action::Submit { stages, what, .. } => {
                 if stages.contains(&Stage::Code)
                     && let Some(code) = &code
                 {
                     self.scrub.add(code.expose());
                 }
                 self.submitted.extend(stages);
-                let next = Next {
-                    method: submission.method,
-                    url: submission.url,
-                    body: submission.body,
-                    from: Some(page.url.clone()),
-                };
-                (next, what)
+                what
             }
-            Ok(Action::Follow { url, what }) => {
-                let next = Next {
-                    from: Some(page.url.clone()),
-                    ..Next::get(url)
-                };
-                (next, what)
-            }
-            Err(problem) => return Err(self.problem(page, problem)),
+            Action::Follow { what, .. } => what,
         };
         log::info!(
-            "sign-in: page {}: {} ({:?}, HTTP {}): {what}",
+            "sign-in ({}): page {}: {} ({:?}, HTTP {}): {what}",
+            self.driver,
             self.pages,
             shown(&page.url),
             page.title,
             page.status
         );
-        Ok(next)
+        Ok(Decision { action, code })
     }
 
     fn problem(&self, page: &Page, problem: Problem) -> SignInError {
@@ -497,6 +415,7 @@ impl<'a> Driver<'a> {
             },
             Problem::NoForm => SignInError::NoForm {
                 scripts: page.scripts,
+                browser: self.driver == "browser",
                 page: summary,
             },
             Problem::NeedsCode { field } => SignInError::NeedsCode {
@@ -524,18 +443,15 @@ impl<'a> Driver<'a> {
             status: page.status,
             title: self.scrub.text(&page.title),
             alerts: page.alerts.iter().map(|a| self.scrub.text(a)).collect(),
-            fields: page.field_list(),
+            fields: self.scrub.text(&page.field_list()),
             saved: None,
         })
     }
 
-    /// The time left for one request: the per-request limit, or what remains of the whole.
-    fn budget(&self, url: &Url) -> Result<Duration, SignInError> {
+    /// What is left of the whole sign-in; `None` once it is over.
+    fn left(&self) -> Option<Duration> {
         let left = self.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(self.timed_out(url));
-        }
-        Ok(left.min(self.limits.per_request))
+        (!left.is_zero()).then_some(left)
     }
 
     fn timed_out(&self, url: &Url) -> SignInError {
@@ -543,103 +459,6 @@ impl<'a> Driver<'a> {
             secs: self.limits.overall.as_secs(),
             url: shown(url),
         }
-    }
-
-    fn failed(&self, url: &Url, e: reqwest::Error) -> SignInError {
-        if e.is_timeout() {
-            if self.deadline <= Instant::now() + Duration::from_millis(50) {
-                return self.timed_out(url);
-            }
-            return SignInError::Unreachable {
-                url: shown(url),
-                detail: format!(
-                    "no answer within {} s (OAUTH_HTTP_TIMEOUT)",
-                    self.limits.per_request.as_secs()
-                ),
-            };
-        }
-        // The error's own text names the URL with its query: leave it out.
-        let e = e.without_url();
-        let mut detail = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            detail.push_str(": ");
-            detail.push_str(&s.to_string());
-            source = s.source();
-        }
-        SignInError::Unreachable {
-            url: shown(url),
-            detail,
-        }
-    }
-
-    async fn send(&self, next: &Next) -> Result<reqwest::Response, SignInError> {
-        let budget = self.budget(&next.url)?;
-        let mut request = match next.method {
-            Method::Get => self.client.get(next.url.clone()),
-            Method::Post => self.client.post(next.url.clone()).form(&next.body),
-        }
-        .timeout(budget)
-        .header(
-            ACCEPT,
-            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-        )
-        // The provider's messages in English, as the tests and most CI readers expect.
-        .header(ACCEPT_LANGUAGE, "en");
-        if let Some(from) = &next.from {
-            // As a browser: providers check Origin (and some Referer) on form posts (CSRF).
-            if next.method == Method::Post {
-                request = request.header(ORIGIN, from.origin().ascii_serialization());
-            }
-            if from.origin() == next.url.origin() {
-                let mut referer = from.clone();
-                referer.set_fragment(None);
-                request = request.header(REFERER, referer.as_str());
-            }
-        }
-        request.send().await.map_err(|e| self.failed(&next.url, e))
-    }
-
-    async fn read(
-        &self,
-        url: &Url,
-        mut response: reqwest::Response,
-    ) -> Result<String, SignInError> {
-        let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(url, e))? {
-            if body.len() + chunk.len() > self.limits.max_page_bytes {
-                return Err(SignInError::TooLarge {
-                    url: shown(url),
-                    limit: self.limits.max_page_bytes,
-                });
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok(String::from_utf8_lossy(&body).into_owned())
-    }
-
-    /// Loads the callback as the browser delivering the redirect would; the app reports the
-    /// outcome itself.
-    async fn deliver(&self, url: Url) -> Result<Finished, SignInError> {
-        let budget = self.budget(&url)?;
-        let response = self
-            .client
-            .get(url.clone())
-            .timeout(budget)
-            .header(ACCEPT, "application/json")
-            .send()
-            .await
-            .map_err(|e| self.failed(&url, e))?;
-        let status = response.status().as_u16();
-        log::info!(
-            "sign-in: the provider redirected to the app's callback {} after {} pages; the app answered HTTP {status}",
-            shown(&url),
-            self.pages
-        );
-        Ok(Finished {
-            pages: self.pages,
-            callback_status: status,
-        })
     }
 }
 
@@ -670,20 +489,8 @@ mod tests {
 
     #[test]
     fn the_callback_is_its_origin_and_path() {
-        let target = Target {
-            start: Url::parse("http://localhost:3000/login").unwrap(),
-            callback: Url::parse("http://localhost:3000/oauth_callback").unwrap(),
-            root_certificates: None,
-            artifacts: None,
-        };
-        let credentials = Credentials {
-            username: "u".into(),
-            password: Secret::new("p".into()),
-            one_time_code: None,
-        };
-        let limits = Limits::default();
-        let driver = Driver::new(&target, &credentials, Consent::Approve, &limits).unwrap();
-        let is = |u: &str| driver.is_callback(&Url::parse(u).unwrap());
+        let callback = Url::parse("http://localhost:3000/oauth_callback").unwrap();
+        let is = |u: &str| is_callback(&callback, &Url::parse(u).unwrap());
         assert!(is("http://localhost:3000/oauth_callback?code=x&state=y"));
         assert!(!is("http://127.0.0.1:3000/oauth_callback?code=x"));
         assert!(!is("http://localhost:3001/oauth_callback"));
@@ -700,7 +507,11 @@ mod tests {
             fields: "username (text), password (password)".into(),
             saved: None,
         });
-        let e = SignInError::NoForm { scripts: 2, page };
+        let e = SignInError::NoForm {
+            scripts: 2,
+            browser: false,
+            page,
+        };
         let j = e.to_json();
         assert_eq!(j["step"], "sign_in");
         assert_eq!(j["error"], "sign_in_no_form");

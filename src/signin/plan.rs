@@ -38,8 +38,25 @@ pub struct Submission {
     pub body: Vec<(String, String)>,
 }
 
+/// What a field is filled with: the browser driver types these into the page itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    Username,
+    Password,
+    Code,
+}
+
+// The indices are the browser driver's: a build without it reads only the submission.
+#[cfg_attr(not(feature = "browser"), allow(dead_code))]
 pub enum Action {
     Submit {
+        /// The form (index in `Page::forms`) and the control pressed (index in its
+        /// `submits`; `None`: submitted as Enter would).
+        form: usize,
+        submit: Option<usize>,
+        /// The fields typed into (index in the form's `fields`), and with what.
+        fills: Vec<(usize, Fill)>,
+        /// The request the form makes, for the http driver.
         submission: Submission,
         /// The stages this answers, marked once the form is sent.
         stages: Vec<Stage>,
@@ -47,6 +64,8 @@ pub enum Action {
         what: String,
     },
     Follow {
+        /// Index in `Page::links`.
+        link: usize,
         url: Url,
         what: String,
     },
@@ -118,14 +137,14 @@ fn meaning(label: &str) -> Meaning {
 
 /// The button a person would press to go on: an approving one, else the first that does
 /// not refuse; `None` submits the form without one (pressing Enter).
-fn go_on(form: &Form) -> Option<&Submit> {
+fn go_on(form: &Form) -> Option<usize> {
     form.submits
         .iter()
-        .find(|s| meaning(&s.label) == Meaning::Approve)
+        .position(|s| meaning(&s.label) == Meaning::Approve)
         .or_else(|| {
             form.submits
                 .iter()
-                .find(|s| meaning(&s.label) != Meaning::Deny)
+                .position(|s| meaning(&s.label) != Meaning::Deny)
         })
 }
 
@@ -172,6 +191,43 @@ fn button_text(submit: Option<&Submit>) -> String {
     submit.map_or("without a button".into(), |s| format!("with {:?}", s.text))
 }
 
+/// The fields of `form` that `fill` names, by index.
+fn fills(form: &Form, fill: impl Fn(&Field) -> Option<Fill>) -> Vec<(usize, Fill)> {
+    form.fields
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| fill(f).map(|k| (i, k)))
+        .collect()
+}
+
+/// A form submitted with `submit`, its fields filled as `fill` says.
+fn submit_form(
+    page: &Page,
+    form: usize,
+    submit: Option<usize>,
+    inputs: &Inputs<'_>,
+    fill: impl Fn(&Field) -> Option<Fill>,
+    stages: Vec<Stage>,
+    what: String,
+) -> Action {
+    let f = &page.forms[form];
+    let value = |k: Fill| match k {
+        Fill::Username => Some(inputs.username.to_owned()),
+        Fill::Password => Some(inputs.password.to_owned()),
+        Fill::Code => inputs.code.map(str::to_owned),
+    };
+    Action::Submit {
+        form,
+        submit,
+        fills: fills(f, &fill),
+        submission: submission(f, submit.map(|i| &f.submits[i]), |field| {
+            fill(field).and_then(value)
+        }),
+        stages,
+        what,
+    }
+}
+
 pub fn plan(
     page: &Page,
     submitted: &[Stage],
@@ -179,7 +235,8 @@ pub fn plan(
     consent: Consent,
 ) -> Result<Action, Problem> {
     let done = |s: Stage| submitted.contains(&s);
-    if let Some(form) = page.forms.iter().find(|f| f.has(Role::Password)) {
+    if let Some(index) = page.forms.iter().position(|f| f.has(Role::Password)) {
+        let form = &page.forms[index];
         if done(Stage::Password) {
             return Err(Problem::Rejected(Stage::Password));
         }
@@ -200,47 +257,47 @@ pub fn plan(
                 ""
             },
             if with_code { " and one-time code" } else { "" },
-            button_text(submit)
+            button_text(submit.map(|i| &form.submits[i]))
         );
-        let submission = submission(form, submit, |f| match f.role {
-            Role::Username if f.visible => Some(inputs.username.to_owned()),
-            Role::Password if f.visible => Some(inputs.password.to_owned()),
-            Role::Code if f.visible => inputs.code.map(str::to_owned),
+        let fill = |f: &Field| match f.role {
+            Role::Username if f.visible => Some(Fill::Username),
+            Role::Password if f.visible => Some(Fill::Password),
+            Role::Code if f.visible && with_code => Some(Fill::Code),
             _ => None,
-        });
-        return Ok(Action::Submit {
-            submission,
-            stages,
-            what,
-        });
+        };
+        return Ok(submit_form(page, index, submit, inputs, fill, stages, what));
     }
-    if let Some(form) = page.forms.iter().find(|f| f.has(Role::Code)) {
+    if let Some(index) = page.forms.iter().position(|f| f.has(Role::Code)) {
+        let form = &page.forms[index];
         if done(Stage::Code) {
             return Err(Problem::Rejected(Stage::Code));
         }
-        let Some(code) = inputs.code else {
+        if inputs.code.is_none() {
             let field = form
                 .fields
                 .iter()
                 .find(|f| f.role == Role::Code && f.visible)
                 .map_or_else(String::new, |f| f.name.clone());
             return Err(Problem::NeedsCode { field });
-        };
+        }
         let submit = go_on(form);
         let what = format!(
             "filling in the one-time code and submitting {}",
-            button_text(submit)
+            button_text(submit.map(|i| &form.submits[i]))
         );
-        let submission = submission(form, submit, |f| {
-            (f.role == Role::Code && f.visible).then(|| code.to_owned())
-        });
-        return Ok(Action::Submit {
-            submission,
-            stages: vec![Stage::Code],
+        let fill = |f: &Field| (f.role == Role::Code && f.visible).then_some(Fill::Code);
+        return Ok(submit_form(
+            page,
+            index,
+            submit,
+            inputs,
+            fill,
+            vec![Stage::Code],
             what,
-        });
+        ));
     }
-    if let Some(form) = page.forms.iter().find(|f| f.has(Role::Username)) {
+    if let Some(index) = page.forms.iter().position(|f| f.has(Role::Username)) {
+        let form = &page.forms[index];
         // The sign-in page again after the password went in: the password was refused.
         if done(Stage::Password) {
             return Err(Problem::Rejected(Stage::Password));
@@ -251,16 +308,18 @@ pub fn plan(
         let submit = go_on(form);
         let what = format!(
             "filling in the username (identifier-first) and submitting {}",
-            button_text(submit)
+            button_text(submit.map(|i| &form.submits[i]))
         );
-        let submission = submission(form, submit, |f| {
-            (f.role == Role::Username && f.visible).then(|| inputs.username.to_owned())
-        });
-        return Ok(Action::Submit {
-            submission,
-            stages: vec![Stage::Identifier],
+        let fill = |f: &Field| (f.role == Role::Username && f.visible).then_some(Fill::Username);
+        return Ok(submit_form(
+            page,
+            index,
+            submit,
+            inputs,
+            fill,
+            vec![Stage::Identifier],
             what,
-        });
+        ));
     }
     choose(page, consent)
 }
@@ -272,16 +331,29 @@ fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
         Consent::Approve => Meaning::Approve,
         Consent::Deny => Meaning::Deny,
     };
+    // Every submit control of every form: (form index, control index, control).
     let buttons = page
         .forms
         .iter()
-        .flat_map(|f| f.submits.iter().map(move |s| (f, s)));
-    if let Some((form, submit)) = buttons.clone().find(|(_, s)| meaning(&s.label) == wanted) {
-        return Ok(Action::Submit {
-            submission: submission(form, Some(submit), |_| None),
+        .enumerate()
+        .flat_map(|(i, f)| f.submits.iter().enumerate().map(move |(j, s)| (i, j, s)));
+    let answer = |form: usize, submit: usize| {
+        let f = &page.forms[form];
+        let s = &f.submits[submit];
+        Action::Submit {
+            form,
+            submit: Some(submit),
+            fills: Vec::new(),
+            submission: submission(f, Some(s), |_| None),
             stages: Vec::new(),
-            what: format!("answering {:?}", submit.text),
-        });
+            what: format!("answering {:?}", s.text),
+        }
+    };
+    if let Some((form, submit, _)) = buttons
+        .clone()
+        .find(|(_, _, s)| meaning(&s.label) == wanted)
+    {
+        return Ok(answer(form, submit));
     }
     let link_meaning = |l: &super::page::Link| {
         // The link's own words first, then its path ("/interaction/x/abort").
@@ -290,8 +362,14 @@ fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
             m => m,
         }
     };
-    if let Some(link) = page.links.iter().find(|l| link_meaning(l) == wanted) {
+    if let Some((index, link)) = page
+        .links
+        .iter()
+        .enumerate()
+        .find(|(_, l)| link_meaning(l) == wanted)
+    {
         return Ok(Action::Follow {
+            link: index,
             url: link.href.clone(),
             what: format!("following the link {:?}", link.label),
         });
@@ -299,25 +377,21 @@ fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
     // A form with nothing to type and one button that does not refuse is a consent form
     // whose button has an unusual label ("Looks good").
     if consent == Consent::Approve
-        && let Some((form, submit)) = page.forms.iter().find_map(|f| {
+        && let Some((form, submit)) = page.forms.iter().enumerate().find_map(|(i, f)| {
             (f.visible_inputs() == 0)
                 .then(|| {
                     f.submits
                         .iter()
-                        .find(|s| meaning(&s.label) != Meaning::Deny)
+                        .position(|s| meaning(&s.label) != Meaning::Deny)
                 })
                 .flatten()
-                .map(|s| (f, s))
+                .map(|j| (i, j))
         })
     {
-        return Ok(Action::Submit {
-            submission: submission(form, Some(submit), |_| None),
-            stages: Vec::new(),
-            what: format!("answering {:?}", submit.text),
-        });
+        return Ok(answer(form, submit));
     }
     let seen: Vec<String> = buttons
-        .map(|(_, s)| s.text.clone())
+        .map(|(_, _, s)| s.text.clone())
         .chain(page.links.iter().map(|l| l.label.clone()))
         .filter(|l| !l.is_empty())
         .take(8)
@@ -384,6 +458,54 @@ mod tests {
             Some(Problem::Rejected(Stage::Password)),
             "a wrong password is submitted once"
         );
+    }
+
+    #[test]
+    fn the_browser_driver_gets_the_form_the_fields_and_the_button_by_index() {
+        let page = page(&format!(
+            r#"<form action="/search"><input name="q"><button>Search</button></form>{LOGIN}"#
+        ));
+        match plan(&page, &[], &INPUTS, Consent::Approve) {
+            Ok(Action::Submit {
+                form,
+                submit,
+                fills,
+                ..
+            }) => {
+                assert_eq!((form, submit), (1, Some(0)));
+                assert_eq!(fills, [(1, Fill::Username), (2, Fill::Password)]);
+            }
+            _ => panic!("a submission"),
+        }
+        let consent = page_consent();
+        match plan(&consent, &[], &INPUTS, Consent::Deny) {
+            Ok(Action::Submit {
+                form,
+                submit,
+                fills,
+                ..
+            }) => {
+                assert_eq!((form, submit), (0, Some(0)));
+                assert!(fills.is_empty());
+            }
+            _ => panic!("the Deny button"),
+        }
+        match plan(&self::page(LOGIN), &[], &INPUTS, Consent::Deny) {
+            Ok(Action::Submit { .. }) => {}
+            _ => panic!("a login form is filled in whatever the consent answer"),
+        }
+        let links = self::page(r#"<p>Allow?</p><a href="/i/1/abort">Cancel</a>"#);
+        match plan(&links, &[], &INPUTS, Consent::Deny) {
+            Ok(Action::Follow { link, .. }) => assert_eq!(link, 0),
+            _ => panic!("the Cancel link"),
+        }
+    }
+
+    fn page_consent() -> Page {
+        page(
+            r#"<form method="post" action="/c"><button name="d" value="deny">Deny</button>
+            <button name="d" value="allow">Allow</button></form>"#,
+        )
     }
 
     #[test]

@@ -19,4 +19,6 @@ mod resource_first;
 mod security;
 mod shipping;
 mod signin;
+#[cfg(feature = "browser")]
+mod signin_browser;
 mod verification;

@@ -12,13 +12,13 @@ use crate::binary::{Finished, spawn};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
 
 /// The test user of provider.mjs's own pages (TEST_USERS, TEST_TOTP_SECRET there).
-const USER: &str = "ci@example.com";
-const PASSWORD: &str = "correct horse battery staple";
-const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
+pub const USER: &str = "ci@example.com";
+pub const PASSWORD: &str = "correct horse battery staple";
+pub const TOTP_SECRET: &str = "JBSWY3DPEHPK3PXP";
 
 /// `oauth-test-client --once --sign-in --then refresh,userinfo` with the test user in the
 /// environment, `args` added; waits for it to exit.
-fn run_sign_in(
+pub fn run_sign_in(
     provider: &LocalProvider,
     args: &[&str],
     env: &[(&str, &str)],
@@ -51,7 +51,7 @@ fn run_sign_in(
 }
 
 /// Exit 0, the token, and both steps passed.
-fn assert_signed_in(done: &Finished) -> Value {
+pub fn assert_signed_in(done: &Finished) -> Value {
     assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
     let docs = done.documents();
     assert_eq!(docs.len(), 1, "one document on stdout");
@@ -70,7 +70,7 @@ fn assert_signed_in(done: &Finished) -> Value {
 }
 
 /// Every file under `dir`, read as text.
-fn files(dir: &Path) -> Vec<(String, String)> {
+pub fn files(dir: &Path) -> Vec<(String, String)> {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries
@@ -87,7 +87,7 @@ fn files(dir: &Path) -> Vec<(String, String)> {
 }
 
 /// Cookie values never reach a log line: no cookie header or provider cookie name=value.
-fn assert_no_cookies(stderr: &str) {
+pub fn assert_no_cookies(stderr: &str) {
     let lower = stderr.to_ascii_lowercase();
     for marker in ["set-cookie", "cookie:", "_interaction=", "_session="] {
         assert!(!lower.contains(marker), "{marker} in stderr:\n{stderr}");
@@ -250,7 +250,13 @@ fn a_one_time_code_page_is_answered_from_the_totp_secret() {
 fn a_form_built_by_a_script_fails_with_the_browser_driver_hint() {
     let provider = LocalProvider::start_with(json!({ "interactions": "script_form" }));
     let artifacts = tempfile::tempdir().unwrap();
-    let done = run_sign_in(&provider, &[], &[], artifacts.path());
+    // auto would go on with the browser driver, where it is built (signin_browser.rs).
+    let done = run_sign_in(
+        &provider,
+        &["--sign-in-driver", "http"],
+        &[],
+        artifacts.path(),
+    );
     assert_eq!(done.code, Some(1), "{}", done.stderr);
     let doc = &done.documents()[0];
     assert_eq!(doc["error"], "sign_in_no_form", "{doc}");
@@ -299,16 +305,20 @@ fn sign_in_settings_are_checked_before_anything_starts() {
         done.stderr
     );
 
+    // Without the browser feature, the driver is not there; with it, Chromium must be.
+    let mut missing = user.to_vec();
+    missing.push(("CHROMIUM", "/nonexistent/chromium"));
     let done = run(
         &["--once", "--sign-in", "--sign-in-driver", "browser"],
-        &user,
+        &missing,
     );
     assert_eq!(done.code, Some(2), "{}", done.stderr);
-    assert!(
-        done.stderr.contains("the browser driver is not built yet"),
-        "{}",
-        done.stderr
-    );
+    let expected = if cfg!(feature = "browser") {
+        "/nonexistent/chromium does not exist"
+    } else {
+        "this build has no browser driver"
+    };
+    assert!(done.stderr.contains(expected), "{}", done.stderr);
 
     let done = run(&["--once", "--sign-in", "--print-config"], &user);
     assert_eq!(done.code, Some(0), "{}", done.stderr);

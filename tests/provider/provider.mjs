@@ -23,6 +23,15 @@
 //                      "totp"              username and password, then a one-time code checked
 //                                          against TEST_TOTP_SECRET (RFC 6238, SHA-1, 30 s, 6 digits)
 //                      "script_form"       a page whose form only a script builds
+//                      "clerk_testing"     like script_form, but the script first asks a
+//                                          stand-in of Clerk's Frontend API (GET /v1/client on
+//                                          this server), which refuses ("Bot traffic detected")
+//                                          without a __clerk_testing_token this server issued,
+//                                          and answers captcha_bypass: false with one; the form
+//                                          is built only when captcha_bypass is true (as
+//                                          @clerk/testing rewrites it). POST /v1/testing_tokens
+//                                          with "Authorization: Bearer sk_test_standin" is a
+//                                          stand-in of Clerk's Backend API that issues tokens.
 //                      Consent: one form with Deny and Allow buttons (decision=deny|allow);
 //                      Deny answers access_denied.
 //   options.split_metadata  true: the OpenID discovery document lacks revocation_endpoint,
@@ -34,6 +43,9 @@
 //                      discovery documents advertise (what the provider accepts is unchanged)
 //   options.introspect_access_tokens_only  true: introspecting a refresh token answers
 //                      {"active": false}, as django-oauth-toolkit does
+//   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
+//                      answered since the last such call (T: the sum of their times, from the
+//                      request to its last byte), and starts counting again; bench/signin.sh
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -207,6 +219,38 @@ async function formBody(req) {
 // Per interaction: its CSRF token, the email given, whether the password was right.
 const pending = new Map();
 
+// --- options.interactions "clerk_testing": stand-ins for Clerk's two APIs -------------------
+export const CLERK_STANDIN_SECRET_KEY = 'sk_test_standin';
+const testingTokens = new Set();
+
+function json(res, status, body) {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body));
+}
+
+function clerkStandIn(req, res) {
+  const url = new URL(req.url, 'http://x');
+  if (req.method === 'POST' && url.pathname === '/v1/testing_tokens') {
+    if (req.headers.authorization !== `Bearer ${CLERK_STANDIN_SECRET_KEY}`) {
+      return json(res, 401, {
+        errors: [{ code: 'authentication_invalid', message: 'Unauthorized', long_message: 'The provided Secret Key is invalid.' }],
+      });
+    }
+    const token = `${Math.floor(Date.now() / 1000)}-${crypto.randomBytes(12).toString('hex')}`;
+    testingTokens.add(token);
+    return json(res, 200, { object: 'testing_token', token, expires_at: Math.floor(Date.now() / 1000) + 60 });
+  }
+  if (req.method === 'GET' && url.pathname === '/v1/client') {
+    if (!testingTokens.has(url.searchParams.get('__clerk_testing_token'))) {
+      return json(res, 401, {
+        errors: [{ code: 'bot_traffic_detected', message: 'Bot traffic detected', long_message: 'Automated traffic is refused without a testing token.' }],
+      });
+    }
+    return json(res, 200, { response: { object: 'client', captcha_bypass: false }, client: null });
+  }
+  return json(res, 404, { errors: [{ code: 'resource_not_found', message: 'not found' }] });
+}
+
 async function customInteraction(provider, mode, req, res) {
   const [, , uid, action] = new URL(req.url, 'http://x').pathname.split('/');
   const details = await provider.interactionDetails(req, res);
@@ -243,6 +287,24 @@ async function customInteraction(provider, mode, req, res) {
 <script>document.getElementById('app').innerHTML = '<form method="post" action="${base}/password">'
   + '${csrf}<input name="username"><input type="password" name="password"><button>Sign in</button></form>';</script>`);
 
+  // The form appears only once the Frontend API stand-in let the page through.
+  const clerkPage = () => page(res, 200, 'Sign in', `<div id="app">Loading…</div>
+<script>
+fetch('/v1/client?_clerk_js_version=5')
+  .then((r) => r.json().then((body) => ({ ok: r.ok, body })))
+  .then(({ ok, body }) => {
+    const app = document.getElementById('app');
+    if (!ok || !body.response || body.response.captcha_bypass !== true) {
+      app.innerHTML = '<p class="error" role="alert"></p>';
+      app.firstChild.textContent = (body.errors && body.errors[0] && body.errors[0].message) || 'CAPTCHA required';
+      return;
+    }
+    app.innerHTML = '<form method="post" action="${base}/password">'
+      + '${csrf}<input name="username" autocomplete="username"><input type="password" name="password">'
+      + '<button type="submit">Continue</button></form>';
+  });
+</script>`);
+
   if (req.method === 'GET' && action === 'abort') {
     return finish({ error: 'access_denied', error_description: 'End-User aborted interaction' });
   }
@@ -257,6 +319,7 @@ async function customInteraction(provider, mode, req, res) {
 </form>`);
     }
     if (mode === 'script_form') return scriptPage();
+    if (mode === 'clerk_testing') return clerkPage();
     if (mode === 'identifier_first' && !state.email) return identifierPage(200);
     if (mode === 'totp' && state.passwordOk) return totpPage(200);
     return passwordPage(200);
@@ -423,7 +486,26 @@ server.listen(0, '127.0.0.1', () => {
   }
 
   const callback = provider.callback();
+  let busy = 0n;
+  let answered = 0;
   server.on('request', (req, res) => {
+    if (options.timing) {
+      if (req.url === '/__timing') {
+        json(res, 200, { requests: answered, busy_ms: Number(busy) / 1e6 });
+        busy = 0n;
+        answered = 0;
+        return;
+      }
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        busy += process.hrtime.bigint() - started;
+        answered += 1;
+      });
+    }
+    if (options.interactions === 'clerk_testing' && req.url.startsWith('/v1/')) {
+      clerkStandIn(req, res);
+      return;
+    }
     if (options.interactions && req.url.startsWith('/interaction/')) {
       customInteraction(provider, options.interactions, req, res).catch((err) => {
         console.error('interaction error', err);
