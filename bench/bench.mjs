@@ -107,6 +107,9 @@ const KINDS = {
     command: (port, issuer) => [path.join(ROOT, 'target/release/oauth-test-client'), [
       '--no-browser', '--port', String(port), '--issuer', issuer,
       '--client-id', CLIENT_ID, '--client-secret', CLIENT_SECRET,
+      // On 127.0.0.1 like the Express server: /login answers there, without first sending
+      // the browser to the redirect URI's host (where the flow's cookie must be set).
+      '--redirect-uri', `http://127.0.0.1:${port}/oauth_callback`,
     ], { RUST_LOG: 'error' }],
   },
   express: {
@@ -304,6 +307,8 @@ class Browser {
   // From `start` (the app's /login, or the provider's authorize URL) through the login and
   // consent forms, until a redirect to `callbackPrefix`; returns that URL, unfetched.
   async authorize(start, callbackPrefix) {
+    const prefixes = [callbackPrefix].flat();
+    const isCallback = (u) => prefixes.some((p) => u.href.startsWith(p));
     let url = new URL(start);
     for (let i = 0; i < 20; i += 1) {
       // eslint-disable-next-line no-await-in-loop
@@ -311,7 +316,7 @@ class Browser {
       if (response.status >= 300 && response.status < 400) {
         await response.arrayBuffer();
         url = new URL(response.headers.get('location'), url);
-        if (url.href.startsWith(callbackPrefix)) return url;
+        if (isCallback(url)) return url;
         continue;
       }
       // eslint-disable-next-line no-await-in-loop
@@ -332,7 +337,7 @@ class Browser {
       await response.arrayBuffer();
       if (response.status < 300 || response.status >= 400) throw new Error(`form at ${target} answered ${response.status}`);
       url = new URL(response.headers.get('location'), target);
-      if (url.href.startsWith(callbackPrefix)) return url;
+      if (isCallback(url)) return url;
     }
     throw new Error(`no redirect to ${callbackPrefix} in 20 steps`);
   }
@@ -346,9 +351,9 @@ async function signInThroughApp(port) {
   const browser = new Browser();
   const callback = await browser.authorize(
     `http://127.0.0.1:${port}/login`,
-    `http://localhost:${port}/oauth_callback`,
+    [`http://localhost:${port}/oauth_callback`, `http://127.0.0.1:${port}/oauth_callback`],
   );
-  // The redirect URI says localhost; the Express server listens on 127.0.0.1 only.
+  // The Express client's redirect URI says localhost, and it listens on 127.0.0.1 only.
   callback.hostname = '127.0.0.1';
   const response = await browser.request(callback, { headers: { accept: 'application/json' } });
   const body = await response.json();
