@@ -456,6 +456,7 @@ impl Chrome {
         let mut marker = None;
         let mut quiet = QUIET;
         let mut stale = 0;
+        let mut gone = 0;
         let mut current = target.start.clone();
         loop {
             match self.settle(session, marker.take(), quiet, &current).await? {
@@ -474,14 +475,17 @@ impl Chrome {
             }
             let page = match self.read().await {
                 Ok(page) => page,
-                Err(Eval::Gone(why)) => {
+                Err(Eval::Gone(why)) if gone < 20 => {
                     log::debug!("sign-in (browser): the page went away while being read ({why})");
+                    gone += 1;
                     continue;
                 }
+                Err(Eval::Gone(why)) => return Err(cdp_failed("read the page", why)),
                 Err(Eval::Threw(e)) => {
                     return Err(cdp_failed("read the page", session.scrub.text(&e)));
                 }
             };
+            gone = 0;
             current = page.url.clone();
             session.count(&page)?;
             let decision = match session.decide(&page) {
