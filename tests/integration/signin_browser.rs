@@ -44,8 +44,8 @@ fn browser(
     run_sign_in(provider, &all, env, artifacts)
 }
 
-/// After the binary exits: no Chromium still running from `tmp` (its TMPDIR), and no
-/// profile folder left in it.
+/// After the binary exits: no Chromium still running from `tmp` (its TMPDIR), and nothing
+/// left in it (Chromium's profile folder, its temporary files).
 fn assert_no_leftovers(tmp: &Path) {
     let tmp_text = tmp.to_string_lossy().into_owned();
     let running = || {
@@ -64,9 +64,8 @@ fn assert_no_leftovers(tmp: &Path) {
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("oauth-test-client-chromium-"))
         .collect();
-    assert!(left.is_empty(), "profile folders left behind: {left:?}");
+    assert!(left.is_empty(), "left behind in TMPDIR: {left:?}");
 }
 
 #[test]
@@ -330,5 +329,43 @@ fn clerks_testing_token_gets_the_browser_past_the_bot_check() {
             && message.contains("The provided Secret Key is invalid")
             && !message.contains("sk_test_not-the-key"),
         "{message}"
+    );
+}
+
+/// A single-page app: no `<form>`, `type=button` buttons, each step drawn in place a moment
+/// after a `fetch()` returns, a wrong password shown inline, a script navigation at the end.
+/// The driver waits for the page to change and settle rather than for a navigation.
+#[test]
+fn a_single_page_app_without_forms_or_navigations_between_steps() {
+    let provider = LocalProvider::start_with(json!({ "interactions": "spa" }));
+    let artifacts = tempfile::tempdir().unwrap();
+    let done = browser(&provider, &[], &[], artifacts.path());
+    assert_signed_in(&done);
+    assert!(
+        done.stderr.contains(
+            "filling in the username (identifier-first) and submitting with \"Continue\""
+        ) && done
+            .stderr
+            .contains("filling in the password and submitting with \"Continue\""),
+        "{}",
+        done.stderr
+    );
+
+    let wrong = "Wr0ng-pa55word-xyzzy";
+    let done = browser(
+        &provider,
+        &[],
+        &[("OAUTH_TEST_PASSWORD", wrong)],
+        artifacts.path(),
+    );
+    assert_eq!(done.code, Some(1), "{}", done.stderr);
+    let doc = &done.documents()[0];
+    assert_eq!(doc["error"], "sign_in_rejected", "{doc}");
+    assert_eq!(doc["page"]["errors"], json!(["Invalid password"]), "{doc}");
+    assert_eq!(doc["page"]["fields"], "password (password)", "{doc}");
+    let html = std::fs::read_to_string(artifacts.path().join("sign-in-last-page.html")).unwrap();
+    assert!(
+        html.contains("Invalid password") && !html.contains(wrong),
+        "{html}"
     );
 }

@@ -23,6 +23,11 @@
 //                      "totp"              username and password, then a one-time code checked
 //                                          against TEST_TOTP_SECRET (RFC 6238, SHA-1, 30 s, 6 digits)
 //                      "script_form"       a page whose form only a script builds
+//                      "spa"               a single-page app: no <form>, type=button buttons,
+//                                          an email step then a password step drawn in place
+//                                          after fetch() calls (POST .../spa-identifier and
+//                                          .../spa-password, JSON), a wrong password shown
+//                                          inline, and a script navigation once signed in
 //                      "clerk_testing"     like script_form, but the script first asks a
 //                                          stand-in of Clerk's Frontend API (GET /v1/client on
 //                                          this server), which refuses ("Bot traffic detected")
@@ -210,6 +215,12 @@ function page(res, status, title, body) {
 <body><main><h1>${esc(title)}</h1>${body}</main></body></html>`);
 }
 
+async function jsonBody(req) {
+  const chunks = [];
+  for await (const chunk of req) chunks.push(chunk);
+  try { return JSON.parse(Buffer.concat(chunks).toString() || '{}'); } catch { return {}; }
+}
+
 async function formBody(req) {
   const chunks = [];
   for await (const chunk of req) chunks.push(chunk);
@@ -305,6 +316,40 @@ fetch('/v1/client?_clerk_js_version=5')
   });
 </script>`);
 
+  // Everything drawn by the script, in place; each step's answer comes a moment after the
+  // fetch() returns, as a framework's re-render would.
+  const spaPage = () => page(res, 200, 'Sign in', `<div id="app">Loading…</div>
+<script>
+const app = document.getElementById('app');
+const post = (action, body) => fetch('${base}/' + action, {
+  method: 'POST', headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ ...body, csrf: '${state.csrf}' }),
+});
+function draw(html, error) {
+  app.innerHTML = (error ? '<p class="error" role="alert"></p>' : '') + html;
+  if (error) app.querySelector('.error').textContent = error;
+}
+function email(error) {
+  draw('<label>Email address <input id="identifier-field" name="identifier" type="text" autocomplete="username"></label>'
+    + ' <button type="button" class="primary">Continue</button>', error);
+  app.querySelector('button').onclick = async () => {
+    const r = await post('spa-identifier', { email: app.querySelector('input').value });
+    const answer = await r.json();
+    setTimeout(() => (r.ok ? password() : email(answer.error)), 100);
+  };
+}
+function password(error) {
+  draw('<label>Password <input id="password-field" name="password" type="password"></label>'
+    + ' <button type="button" class="primary">Continue</button>', error);
+  app.querySelector('button').onclick = async () => {
+    const r = await post('spa-password', { password: app.querySelector('input').value });
+    const answer = await r.json();
+    setTimeout(() => (r.ok ? location.assign(answer.redirect) : password(answer.error)), 100);
+  };
+}
+setTimeout(() => email(), 100);
+</script>`);
+
   if (req.method === 'GET' && action === 'abort') {
     return finish({ error: 'access_denied', error_description: 'End-User aborted interaction' });
   }
@@ -320,11 +365,26 @@ fetch('/v1/client?_clerk_js_version=5')
     }
     if (mode === 'script_form') return scriptPage();
     if (mode === 'clerk_testing') return clerkPage();
+    if (mode === 'spa') return spaPage();
     if (mode === 'identifier_first' && !state.email) return identifierPage(200);
     if (mode === 'totp' && state.passwordOk) return totpPage(200);
     return passwordPage(200);
   }
 
+  if (action === 'spa-identifier' || action === 'spa-password') {
+    const answer = await jsonBody(req);
+    if (answer.csrf !== state.csrf) return json(res, 403, { error: 'The form expired.' });
+    if (action === 'spa-identifier') {
+      if (!TEST_USERS[answer.email]) return json(res, 401, { error: 'Unknown user' });
+      state.email = answer.email;
+      return json(res, 200, {});
+    }
+    if (!state.email || TEST_USERS[state.email] !== answer.password) {
+      return json(res, 401, { error: 'Invalid password' });
+    }
+    const redirect = await provider.interactionResult(req, res, { login: { accountId: state.email } });
+    return json(res, 200, { redirect });
+  }
   const body = await formBody(req);
   if (body.csrf !== state.csrf) return page(res, 403, 'Forbidden', error('The form expired (CSRF token mismatch).'));
   switch (action) {

@@ -183,21 +183,50 @@ struct Chrome {
     tab: Tab,
     watch: Arc<Mutex<Watch>>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// Last, so it is dropped after the browser (whose drop kills Chromium).
-    profile: Profile,
+    /// Held for its drop, after Chromium is gone (see `Drop for Chrome`).
+    _profile: Profile,
 }
 
-/// Chromium's own profile folder, removed when dropped: also when the app ends the run
-/// (the callback answered) while the driver is still closing the browser.
+/// Also when the app ends the run (the callback answered) while the driver is still closing
+/// the browser, and the runtime drops it: Chromium is killed and waited for (briefly), so
+/// that nothing writes into its profile folder once that is removed (by `profile`'s drop).
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        if matches!(self.browser.try_wait(), Ok(Some(_))) {
+            return;
+        }
+        if let Some(child) = self.browser.get_mut_child() {
+            let _ = child.inner.start_kill();
+        }
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until && !matches!(self.browser.try_wait(), Ok(Some(_))) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+/// Chromium's own profile folder, removed when dropped.
 struct Profile(PathBuf);
 
 impl Drop for Profile {
     fn drop(&mut self) {
-        if let Err(e) = std::fs::remove_dir_all(&self.0)
-            && e.kind() != std::io::ErrorKind::NotFound
-        {
-            log::debug!(
-                "sign-in (browser): could not remove {}: {e}",
+        // Chromium's helper processes can still be writing for a moment after the browser
+        // process is gone: a few tries.
+        let mut last = None;
+        for _ in 0..20 {
+            match std::fs::remove_dir_all(&self.0) {
+                Ok(()) => return,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+                Err(e) => last = Some(e),
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        if let Some(e) = last {
+            log::warn!(
+                "sign-in (browser): could not remove Chromium's profile folder {}: {e}",
                 self.0.display()
             );
         }
@@ -248,10 +277,19 @@ impl Chrome {
         session: &Session<'_>,
         token: Option<super::Secret>,
     ) -> Result<Self, SignInError> {
-        let profile = Profile(std::env::temp_dir().join(format!(
-            "oauth-test-client-chromium-{}",
-            uuid::Uuid::new_v4().simple()
-        )));
+        // Short: Chromium's singleton socket goes in its TMPDIR, and a socket's path has at
+        // most 107 bytes (sockaddr_un).
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let profile = Profile(std::env::temp_dir().join(format!("otc-chromium-{}", &id[..8])));
+        let tmp = profile.0.join("t");
+        // Where the socket would go: /…/t/org.chromium.Chromium.XXXXXX/SingletonSocket.
+        let own_tmp = tmp.as_os_str().len() + 48 < 108;
+        std::fs::create_dir_all(&tmp).map_err(|e| {
+            cdp_failed(
+                &format!("create Chromium's profile folder {}", profile.0.display()),
+                e,
+            )
+        })?;
         let left = session
             .left()
             .ok_or_else(|| session.timed_out(&target.start))?;
@@ -274,6 +312,11 @@ impl Chrome {
             ]);
         if running_as_root() {
             builder = builder.no_sandbox();
+        }
+        if own_tmp {
+            // Its temporary files (shared memory, with chromiumoxide's --disable-dev-shm-usage)
+            // in its own folder, removed with it even when Chromium is killed.
+            builder = builder.env("TMPDIR", tmp.display().to_string());
         }
         let config = builder
             .build()
@@ -318,7 +361,7 @@ impl Chrome {
             tab,
             watch: Arc::new(Mutex::new(Watch::new(&target.start, &target.callback))),
             tasks: vec![handler_task],
-            profile,
+            _profile: profile,
         };
         if let Err(e) = chrome.prepare(token).await {
             chrome.close().await;
@@ -413,6 +456,7 @@ impl Chrome {
         let mut marker = None;
         let mut quiet = QUIET;
         let mut stale = 0;
+        let mut gone = 0;
         let mut current = target.start.clone();
         loop {
             match self.settle(session, marker.take(), quiet, &current).await? {
@@ -431,14 +475,17 @@ impl Chrome {
             }
             let page = match self.read().await {
                 Ok(page) => page,
-                Err(Eval::Gone(why)) => {
+                Err(Eval::Gone(why)) if gone < 20 => {
                     log::debug!("sign-in (browser): the page went away while being read ({why})");
+                    gone += 1;
                     continue;
                 }
+                Err(Eval::Gone(why)) => return Err(cdp_failed("read the page", why)),
                 Err(Eval::Threw(e)) => {
                     return Err(cdp_failed("read the page", session.scrub.text(&e)));
                 }
             };
+            gone = 0;
             current = page.url.clone();
             session.count(&page)?;
             let decision = match session.decide(&page) {
@@ -672,15 +719,12 @@ impl Chrome {
         })
     }
 
-    async fn close(self) {
-        let Self {
-            browser,
-            tasks,
-            profile,
-            ..
-        } = self;
-        shut_down(browser, tasks).await;
-        drop(profile);
+    /// Closes Chromium as a person would, or kills it; then [`Drop`] removes the profile.
+    async fn close(mut self) {
+        let closed = tokio::time::timeout(Duration::from_secs(5), self.browser.close()).await;
+        if matches!(closed, Ok(Ok(_))) {
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await;
+        }
     }
 }
 
