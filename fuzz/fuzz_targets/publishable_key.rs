@@ -9,7 +9,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     if let Ok(key) = PublishableKey::parse(text) {
         assert!(!key.frontend_api.is_empty());
-        assert!(key.issuer().starts_with("https://"));
+        assert!(key.issuer().as_str().starts_with("https://"));
         assert!(!key.frontend_api.contains(['/', '?', '#', '@', '$']));
     }
 });

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oauth_test_client::config::Issuer;
+use oauth_test_client::oauth::Issuer;
 use oauth_test_client::provider::challenge::{self, Bearer, MAX_HEADER_BYTES};
 use oauth_test_client::provider::resource::{read_challenge, read_metadata, well_known_url};
 use oauth_test_client::oauth::Verdict;
