@@ -111,9 +111,7 @@ enum Finished {
 /// asking for `scope`, by the sign-in driver when it is configured, else by the person at the
 /// browser.
 fn sign_in_again(state: &actix_web::web::Data<AppState>, config: &Config, scope: &str) {
-    let mut url = state.redirect.url().clone();
-    url.set_path("/login");
-    url.query_pairs_mut().clear().append_pair("scope", scope);
+    let url = state.login_url(Some(scope));
     log::warn!(
         "the MCP server wants more scopes (insufficient_scope): signing in again for {}",
         crate::redact::untrusted(scope)
@@ -367,13 +365,7 @@ fn start_sign_in(
     scope: Option<&str>,
 ) {
     let callback = state.redirect.url().clone();
-    let mut start = callback.clone();
-    start.set_path("/login");
-    start.set_query(None);
-    start.set_fragment(None);
-    if let Some(scope) = scope {
-        start.query_pairs_mut().append_pair("scope", scope);
-    }
+    let start = state.login_url(scope);
     let target = signin::Target {
         start,
         callback,

@@ -84,6 +84,19 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// `/login` on the redirect URI's host (where the flow's binding cookie must be set, so
+    /// it comes back with the callback), asking for `scope` when given.
+    pub fn login_url(&self, scope: Option<&str>) -> url::Url {
+        let mut url = self.redirect.url().clone();
+        url.set_path("/login");
+        url.set_query(None);
+        url.set_fragment(None);
+        if let Some(scope) = scope {
+            url.query_pairs_mut().append_pair("scope", scope);
+        }
+        url
+    }
+
     pub fn signed_in(&self, tokens: &TokenSet, id_token_sub: Option<String>) {
         self.hold_secrets(tokens);
         *lock(&self.session) = Some(Session {

@@ -241,7 +241,11 @@ async fn default_endpoints(
     chain: Option<&mut Chain>,
 ) -> Result<Provider, RunError> {
     let Some(chain) = chain else {
-        return Err(RunError::Unsupported("no authorization server".into()));
+        return Err(RunError::Unsupported(
+            "the MCP server has no protected-resource metadata and RESOURCE_URL named no \
+             authorization server: set OAUTH_ISSUER to its authorization server"
+                .into(),
+        ));
     };
     let origin = chain.authorization_server.clone();
     let url = |path: &str| {
