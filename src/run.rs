@@ -223,6 +223,13 @@ async fn finish_report(
     if let Some(m) = &mcp {
         report.checks.extend(m.checks.iter().cloned());
     }
+    // Checks the steps made (DPoP: the refreshed token's type, the API without a proof).
+    report.checks.extend(
+        steps
+            .iter()
+            .flatten()
+            .flat_map(|s| s.checks.iter().cloned()),
+    );
     if let Some(chain) = chain {
         report.checks.splice(0..0, chain.checks.iter().cloned());
         // Starting from the API, the point is that the API takes the token.

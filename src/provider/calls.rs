@@ -9,6 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::Provider;
+use super::dpop::Dpop;
 use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
 use crate::config::by_hand;
@@ -100,8 +101,14 @@ impl Provider {
         let Some(url) = self.endpoints.userinfo.clone() else {
             return not_advertised("userinfo_endpoint");
         };
-        self.bearer_call(&url, "GET", token, Some("userinfo_endpoint"))
-            .await
+        self.bearer_call(
+            &url,
+            "GET",
+            token,
+            Some("userinfo_endpoint"),
+            self.dpop(),
+        )
+        .await
     }
 
     /// RFC 7662 introspection, authenticated as the client.
@@ -237,24 +244,40 @@ impl Provider {
         Ok(registered)
     }
 
-    /// Calls the user's own API with the access token; any 2xx is success.
+    /// Calls the user's own API with the access token; any 2xx is success. With `--dpop`
+    /// the token goes as `DPoP`, with a proof.
     pub async fn call_resource(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
-        self.bearer_call(url, method, token, None).await
+        self.bearer_call(url, method, token, None, self.dpop())
+            .await
+    }
+
+    /// The same call with the token as a plain `Bearer` token and no proof: a DPoP-bound
+    /// token must be refused so (RFC 9449 section 7.2).
+    pub async fn call_resource_as_bearer(
+        &self,
+        url: &Url,
+        method: &str,
+        token: &AccessToken,
+    ) -> Call {
+        self.bearer_call(url, method, token, None, None).await
     }
 
     /// `field`: the provider's endpoint called, whose answers are JSON (none for the API).
+    /// `dpop`: the token is DPoP-bound (RFC 9449 section 7.1), else a Bearer token.
     async fn bearer_call(
         &self,
         url: &Url,
         method: &str,
         token: &AccessToken,
         field: Option<&'static str>,
+        dpop: Option<&Dpop>,
     ) -> Call {
-        let http = Recording::new(self.http());
+        let http = Recording::new(self.http()).with_dpop(dpop, Some(token.secret()));
+        let scheme = if dpop.is_some() { "DPoP" } else { "Bearer" };
         let request = oauth2::http::Request::builder()
             .method(method)
             .uri(url.as_str())
-            .header("authorization", format!("Bearer {}", token.secret()))
+            .header("authorization", format!("{scheme} {}", token.secret()))
             .header("accept", "application/json")
             .body(Vec::new());
         let request = match request {

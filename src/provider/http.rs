@@ -12,6 +12,7 @@ use std::time::Duration;
 use oauth2::http;
 use reqwest::redirect::Policy;
 
+use super::dpop::{self, Dpop};
 use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use super::quirks::normalize;
 use crate::config::CaBundle;
@@ -391,6 +392,9 @@ type Last = (u16, Vec<u8>, Option<String>);
 /// call makes one request, so only the last one is kept.
 pub struct Recording<'a> {
     http: &'a HttpClient,
+    /// DPoP (RFC 9449): the key that signs a proof for each request, and the access token
+    /// the request carries (for `ath`).
+    dpop: Option<(&'a Dpop, Option<&'a str>)>,
     /// Token and introspection responses: read through `quirks::normalize`.
     normalize: bool,
     exchange: Mutex<Option<Exchange>>,
@@ -402,6 +406,7 @@ impl<'a> Recording<'a> {
     pub fn new(http: &'a HttpClient) -> Self {
         Self {
             http,
+            dpop: None,
             normalize: false,
             exchange: Mutex::new(None),
             last: Mutex::new(None),
@@ -418,14 +423,20 @@ impl<'a> Recording<'a> {
         }
     }
 
+    /// Each request carries a DPoP proof by `dpop` (when given), with `ath` for
+    /// `access_token`; a nonce challenge is answered once.
+    pub fn with_dpop(mut self, dpop: Option<&'a Dpop>, access_token: Option<&'a str>) -> Self {
+        self.dpop = dpop.map(|d| (d, access_token));
+        self
+    }
+
     /// Sends a request and records it (the response as the provider sent it).
     pub async fn send(
         &self,
         request: oauth2::HttpRequest,
     ) -> Result<oauth2::HttpResponse, HttpError> {
-        let recorded = RecordedRequest::of(&request);
+        let (recorded, result) = self.execute(request).await;
         let url = recorded.url.clone();
-        let result = self.http.execute(request).await;
         *lock(&self.exchange) = Some(Exchange {
             request: recorded,
             response: result
@@ -470,6 +481,67 @@ impl<'a> Recording<'a> {
                 url,
                 detail: e.to_string(),
             })
+    }
+
+    /// Runs the request, with a DPoP proof when this client has a key: a `use_dpop_nonce`
+    /// answer (RFC 9449 sections 8 and 9) is retried once with the nonce it gave. Returns
+    /// the last request sent, masked.
+    async fn execute(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> (RecordedRequest, Result<oauth2::HttpResponse, HttpError>) {
+        let Some((dpop, access_token)) = self.dpop else {
+            return (RecordedRequest::of(&request), self.http.execute(request).await);
+        };
+        let url = request.uri().to_string();
+        let (parts, body) = request.into_parts();
+        let mut retried = false;
+        loop {
+            let mut attempt = http::Request::new(body.clone());
+            *attempt.method_mut() = parts.method.clone();
+            *attempt.uri_mut() = parts.uri.clone();
+            *attempt.headers_mut() = parts.headers.clone();
+            let proof = dpop
+                .proof(parts.method.as_str(), &url, access_token)
+                .map_err(|e| HttpError::Other {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                })
+                .and_then(|p| {
+                    http::HeaderValue::from_str(&p)
+                        .map_err(|e| HttpError::invalid_request(&url, e))
+                });
+            let proof = match proof {
+                Ok(p) => p,
+                Err(e) => return (RecordedRequest::of(&attempt), Err(e)),
+            };
+            attempt.headers_mut().insert("dpop", proof);
+            let recorded = RecordedRequest::of(&attempt);
+            let result = self.http.execute(attempt).await;
+            let Ok(response) = &result else {
+                return (recorded, result);
+            };
+            let nonce = response
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok());
+            if let Some(nonce) = nonce {
+                dpop.remember_nonce(&url, nonce);
+            }
+            let challenge = dpop::asks_for_nonce(
+                response.status().as_u16(),
+                response.headers(),
+                response.body(),
+            );
+            if retried || nonce.is_none() || !challenge {
+                return (recorded, result);
+            }
+            log::info!(
+                "{} asked for a DPoP nonce (use_dpop_nonce): sending the request again with it",
+                untrusted(&url)
+            );
+            retried = true;
+        }
     }
 
     /// The quirks met so far.

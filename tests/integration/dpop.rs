@@ -1,0 +1,111 @@
+//! `--dpop` (RFC 9449) against the real provider with DPoP on, nonces required (so both the
+//! provider and the API answer the first proof with `use_dpop_nonce`), and a resource server
+//! that takes DPoP-bound tokens only.
+
+use serde_json::{Value, json};
+
+use crate::binary::Finished;
+use crate::signin::run_sign_in;
+use crate::support::provider::LocalProvider;
+use crate::support::resource;
+
+/// `--once --sign-in --dpop --report --then refresh,userinfo,api` against `/dpop`.
+async fn sign_in_with_dpop(options: Value) -> Finished {
+    let provider = LocalProvider::start_with(options);
+    let api = resource::start(&provider.issuer).await;
+    let resource_url = format!("{}/dpop", api.base);
+    let artifacts = tempfile::tempdir().unwrap();
+    tokio::task::spawn_blocking(move || {
+        run_sign_in(
+            &provider,
+            &["--dpop", "--report", "--then", "api"],
+            &[
+                ("RESOURCE_URL", resource_url.as_str()),
+                ("RUST_LOG", "oauth_test_client=debug"),
+            ],
+            artifacts.path(),
+        )
+    })
+    .await
+    .unwrap()
+}
+
+fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no check {name}: {doc}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_sign_in_refresh_userinfo_and_api_pass_every_check_through_nonce_challenges() {
+    let done = sign_in_with_dpop(json!({ "dpop": "nonce" })).await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = &done.documents()[0];
+    assert!(
+        doc["token"]["token_type"]
+            .as_str()
+            .unwrap()
+            .eq_ignore_ascii_case("dpop"),
+        "{doc}"
+    );
+    let failed: Vec<&Value> = doc["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["result"] != "pass")
+        .collect();
+    assert!(failed.is_empty(), "every check passes: {failed:?}");
+    for name in [
+        "token.token_type",
+        "dpop.cnf_jkt",
+        "refresh.token_type",
+        "dpop.api_refuses_bearer",
+    ] {
+        assert_eq!(check(doc, name)["result"], "pass", "{name}: {doc}");
+    }
+    let steps: Vec<(&str, bool)> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["ok"].as_bool().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [("refresh", true), ("userinfo", true), ("api", true)],
+        "{doc}"
+    );
+    // The API took the proof signed with the key the token is bound to, with its nonce.
+    let api = &doc["steps"][2]["response"];
+    assert!(api["nonce"].is_string(), "{api}");
+    let jkt = check(doc, "dpop.cnf_jkt")["detail"].as_str().unwrap();
+    assert!(jkt.contains(api["jkt"].as_str().unwrap()), "{jkt} / {api}");
+    // Each server asked for a nonce once: the provider's token endpoint and the API.
+    let retries = done.stderr.matches("asked for a DPoP nonce").count();
+    assert!(retries >= 2, "{}", done.stderr);
+    assert!(
+        done.stderr.contains("/oauth/token asked for a DPoP nonce")
+            && done.stderr.contains("/dpop asked for a DPoP nonce"),
+        "{}",
+        done.stderr
+    );
+    // No proof, no token in the log or on stdout but the token JSON itself.
+    assert!(!done.stderr.contains("eyJhbGciOiJFUzI1NiIsImp3ayI6"), "{}", done.stderr);
+    assert!(!done.stdout.contains("eyJhbGciOiJFUzI1NiIsImp3ayI6"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_answers_bearer_to_a_dpop_request_exits_1_naming_token_type() {
+    let done = sign_in_with_dpop(json!({ "token_type": "Bearer" })).await;
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    let doc = &done.documents()[0];
+    let row = check(doc, "token.token_type");
+    assert_eq!(row["result"], "fail", "{doc}");
+    assert!(
+        row["detail"].as_str().unwrap().contains("\"Bearer\""),
+        "{row}"
+    );
+    assert!(done.stderr.contains("token.token_type"), "{}", done.stderr);
+}
