@@ -286,7 +286,9 @@ async fn api(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
             .map(|r| r.status);
         let error = bearer.result.as_ref().err().map(ToString::to_string);
         let check = verify::dpop::bearer_refused(status, error.as_deref());
-        report.notes.push(format!("{}: {}", check.check, check.detail));
+        report
+            .notes
+            .push(format!("{}: {}", check.check, check.detail));
         report.checks.push(check);
     }
     report

@@ -101,14 +101,8 @@ impl Provider {
         let Some(url) = self.endpoints.userinfo.clone() else {
             return not_advertised("userinfo_endpoint");
         };
-        self.bearer_call(
-            &url,
-            "GET",
-            token,
-            Some("userinfo_endpoint"),
-            self.dpop(),
-        )
-        .await
+        self.bearer_call(&url, "GET", token, Some("userinfo_endpoint"), self.dpop())
+            .await
     }
 
     /// RFC 7662 introspection, authenticated as the client.
@@ -532,6 +526,33 @@ mod tests {
             socket.write_all(body.as_bytes()).await.unwrap();
         });
         url
+    }
+
+    #[tokio::test]
+    async fn with_dpop_the_authorization_request_names_the_key() {
+        let cli = Cli {
+            authorize_url: Some("https://idp.example/authorize".into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("client".into()),
+            dpop: true,
+            ..Cli::default()
+        };
+        let bound = Provider::discover(&Config::from_cli(&cli).unwrap())
+            .await
+            .unwrap();
+        let jkt = bound.dpop().unwrap().thumbprint().to_owned();
+        let redirect = RedirectUrl::new("http://localhost:3000/oauth_callback".into()).unwrap();
+        let (challenge, _) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let (url, _) = bound.authorize_url(&redirect, &[], challenge, None, &[]);
+        assert!(
+            url.query_pairs().any(|(k, v)| k == "dpop_jkt" && v == jkt),
+            "{url}"
+        );
+        let (challenge, _) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let (url, _) = provider()
+            .await
+            .authorize_url(&redirect, &[], challenge, None, &[]);
+        assert!(!url.as_str().contains("dpop_jkt"), "{url}");
     }
 
     #[tokio::test]

@@ -48,9 +48,8 @@ impl Dpop {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
             .map_err(|e| DpopError::Key(e.to_string()))?;
-        let key =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-                .map_err(|e| DpopError::Key(e.to_string()))?;
+        let key = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .map_err(|e| DpopError::Key(e.to_string()))?;
         // An uncompressed point: 0x04, x (32 bytes), y (32 bytes).
         let point = key.public_key().as_ref();
         let (x, y) = (
@@ -212,15 +211,28 @@ mod tests {
         let signature = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
         let input = format!("{}.{}", parts[0], parts[1]);
         public.verify(input.as_bytes(), &signature).unwrap();
-        let again = dpop.proof("POST", "https://as.example/token", None).unwrap();
-        assert_ne!(decode(again.split('.').nth(1).unwrap())["jti"], claims["jti"]);
+        let again = dpop
+            .proof("POST", "https://as.example/token", None)
+            .unwrap();
+        assert_ne!(
+            decode(again.split('.').nth(1).unwrap())["jti"],
+            claims["jti"]
+        );
     }
 
     #[test]
     fn the_nonce_is_kept_per_origin() {
         let dpop = Dpop::generate().unwrap();
         dpop.remember_nonce("https://as.example/token", "n1");
-        let claims = |url| decode(dpop.proof("GET", url, None).unwrap().split('.').nth(1).unwrap());
+        let claims = |url| {
+            decode(
+                dpop.proof("GET", url, None)
+                    .unwrap()
+                    .split('.')
+                    .nth(1)
+                    .unwrap(),
+            )
+        };
         assert_eq!(claims("https://as.example/userinfo")["nonce"], "n1");
         assert!(claims("https://api.example/x").get("nonce").is_none());
     }
@@ -240,8 +252,16 @@ mod tests {
     #[test]
     fn a_nonce_challenge_is_recognised_from_either_server() {
         let mut headers = oauth2::http::HeaderMap::new();
-        assert!(asks_for_nonce(400, &headers, br#"{"error":"use_dpop_nonce"}"#));
-        assert!(!asks_for_nonce(400, &headers, br#"{"error":"invalid_grant"}"#));
+        assert!(asks_for_nonce(
+            400,
+            &headers,
+            br#"{"error":"use_dpop_nonce"}"#
+        ));
+        assert!(!asks_for_nonce(
+            400,
+            &headers,
+            br#"{"error":"invalid_grant"}"#
+        ));
         headers.insert(
             "www-authenticate",
             r#"DPoP error="use_dpop_nonce", algs="ES256""#.parse().unwrap(),

@@ -491,7 +491,10 @@ impl<'a> Recording<'a> {
         request: oauth2::HttpRequest,
     ) -> (RecordedRequest, Result<oauth2::HttpResponse, HttpError>) {
         let Some((dpop, access_token)) = self.dpop else {
-            return (RecordedRequest::of(&request), self.http.execute(request).await);
+            return (
+                RecordedRequest::of(&request),
+                self.http.execute(request).await,
+            );
         };
         let url = request.uri().to_string();
         let (parts, body) = request.into_parts();
@@ -508,8 +511,7 @@ impl<'a> Recording<'a> {
                     detail: e.to_string(),
                 })
                 .and_then(|p| {
-                    http::HeaderValue::from_str(&p)
-                        .map_err(|e| HttpError::invalid_request(&url, e))
+                    http::HeaderValue::from_str(&p).map_err(|e| HttpError::invalid_request(&url, e))
                 });
             let proof = match proof {
                 Ok(p) => p,

@@ -44,10 +44,7 @@ pub fn binding(expected: &str, confirmation: Confirmation<'_>) -> Check {
         Confirmation::Jwt(claims) => ("the JWT access token", claims.get("cnf")),
         Confirmation::Introspection(body) => ("introspection", body.get("cnf")),
         Confirmation::Unavailable(why) => {
-            return Check::warn(
-                NAME,
-                format!("not verified: the token is opaque and {why}"),
-            );
+            return Check::warn(NAME, format!("not verified: the token is opaque and {why}"));
         }
     };
     match cnf.and_then(|c| c.get("jkt")).and_then(Value::as_str) {
@@ -64,7 +61,9 @@ pub fn binding(expected: &str, confirmation: Confirmation<'_>) -> Check {
         ),
         None => Check::fail(
             NAME,
-            format!("{source} has no cnf.jkt: the token is not bound to a key (RFC 9449 section 6)"),
+            format!(
+                "{source} has no cnf.jkt: the token is not bound to a key (RFC 9449 section 6)"
+            ),
         ),
     }
 }

@@ -9,11 +9,12 @@ use crate::signin::run_sign_in;
 use crate::support::provider::LocalProvider;
 use crate::support::resource;
 
-/// `--once --sign-in --dpop --report --then refresh,userinfo,api` against `/dpop`.
-async fn sign_in_with_dpop(options: Value) -> Finished {
+/// `--once --sign-in --dpop --report --then refresh,userinfo,api` against the test resource
+/// server's `path`.
+async fn sign_in_with_dpop(options: Value, path: &str) -> Finished {
     let provider = LocalProvider::start_with(options);
     let api = resource::start(&provider.issuer).await;
-    let resource_url = format!("{}/dpop", api.base);
+    let resource_url = format!("{}{path}", api.base);
     let artifacts = tempfile::tempdir().unwrap();
     tokio::task::spawn_blocking(move || {
         run_sign_in(
@@ -41,7 +42,7 @@ fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dpop_sign_in_refresh_userinfo_and_api_pass_every_check_through_nonce_challenges() {
-    let done = sign_in_with_dpop(json!({ "dpop": "nonce" })).await;
+    let done = sign_in_with_dpop(json!({ "dpop": "nonce" }), "/dpop").await;
     assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
     let doc = &done.documents()[0];
     assert!(
@@ -92,13 +93,17 @@ async fn dpop_sign_in_refresh_userinfo_and_api_pass_every_check_through_nonce_ch
         done.stderr
     );
     // No proof, no token in the log or on stdout but the token JSON itself.
-    assert!(!done.stderr.contains("eyJhbGciOiJFUzI1NiIsImp3ayI6"), "{}", done.stderr);
+    assert!(
+        !done.stderr.contains("eyJhbGciOiJFUzI1NiIsImp3ayI6"),
+        "{}",
+        done.stderr
+    );
     assert!(!done.stdout.contains("eyJhbGciOiJFUzI1NiIsImp3ayI6"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_answers_bearer_to_a_dpop_request_exits_1_naming_token_type() {
-    let done = sign_in_with_dpop(json!({ "token_type": "Bearer" })).await;
+    let done = sign_in_with_dpop(json!({ "token_type": "Bearer" }), "/dpop").await;
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
     let doc = &done.documents()[0];
     let row = check(doc, "token.token_type");
@@ -108,4 +113,26 @@ async fn a_provider_that_answers_bearer_to_a_dpop_request_exits_1_naming_token_t
         "{row}"
     );
     assert!(done.stderr.contains("token.token_type"), "{}", done.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_api_that_takes_the_token_without_its_proof_is_a_warning() {
+    // `/echo` answers 200 to anything: the DPoP call and the Bearer one alike.
+    let done = sign_in_with_dpop(json!({}), "/echo").await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = &done.documents()[0];
+    let row = check(doc, "dpop.api_refuses_bearer");
+    assert_eq!(row["result"], "warn", "{doc}");
+    assert!(
+        row["detail"].as_str().unwrap().contains("HTTP 200"),
+        "{row}"
+    );
+    // The API saw the DPoP scheme and a proof.
+    let seen = &doc["steps"][2]["response"]["headers"];
+    assert!(
+        seen["authorization"].as_str().unwrap().starts_with("DPoP "),
+        "{seen}"
+    );
+    assert!(seen["dpop"].is_string(), "{seen}");
+    assert_eq!(check(doc, "token.token_type")["result"], "pass");
 }

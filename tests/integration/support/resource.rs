@@ -168,8 +168,7 @@ fn check_proof(proof: &str, url: &str, token: &str) -> Result<(Value, String), &
     let [h, c, sig] = parts[..] else {
         return Err("not a JWS");
     };
-    let header: Value =
-        serde_json::from_slice(&unb64(h).ok_or("header")?).map_err(|_| "header")?;
+    let header: Value = serde_json::from_slice(&unb64(h).ok_or("header")?).map_err(|_| "header")?;
     let claims: Value = serde_json::from_slice(&unb64(c).ok_or("claims")?).map_err(|_| "claims")?;
     if header["typ"] != "dpop+jwt" || header["alg"] != "ES256" {
         return Err("typ or alg");
@@ -178,12 +177,18 @@ fn check_proof(proof: &str, url: &str, token: &str) -> Result<(Value, String), &
     if jwk["kty"] != "EC" || jwk["crv"] != "P-256" || jwk.get("d").is_some() {
         return Err("jwk");
     }
-    let (x, y) = (jwk["x"].as_str().unwrap_or(""), jwk["y"].as_str().unwrap_or(""));
+    let (x, y) = (
+        jwk["x"].as_str().unwrap_or(""),
+        jwk["y"].as_str().unwrap_or(""),
+    );
     let mut point = vec![4u8];
     point.extend(unb64(x).ok_or("x")?);
     point.extend(unb64(y).ok_or("y")?);
     ring::signature::UnparsedPublicKey::new(&ring::signature::ECDSA_P256_SHA256_FIXED, point)
-        .verify(format!("{h}.{c}").as_bytes(), &unb64(sig).ok_or("signature")?)
+        .verify(
+            format!("{h}.{c}").as_bytes(),
+            &unb64(sig).ok_or("signature")?,
+        )
         .map_err(|_| "signature")?;
     if claims["htm"] != "GET" || claims["htu"] != url {
         return Err("htm or htu");
@@ -195,7 +200,11 @@ fn check_proof(proof: &str, url: &str, token: &str) -> Result<(Value, String), &
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
-    if claims["iat"].as_i64().is_none_or(|iat| (now - iat).abs() > 60) || claims["jti"].as_str().is_none() {
+    if claims["iat"]
+        .as_i64()
+        .is_none_or(|iat| (now - iat).abs() > 60)
+        || claims["jti"].as_str().is_none()
+    {
         return Err("iat or jti");
     }
     let jkt = sha256(format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#).as_bytes());
@@ -233,7 +242,10 @@ async fn dpop(req: HttpRequest, site: web::Data<Site>) -> HttpResponse {
     };
     let info = introspect(&site.issuer, token).await;
     if info["active"] != true || info["cnf"]["jkt"] != jkt.as_str() {
-        return dpop_refused("invalid_token", "not active or not bound to the proof's key");
+        return dpop_refused(
+            "invalid_token",
+            "not active or not bound to the proof's key",
+        );
     }
     HttpResponse::Ok().json(json!({ "ok": true, "sub": info["sub"], "nonce": nonce, "jkt": jkt }))
 }
