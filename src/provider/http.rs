@@ -586,6 +586,93 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Recording<'_> {
 mod tests {
     use super::*;
 
+    /// Answers every request with `use_dpop_nonce` and a fresh nonce; counts the requests
+    /// and keeps the `DPoP` header of each.
+    async fn always_asks_for_a_nonce() -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token?x=1", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            for n in 0.. {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 16 * 1024];
+                let len = socket.read(&mut buf).await.unwrap();
+                let request = String::from_utf8_lossy(&buf[..len]).into_owned();
+                let proof = request
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(name, _)| name.eq_ignore_ascii_case("dpop"))
+                    .map(|(_, v)| v.trim().to_owned())
+                    .unwrap_or_default();
+                lock(&log).push(proof);
+                let body = r#"{"error":"use_dpop_nonce"}"#;
+                let head = format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                     dpop-nonce: nonce-{n}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket.write_all(body.as_bytes()).await.unwrap();
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn a_nonce_challenge_is_answered_once_with_the_nonce_given() {
+        use base64::Engine as _;
+        let (url, seen) = always_asks_for_a_nonce().await;
+        let client = HttpClient::new(Duration::from_secs(5), None).unwrap();
+        let key = Dpop::generate().unwrap();
+        let recording = Recording::for_tokens(&client).with_dpop(Some(&key), None);
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(&url)
+            .body(b"grant_type=refresh_token".to_vec())
+            .unwrap();
+        let response = recording.send(request).await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            400,
+            "the second refusal is the answer"
+        );
+        let proofs = lock(&seen).clone();
+        assert_eq!(proofs.len(), 2, "one retry, no more");
+        let claims = |proof: &str| -> serde_json::Value {
+            let part = proof.split('.').nth(1).unwrap();
+            serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        assert!(
+            claims(&proofs[0]).get("nonce").is_none(),
+            "none known at first"
+        );
+        assert_eq!(
+            claims(&proofs[1])["nonce"],
+            "nonce-0",
+            "the nonce the server gave"
+        );
+        assert_eq!(claims(&proofs[1])["htu"], url.replace("?x=1", ""));
+        let recorded = recording.exchange().unwrap().request;
+        assert!(
+            recorded
+                .headers
+                .iter()
+                .any(|(n, v)| n == "dpop" && v == "[DPoP proof masked]"),
+            "{:?}",
+            recorded.headers
+        );
+        // The nonce the last answer gave is kept for the next proof to that server.
+        let next = key.proof("POST", &url, None).unwrap();
+        assert_eq!(claims(&next)["nonce"], "nonce-1");
+    }
+
     #[test]
     fn an_html_page_is_named_by_its_status_type_and_first_line() {
         let page = b"\n<!DOCTYPE html>\n<html><body>Server Error (500)</body></html>";
