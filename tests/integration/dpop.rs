@@ -1,6 +1,6 @@
 //! `--dpop` (RFC 9449) against the real provider with DPoP on, nonces required (so both the
 //! provider and the API answer the first proof with `use_dpop_nonce`), and a resource server
-//! that takes DPoP-bound tokens only.
+//! that takes DPoP-bound tokens only; a JWT access token shows its binding in `cnf`.
 
 use serde_json::{Value, json};
 
@@ -135,4 +135,60 @@ async fn an_api_that_takes_the_token_without_its_proof_is_a_warning() {
     );
     assert!(seen["dpop"].is_string(), "{seen}");
     assert_eq!(check(doc, "token.token_type")["result"], "pass");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwt_access_token_names_the_key_in_its_cnf_claim() {
+    let provider = LocalProvider::start_with(json!({ "jwt_access_tokens": true }));
+    let api = resource::start(&provider.issuer).await;
+    let resource = format!("{}/echo", api.base);
+    let param = format!("resource={resource}");
+    let dir = tempfile::tempdir().unwrap();
+    let done = tokio::task::spawn_blocking(move || {
+        let issuer = provider.issuer.clone();
+        crate::binary::spawn(
+            &[
+                "--once",
+                "--sign-in",
+                "--port",
+                "0",
+                "--dpop",
+                "--report",
+                "--then",
+                "api",
+                "--param",
+                &param,
+                "--resource-url",
+                &resource,
+            ],
+            &[
+                ("OAUTH_ISSUER", issuer.as_str()),
+                ("CLIENT_ID", crate::support::provider::CONFIDENTIAL_ID),
+                (
+                    "CLIENT_SECRET",
+                    crate::support::provider::CONFIDENTIAL_SECRET,
+                ),
+                ("OAUTH_TEST_USERNAME", crate::signin::USER),
+                ("OAUTH_TEST_PASSWORD", crate::signin::PASSWORD),
+            ],
+            dir.path(),
+        )
+        .finish(std::time::Duration::from_secs(90))
+    })
+    .await
+    .unwrap();
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = &done.documents()[0];
+    let row = check(doc, "dpop.cnf_jkt");
+    assert_eq!(row["result"], "pass", "{doc}");
+    assert!(
+        row["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("the JWT access token"),
+        "{row}"
+    );
+    assert_eq!(check(doc, "access_token.signature")["result"], "pass");
+    let jkt = doc["access_token_claims"]["cnf"]["jkt"].as_str().unwrap();
+    assert!(row["detail"].as_str().unwrap().contains(jkt));
 }
