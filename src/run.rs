@@ -318,7 +318,12 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
         }
     };
     let answer = client
-        .check(&resource.url, token.as_deref(), call.as_ref())
+        .check_with_dpop(
+            &resource.url,
+            token.as_deref(),
+            call.as_ref(),
+            state.provider.dpop(),
+        )
         .await;
     Some(match answer {
         Ok(handshake) => {
