@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::oauth::{Step, TokenKind, Verdict};
+use crate::oauth::{Check, Step, TokenKind, Verdict};
 use crate::provider::calls::{Answer, Call};
 use crate::provider::exchange::Exchange;
 use crate::state::{AppState, Session};
@@ -31,6 +31,9 @@ pub struct StepReport {
     /// JSON output is for machines and keeps `response` whole).
     #[serde(skip)]
     pub exchange: Option<Exchange>,
+    /// Checks this step made (DPoP), added to the run's report.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
 }
 
 impl StepReport {
@@ -45,6 +48,7 @@ impl StepReport {
             hint: None,
             next: None,
             exchange: None,
+            checks: Vec::new(),
         }
     }
 
@@ -96,6 +100,7 @@ impl StepReport {
             hint: None,
             next: None,
             exchange: call.exchange,
+            checks: Vec::new(),
         }
     }
 }
@@ -158,6 +163,16 @@ async fn refresh(state: &AppState, step: &Step, tokens: &Session) -> StepReport 
             checks.len()
         ));
     }
+    // RFC 9449 section 5: a refreshed DPoP token is DPoP-bound too.
+    let dpop_checks: Vec<Check> = provider
+        .dpop()
+        .map(|_| {
+            let mut c = verify::dpop::token_type(&set.raw);
+            c.check = "refresh.token_type".into();
+            c
+        })
+        .into_iter()
+        .collect();
     state.refreshed(set);
     StepReport {
         step: step.name(),
@@ -170,6 +185,7 @@ async fn refresh(state: &AppState, step: &Step, tokens: &Session) -> StepReport 
         hint: None,
         next: None,
         exchange: call.exchange,
+        checks: dpop_checks,
     }
 }
 
@@ -254,9 +270,28 @@ async fn api(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
         .provider
         .call_resource(&resource.url, &resource.method, access_token)
         .await;
-    StepReport::from_call(step, call, |answer| {
+    let mut report = StepReport::from_call(step, call, |answer| {
         Ok(vec![format!("the API answered HTTP {}", answer.status)])
-    })
+    });
+    // RFC 9449 section 7.2: the API took the DPoP proof; without it, it must refuse.
+    if report.ok && state.provider.dpop().is_some() {
+        let bearer = state
+            .provider
+            .call_resource_as_bearer(&resource.url, &resource.method, access_token)
+            .await;
+        let status = bearer
+            .exchange
+            .as_ref()
+            .and_then(|e| e.response.as_ref())
+            .map(|r| r.status);
+        let error = bearer.result.as_ref().err().map(ToString::to_string);
+        let check = verify::dpop::bearer_refused(status, error.as_deref());
+        report
+            .notes
+            .push(format!("{}: {}", check.check, check.detail));
+        report.checks.push(check);
+    }
+    report
 }
 
 /// RFC 7662 section 2.2: the fields a person checks first, `exp` also as a date.

@@ -101,6 +101,12 @@ pub struct Cli {
     #[arg(help_heading = "Client")]
     pub par: bool,
 
+    /// Sender-constrained tokens (DPoP, RFC 9449): a fresh ES256 key per run, a proof on
+    /// the token requests and on every call made with the access token.
+    #[arg(long, env = "OAUTH_DPOP", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "Client")]
+    pub dpop: bool,
+
     /// Authorization endpoint, for providers without discovery (or to override it).
     #[arg(long, env = "OAUTH_AUTHORIZE_URL")]
     #[arg(help_heading = "Provider")]
@@ -245,6 +251,7 @@ impl std::fmt::Debug for Cli {
             ca_cert,
             params,
             par,
+            dpop,
             authorize_url,
             token_url,
             userinfo_url,
@@ -288,6 +295,7 @@ impl std::fmt::Debug for Cli {
             .field("ca_cert", ca_cert)
             .field("params", params)
             .field("par", par)
+            .field("dpop", dpop)
             .field("authorize_url", authorize_url)
             .field("token_url", token_url)
             .field("userinfo_url", userinfo_url)

@@ -9,6 +9,7 @@ pub mod calls;
 pub mod challenge;
 pub mod client_auth;
 pub mod discovery;
+pub mod dpop;
 pub mod exchange;
 pub mod http;
 pub mod jwks;
@@ -115,6 +116,8 @@ pub struct Provider {
     /// The RFC 8707 `resource` the tokens are for: sent on the token and refresh requests too
     /// (section 2.2), not only on the authorization request.
     pub resource_indicator: Option<String>,
+    /// `--dpop`: this run's key; tokens are bound to it (RFC 9449).
+    dpop: Option<dpop::Dpop>,
     jwks: tokio::sync::Mutex<Option<Vec<jsonwebtoken::jwk::Jwk>>>,
     client_id: ClientId,
     client_secret: Option<ClientSecret>,
@@ -212,6 +215,11 @@ impl Provider {
         &self.http
     }
 
+    /// The DPoP key, with `--dpop`.
+    pub fn dpop(&self) -> Option<&dpop::Dpop> {
+        self.dpop.as_ref()
+    }
+
     /// The authorization request (RFC 6749 section 4.1.1) with a fresh state, the PKCE S256
     /// challenge (RFC 7636) and, for OpenID requests, the nonce.
     pub fn authorize_url(
@@ -229,6 +237,10 @@ impl Provider {
             .set_pkce_challenge(challenge);
         if let Some(nonce) = nonce {
             request = request.add_extra_param("nonce", nonce);
+        }
+        // RFC 9449 section 10: the code is bound to this run's key.
+        if let Some(dpop) = &self.dpop {
+            request = request.add_extra_param("dpop_jkt", dpop.thumbprint());
         }
         for (k, v) in extra {
             request = request.add_extra_param(*k, *v);

@@ -223,6 +223,13 @@ async fn finish_report(
     if let Some(m) = &mcp {
         report.checks.extend(m.checks.iter().cloned());
     }
+    // Checks the steps made (DPoP: the refreshed token's type, the API without a proof).
+    report.checks.extend(
+        steps
+            .iter()
+            .flatten()
+            .flat_map(|s| s.checks.iter().cloned()),
+    );
     if let Some(chain) = chain {
         report.checks.splice(0..0, chain.checks.iter().cloned());
         // Starting from the API, the point is that the API takes the token.
@@ -311,7 +318,12 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
         }
     };
     let answer = client
-        .check(&resource.url, token.as_deref(), call.as_ref())
+        .check_with_dpop(
+            &resource.url,
+            token.as_deref(),
+            call.as_ref(),
+            state.provider.dpop(),
+        )
         .await;
     Some(match answer {
         Ok(handshake) => {

@@ -3,6 +3,7 @@
 //! 3.1.3.7) and a JWT access token. Pure but for the signing keys, which come through the
 //! `keys::KeySource` this layer declares.
 
+pub mod dpop;
 pub mod id_token;
 pub mod keys;
 pub mod token_response;
@@ -10,7 +11,7 @@ pub mod token_response;
 use serde_json::Value;
 
 use crate::oauth::time::now;
-use crate::oauth::{Check, Report};
+use crate::oauth::{Check, Report, TokenKind};
 use crate::provider::{EndpointSource, Provider, TokenSet};
 
 /// Everything checked after a code exchange: discovery, the authorization response's `iss`,
@@ -65,7 +66,52 @@ pub async fn sign_in(
         report.verified_sub = outcome.valid_sub;
     }
     access_token_checks(provider, tokens.access_token.secret(), &mut report).await;
+    if let Some(key) = provider.dpop() {
+        dpop_checks(provider, key.thumbprint(), tokens, &mut report).await;
+    }
     report
+}
+
+/// With `--dpop`: `token_type` must be DPoP (in place of the bearer rule), and the token's
+/// `cnf.jkt`, from the JWT or else from introspection, this run's key.
+async fn dpop_checks(provider: &Provider, jkt: &str, tokens: &TokenSet, report: &mut Report) {
+    let token_type = dpop::token_type(&tokens.raw);
+    match report
+        .checks
+        .iter_mut()
+        .find(|c| c.check == "token.token_type")
+    {
+        Some(row) => *row = token_type,
+        None => report.checks.push(token_type),
+    }
+    if let Some(claims) = &report.access_token_claims {
+        let check = dpop::binding(jkt, dpop::Confirmation::Jwt(claims));
+        report.checks.push(check);
+        return;
+    }
+    if provider.endpoints.introspection.is_none() {
+        report.checks.push(dpop::binding(
+            jkt,
+            dpop::Confirmation::Unavailable("the provider offers no introspection".into()),
+        ));
+        return;
+    }
+    let call = provider
+        .introspect(tokens.access_token.secret(), TokenKind::Access)
+        .await;
+    report.checks.push(match &call.result {
+        Ok(answer) if answer.body.get("active") == Some(&Value::Bool(true)) => {
+            dpop::binding(jkt, dpop::Confirmation::Introspection(&answer.body))
+        }
+        Ok(_) => dpop::binding(
+            jkt,
+            dpop::Confirmation::Unavailable("introspection says it is not active".into()),
+        ),
+        Err(e) => dpop::binding(
+            jkt,
+            dpop::Confirmation::Unavailable(format!("introspection failed: {e}")),
+        ),
+    });
 }
 
 /// After a refresh that returned an ID token: the same rules, no nonce, the same `sub`.

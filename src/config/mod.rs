@@ -69,6 +69,8 @@ pub struct Config {
     /// `--report` (with `--once`): print the token, the claims and the checks, not the bare
     /// token JSON.
     pub report: bool,
+    /// `--dpop` (OAUTH_DPOP): DPoP-bound tokens (RFC 9449).
+    pub dpop: bool,
     /// `--redact` (OAUTH_REDACT): mask token values in what is printed on stdout.
     pub redact: bool,
     /// `--print-config`: print `summary()` and exit.
@@ -134,6 +136,7 @@ impl Config {
             then,
             once: cli.once,
             report: cli.report,
+            dpop: cli.dpop,
             redact: cli.redact,
             print_config: cli.print_config,
             timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
@@ -195,6 +198,7 @@ impl Config {
             "scopes": self.scope_string(),
             "params": self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
             "par": self.par,
+            "dpop": self.dpop,
             "listen": self.listen.addrs.iter().map(|a| std::net::SocketAddr::new(*a, self.listen.port).to_string()).collect::<Vec<_>>(),
             "redirect_uri": self.redirect_for_port(self.listen.port).as_str(),
             "endpoints_by_hand": self.endpoints.listed(),

@@ -29,6 +29,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::oauth::Check;
+use crate::provider::dpop::Dpop;
 use crate::redact::untrusted;
 pub use error::{McpError, Refusal};
 pub use transport::Delivery;
@@ -231,10 +232,23 @@ impl Client {
         access_token: Option<&str>,
         call: Option<&ToolCall>,
     ) -> Result<Handshake, Failure> {
+        self.check_with_dpop(url, access_token, call, None).await
+    }
+
+    /// The same, with a DPoP-bound `access_token` sent as `DPoP` with a proof signed by
+    /// `dpop` on each request (RFC 9449 section 7).
+    pub async fn check_with_dpop(
+        &self,
+        url: &Url,
+        access_token: Option<&str>,
+        call: Option<&ToolCall>,
+        dpop: Option<&Dpop>,
+    ) -> Result<Handshake, Failure> {
         let mut transport = Transport {
             http: &self.http,
             url,
             token: access_token,
+            dpop,
             timeout: self.timeout,
             max_body: self.max_body,
             session: None,

@@ -18,6 +18,7 @@ use super::error::{McpError, Refusal};
 use super::jsonrpc::{self, Incoming};
 use super::sse;
 use crate::provider::challenge::{self, Bearer};
+use crate::provider::dpop::{self, Dpop};
 use crate::redact::{mask_token, untrusted};
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -52,6 +53,8 @@ pub struct Transport<'a> {
     pub(super) http: &'a reqwest::Client,
     pub(super) url: &'a Url,
     pub(super) token: Option<&'a str>,
+    /// `--dpop`: the token is DPoP-bound; each request carries a proof (RFC 9449 section 7).
+    pub(super) dpop: Option<&'a Dpop>,
     pub(super) timeout: Duration,
     pub(super) max_body: usize,
     pub(super) session: Option<HeaderValue>,
@@ -173,13 +176,55 @@ impl Transport<'_> {
             request = request.header(VERSION_HEADER, version.clone());
         }
         if let Some(token) = self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            request = self.authorize(request, "DELETE", token);
         }
         let _ = request.send().await;
     }
 
-    /// POSTs one message; a non-2xx status becomes its error here.
+    /// The access token as `Bearer`, or as `DPoP` with a proof for this request.
+    fn authorize(
+        &self,
+        request: reqwest::RequestBuilder,
+        method: &str,
+        token: &str,
+    ) -> reqwest::RequestBuilder {
+        let Some(dpop) = self.dpop else {
+            return request.header(AUTHORIZATION, format!("Bearer {token}"));
+        };
+        let request = request.header(AUTHORIZATION, format!("DPoP {token}"));
+        match dpop.proof(method, self.url.as_str(), Some(token)) {
+            Ok(proof) => request.header("dpop", proof),
+            Err(e) => {
+                log::warn!("{e}: the MCP request goes without a proof");
+                request
+            }
+        }
+    }
+
+    /// POSTs one message; a non-2xx status becomes its error here. With DPoP, a
+    /// `use_dpop_nonce` challenge is answered once with the nonce it gave (RFC 9449 section 9).
     async fn post(&self, method: &str, body: &Value) -> Result<reqwest::Response, McpError> {
+        let mut response = self.send_once(method, body).await?;
+        if let Some(dpop) = self.dpop
+            && let Some(nonce) = response
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        {
+            dpop.remember_nonce(self.url.as_str(), &nonce);
+            if dpop::asks_for_nonce(response.status().as_u16(), response.headers(), b"") {
+                log::info!(
+                    "{} asked for a DPoP nonce (use_dpop_nonce): sending the request again with it",
+                    untrusted(self.url.as_str())
+                );
+                response = self.send_once(method, body).await?;
+            }
+        }
+        self.accepted(method, response).await
+    }
+
+    async fn send_once(&self, method: &str, body: &Value) -> Result<reqwest::Response, McpError> {
         let mut request = self
             .http
             .post(self.url.clone())
@@ -194,9 +239,17 @@ impl Transport<'_> {
             request = request.header(VERSION_HEADER, version.clone());
         }
         if let Some(token) = self.token {
-            request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+            request = self.authorize(request, "POST", token);
         }
-        let mut response = request.send().await.map_err(|e| self.failed(method, e))?;
+        request.send().await.map_err(|e| self.failed(method, e))
+    }
+
+    /// A 2xx response, or the error its status means.
+    async fn accepted(
+        &self,
+        method: &str,
+        mut response: reqwest::Response,
+    ) -> Result<reqwest::Response, McpError> {
         let status = response.status().as_u16();
         if response.status().is_success() {
             return Ok(response);

@@ -9,6 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::Provider;
+use super::dpop::Dpop;
 use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
 use crate::config::by_hand;
@@ -100,7 +101,7 @@ impl Provider {
         let Some(url) = self.endpoints.userinfo.clone() else {
             return not_advertised("userinfo_endpoint");
         };
-        self.bearer_call(&url, "GET", token, Some("userinfo_endpoint"))
+        self.bearer_call(&url, "GET", token, Some("userinfo_endpoint"), self.dpop())
             .await
     }
 
@@ -237,24 +238,40 @@ impl Provider {
         Ok(registered)
     }
 
-    /// Calls the user's own API with the access token; any 2xx is success.
+    /// Calls the user's own API with the access token; any 2xx is success. With `--dpop`
+    /// the token goes as `DPoP`, with a proof.
     pub async fn call_resource(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
-        self.bearer_call(url, method, token, None).await
+        self.bearer_call(url, method, token, None, self.dpop())
+            .await
+    }
+
+    /// The same call with the token as a plain `Bearer` token and no proof: a DPoP-bound
+    /// token must be refused so (RFC 9449 section 7.2).
+    pub async fn call_resource_as_bearer(
+        &self,
+        url: &Url,
+        method: &str,
+        token: &AccessToken,
+    ) -> Call {
+        self.bearer_call(url, method, token, None, None).await
     }
 
     /// `field`: the provider's endpoint called, whose answers are JSON (none for the API).
+    /// `dpop`: the token is DPoP-bound (RFC 9449 section 7.1), else a Bearer token.
     async fn bearer_call(
         &self,
         url: &Url,
         method: &str,
         token: &AccessToken,
         field: Option<&'static str>,
+        dpop: Option<&Dpop>,
     ) -> Call {
-        let http = Recording::new(self.http());
+        let http = Recording::new(self.http()).with_dpop(dpop, Some(token.secret()));
+        let scheme = if dpop.is_some() { "DPoP" } else { "Bearer" };
         let request = oauth2::http::Request::builder()
             .method(method)
             .uri(url.as_str())
-            .header("authorization", format!("Bearer {}", token.secret()))
+            .header("authorization", format!("{scheme} {}", token.secret()))
             .header("accept", "application/json")
             .body(Vec::new());
         let request = match request {
@@ -509,6 +526,33 @@ mod tests {
             socket.write_all(body.as_bytes()).await.unwrap();
         });
         url
+    }
+
+    #[tokio::test]
+    async fn with_dpop_the_authorization_request_names_the_key() {
+        let cli = Cli {
+            authorize_url: Some("https://idp.example/authorize".into()),
+            token_url: Some("https://idp.example/token".into()),
+            client_id: Some("client".into()),
+            dpop: true,
+            ..Cli::default()
+        };
+        let bound = Provider::discover(&Config::from_cli(&cli).unwrap())
+            .await
+            .unwrap();
+        let jkt = bound.dpop().unwrap().thumbprint().to_owned();
+        let redirect = RedirectUrl::new("http://localhost:3000/oauth_callback".into()).unwrap();
+        let (challenge, _) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let (url, _) = bound.authorize_url(&redirect, &[], challenge, None, &[]);
+        assert!(
+            url.query_pairs().any(|(k, v)| k == "dpop_jkt" && v == jkt),
+            "{url}"
+        );
+        let (challenge, _) = oauth2::PkceCodeChallenge::new_random_sha256();
+        let (url, _) = provider()
+            .await
+            .authorize_url(&redirect, &[], challenge, None, &[]);
+        assert!(!url.as_str().contains("dpop_jkt"), "{url}");
     }
 
     #[tokio::test]

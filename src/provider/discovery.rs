@@ -62,6 +62,8 @@ pub enum DiscoveryError {
     },
     #[error("could not set up the HTTP client: {0} (check OAUTH_CA_CERT)")]
     Client(String),
+    #[error("{0} (OAUTH_DPOP)")]
+    Dpop(#[from] super::dpop::DpopError),
 }
 
 /// What discovery found wrong without failing: logged, and a warning in the report.
@@ -141,6 +143,11 @@ impl Provider {
             auth_methods_supported: found.auth_methods,
             iss_parameter_supported: found.iss_parameter_supported,
             id_token_signing_algs: found.id_token_signing_algs,
+            dpop: if config.dpop {
+                Some(super::dpop::Dpop::generate()?)
+            } else {
+                None
+            },
             jwks: Default::default(),
             // Empty until `register` fills it in.
             client_id: config

@@ -82,6 +82,10 @@ impl RecordedResponse {
 }
 
 fn mask_header(name: &str, value: &str) -> String {
+    // A DPoP proof is a credential for its minute (RFC 9449 section 11.1).
+    if name.eq_ignore_ascii_case("dpop") {
+        return "[DPoP proof masked]".to_owned();
+    }
     if !name.eq_ignore_ascii_case("authorization") {
         return value.to_owned();
     }

@@ -12,6 +12,7 @@ use std::time::Duration;
 use oauth2::http;
 use reqwest::redirect::Policy;
 
+use super::dpop::{self, Dpop};
 use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use super::quirks::normalize;
 use crate::config::CaBundle;
@@ -391,6 +392,9 @@ type Last = (u16, Vec<u8>, Option<String>);
 /// call makes one request, so only the last one is kept.
 pub struct Recording<'a> {
     http: &'a HttpClient,
+    /// DPoP (RFC 9449): the key that signs a proof for each request, and the access token
+    /// the request carries (for `ath`).
+    dpop: Option<(&'a Dpop, Option<&'a str>)>,
     /// Token and introspection responses: read through `quirks::normalize`.
     normalize: bool,
     exchange: Mutex<Option<Exchange>>,
@@ -402,6 +406,7 @@ impl<'a> Recording<'a> {
     pub fn new(http: &'a HttpClient) -> Self {
         Self {
             http,
+            dpop: None,
             normalize: false,
             exchange: Mutex::new(None),
             last: Mutex::new(None),
@@ -418,14 +423,20 @@ impl<'a> Recording<'a> {
         }
     }
 
+    /// Each request carries a DPoP proof by `dpop` (when given), with `ath` for
+    /// `access_token`; a nonce challenge is answered once.
+    pub fn with_dpop(mut self, dpop: Option<&'a Dpop>, access_token: Option<&'a str>) -> Self {
+        self.dpop = dpop.map(|d| (d, access_token));
+        self
+    }
+
     /// Sends a request and records it (the response as the provider sent it).
     pub async fn send(
         &self,
         request: oauth2::HttpRequest,
     ) -> Result<oauth2::HttpResponse, HttpError> {
-        let recorded = RecordedRequest::of(&request);
+        let (recorded, result) = self.execute(request).await;
         let url = recorded.url.clone();
-        let result = self.http.execute(request).await;
         *lock(&self.exchange) = Some(Exchange {
             request: recorded,
             response: result
@@ -472,6 +483,69 @@ impl<'a> Recording<'a> {
             })
     }
 
+    /// Runs the request, with a DPoP proof when this client has a key: a `use_dpop_nonce`
+    /// answer (RFC 9449 sections 8 and 9) is retried once with the nonce it gave. Returns
+    /// the last request sent, masked.
+    async fn execute(
+        &self,
+        request: oauth2::HttpRequest,
+    ) -> (RecordedRequest, Result<oauth2::HttpResponse, HttpError>) {
+        let Some((dpop, access_token)) = self.dpop else {
+            return (
+                RecordedRequest::of(&request),
+                self.http.execute(request).await,
+            );
+        };
+        let url = request.uri().to_string();
+        let (parts, body) = request.into_parts();
+        let mut retried = false;
+        loop {
+            let mut attempt = http::Request::new(body.clone());
+            *attempt.method_mut() = parts.method.clone();
+            *attempt.uri_mut() = parts.uri.clone();
+            *attempt.headers_mut() = parts.headers.clone();
+            let proof = dpop
+                .proof(parts.method.as_str(), &url, access_token)
+                .map_err(|e| HttpError::Other {
+                    url: url.clone(),
+                    detail: e.to_string(),
+                })
+                .and_then(|p| {
+                    http::HeaderValue::from_str(&p).map_err(|e| HttpError::invalid_request(&url, e))
+                });
+            let proof = match proof {
+                Ok(p) => p,
+                Err(e) => return (RecordedRequest::of(&attempt), Err(e)),
+            };
+            attempt.headers_mut().insert("dpop", proof);
+            let recorded = RecordedRequest::of(&attempt);
+            let result = self.http.execute(attempt).await;
+            let Ok(response) = &result else {
+                return (recorded, result);
+            };
+            let nonce = response
+                .headers()
+                .get("dpop-nonce")
+                .and_then(|v| v.to_str().ok());
+            if let Some(nonce) = nonce {
+                dpop.remember_nonce(&url, nonce);
+            }
+            let challenge = dpop::asks_for_nonce(
+                response.status().as_u16(),
+                response.headers(),
+                response.body(),
+            );
+            if retried || nonce.is_none() || !challenge {
+                return (recorded, result);
+            }
+            log::info!(
+                "{} asked for a DPoP nonce (use_dpop_nonce): sending the request again with it",
+                untrusted(&url)
+            );
+            retried = true;
+        }
+    }
+
     /// The quirks met so far.
     pub fn quirks(&self) -> Vec<String> {
         lock(&self.quirks).clone()
@@ -511,6 +585,93 @@ impl<'c> oauth2::AsyncHttpClient<'c> for Recording<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Answers every request with `use_dpop_nonce` and a fresh nonce; counts the requests
+    /// and keeps the `DPoP` header of each.
+    async fn always_asks_for_a_nonce() -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token?x=1", listener.local_addr().unwrap());
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            for n in 0.. {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let mut buf = vec![0u8; 16 * 1024];
+                let len = socket.read(&mut buf).await.unwrap();
+                let request = String::from_utf8_lossy(&buf[..len]).into_owned();
+                let proof = request
+                    .lines()
+                    .filter_map(|l| l.split_once(':'))
+                    .find(|(name, _)| name.eq_ignore_ascii_case("dpop"))
+                    .map(|(_, v)| v.trim().to_owned())
+                    .unwrap_or_default();
+                lock(&log).push(proof);
+                let body = r#"{"error":"use_dpop_nonce"}"#;
+                let head = format!(
+                    "HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n\
+                     dpop-nonce: nonce-{n}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                socket.write_all(head.as_bytes()).await.unwrap();
+                socket.write_all(body.as_bytes()).await.unwrap();
+            }
+        });
+        (url, seen)
+    }
+
+    #[tokio::test]
+    async fn a_nonce_challenge_is_answered_once_with_the_nonce_given() {
+        use base64::Engine as _;
+        let (url, seen) = always_asks_for_a_nonce().await;
+        let client = HttpClient::new(Duration::from_secs(5), None).unwrap();
+        let key = Dpop::generate().unwrap();
+        let recording = Recording::for_tokens(&client).with_dpop(Some(&key), None);
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(&url)
+            .body(b"grant_type=refresh_token".to_vec())
+            .unwrap();
+        let response = recording.send(request).await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            400,
+            "the second refusal is the answer"
+        );
+        let proofs = lock(&seen).clone();
+        assert_eq!(proofs.len(), 2, "one retry, no more");
+        let claims = |proof: &str| -> serde_json::Value {
+            let part = proof.split('.').nth(1).unwrap();
+            serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(part)
+                    .unwrap(),
+            )
+            .unwrap()
+        };
+        assert!(
+            claims(&proofs[0]).get("nonce").is_none(),
+            "none known at first"
+        );
+        assert_eq!(
+            claims(&proofs[1])["nonce"],
+            "nonce-0",
+            "the nonce the server gave"
+        );
+        assert_eq!(claims(&proofs[1])["htu"], url.replace("?x=1", ""));
+        let recorded = recording.exchange().unwrap().request;
+        assert!(
+            recorded
+                .headers
+                .iter()
+                .any(|(n, v)| n == "dpop" && v == "[DPoP proof masked]"),
+            "{:?}",
+            recorded.headers
+        );
+        // The nonce the last answer gave is kept for the next proof to that server.
+        let next = key.proof("POST", &url, None).unwrap();
+        assert_eq!(claims(&next)["nonce"], "nonce-1");
+    }
 
     #[test]
     fn an_html_page_is_named_by_its_status_type_and_first_line() {

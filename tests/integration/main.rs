@@ -10,6 +10,7 @@ mod browser;
 mod callback;
 mod conformance;
 mod discovery;
+mod dpop;
 mod flood;
 mod flow;
 mod mcp;

@@ -408,3 +408,42 @@ async fn once_report_from_only_the_mcp_servers_url_names_the_server_its_tools_an
         "{doc}"
     );
 }
+
+#[tokio::test]
+async fn with_dpop_each_mcp_request_carries_a_proof_and_a_nonce_challenge_is_answered() {
+    use base64::Engine as _;
+    let standin = mcp_standin::start().await;
+    let url = format!("{}/dpop", standin.base);
+    let key = oauth_test_client::provider::dpop::Dpop::generate().unwrap();
+    let handshake = Client::new(Duration::from_secs(10))
+        .unwrap()
+        .check_with_dpop(&Url::parse(&url).unwrap(), Some("tok"), None, Some(&key))
+        .await
+        .unwrap_or_else(|f| panic!("{:?}", f.checks));
+    assert_eq!(verdict(&handshake.checks, "mcp.initialize"), Verdict::Pass);
+    let seen = standin.seen.lock().unwrap();
+    assert!(seen.len() >= 3, "{seen:?}");
+    let claims = |proof: &str| -> Value {
+        let part = proof.split('.').nth(1).unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    for (i, s) in seen.iter().enumerate() {
+        assert_eq!(s.authorization.as_deref(), Some("DPoP tok"), "{s:?}");
+        let c = claims(s.dpop.as_deref().expect("a proof"));
+        assert_eq!(c["htm"], "POST");
+        assert_eq!(c["htu"], url.as_str());
+        assert_eq!(c["ath"], oauth_test_client::provider::dpop::ath("tok"));
+        // The first proof has no nonce; it is challenged, and every later one carries it.
+        assert_eq!(c.get("nonce").is_none(), i == 0, "{i}: {c}");
+    }
+    assert_eq!(seen[0].message["method"], "initialize");
+    assert_eq!(
+        seen[1].message["method"], "initialize",
+        "sent again with the nonce"
+    );
+}

@@ -48,6 +48,10 @@
 //                      discovery documents advertise (what the provider accepts is unchanged)
 //   options.introspect_access_tokens_only  true: introspecting a refresh token answers
 //                      {"active": false}, as django-oauth-toolkit does
+//   options.dpop  "nonce": DPoP (RFC 9449, on by default in oidc-provider) with nonces
+//                      required, so each server's first proof is answered use_dpop_nonce
+//   options.token_type  a token_type to put in every token response instead of the real
+//                      one ("Bearer" for a DPoP-bound token: a provider that ignores DPoP)
 //   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
 //                      answered since the last such call (T: the sum of their times, from the
 //                      request to its last byte), and starts counting again; bench/signin.sh
@@ -470,6 +474,9 @@ server.listen(0, '127.0.0.1', () => {
           : {}),
       },
       revocation: { enabled: true },
+      dPoP: options.dpop === 'nonce'
+        ? { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true }
+        : { enabled: true },
       // RFC 8707: any resource indicator names an API with the scope api:read; its access
       // tokens are opaque, for the tests' resource servers to introspect.
       resourceIndicators: {
@@ -520,6 +527,15 @@ server.listen(0, '127.0.0.1', () => {
       }
       if (ctx.path === '/oauth/userinfo' && mode === 'userinfo_sub' && ctx.body?.sub) {
         ctx.body = { ...ctx.body, sub: 'someone-else' };
+      }
+    });
+  }
+
+  if (options.token_type) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/oauth/token' && ctx.body?.token_type) {
+        ctx.body = { ...ctx.body, token_type: options.token_type };
       }
     });
   }

@@ -13,6 +13,8 @@ pub struct Seen {
     pub message: Value,
     pub session: Option<String>,
     pub version: Option<String>,
+    pub authorization: Option<String>,
+    pub dpop: Option<String>,
 }
 
 type Log = web::Data<Mutex<Vec<Seen>>>;
@@ -30,6 +32,22 @@ impl Drop for StandIn {
 }
 
 const SESSION: &str = "standin-session-1";
+/// The nonce `/dpop` gives.
+pub const DPOP_NONCE: &str = "standin-dpop-nonce";
+
+/// Whether a DPoP proof's claims carry `DPOP_NONCE`.
+fn has_nonce(proof: Option<&str>) -> bool {
+    use base64::Engine as _;
+    proof
+        .and_then(|p| p.split('.').nth(1))
+        .and_then(|c| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(c)
+                .ok()
+        })
+        .and_then(|c| serde_json::from_slice::<Value>(&c).ok())
+        .is_some_and(|c| c["nonce"] == DPOP_NONCE)
+}
 
 fn header(req: &HttpRequest, name: &str) -> Option<String> {
     req.headers()
@@ -57,7 +75,16 @@ async fn mcp(req: HttpRequest, body: web::Bytes, seen: Log) -> HttpResponse {
         message: message.clone(),
         session: header(&req, "mcp-session-id"),
         version: header(&req, "mcp-protocol-version"),
+        authorization: header(&req, "authorization"),
+        dpop: header(&req, "dpop"),
     });
+    if mode == "dpop" && !has_nonce(header(&req, "dpop").as_deref()) {
+        // RFC 9449 section 9: the resource server asks for a nonce.
+        return HttpResponse::Unauthorized()
+            .insert_header(("WWW-Authenticate", r#"DPoP error="use_dpop_nonce""#))
+            .insert_header(("DPoP-Nonce", DPOP_NONCE))
+            .finish();
+    }
     let id = message["id"].clone();
     let method = message["method"].as_str().unwrap_or_default();
     if message.get("method").is_none() || id.is_null() {
@@ -105,12 +132,17 @@ async fn mcp(req: HttpRequest, body: web::Bytes, seen: Log) -> HttpResponse {
                 .content_type("text/event-stream")
                 .body(stream)
         }
+        ("dpop", "initialize") => HttpResponse::Ok().json(result(
+            &id,
+            init_result(message["params"]["protocolVersion"].as_str().unwrap_or_default()),
+        )),
         (_, "tools/list") => HttpResponse::Ok().json(result(&id, json!({ "tools": [] }))),
         (_, _) => HttpResponse::BadRequest().json(json!({ "error": "unexpected", "method": method })),
     }
 }
 
-/// `POST /{mode}`: `old`, `html`, `picky`, `rpc-error`, `future`, `asks-first`.
+/// `POST /{mode}`: `old`, `html`, `picky`, `rpc-error`, `future`, `asks-first`, `dpop` (asks
+/// for a DPoP nonce until a proof carries it).
 pub async fn start() -> StandIn {
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind");
     let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
