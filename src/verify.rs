@@ -1,7 +1,8 @@
 //! Checks of what the provider returned, one named row each: discovery's issuer, the
 //! authorization response's `iss`, the token response, the ID token (OpenID Connect Core
-//! 3.1.3.7) and a JWT access token. Pure but for the signing keys, which come through the
-//! `keys::KeySource` this layer declares.
+//! 3.1.3.7), a JWT access token and, with `--dpop`, the token's key binding. Pure but for
+//! the signing keys, which come through the `keys::KeySource` this layer declares, and one
+//! introspection call when an opaque DPoP token's `cnf.jkt` can be read no other way.
 
 pub mod dpop;
 pub mod id_token;
