@@ -53,6 +53,18 @@ pub struct Cli {
     #[arg(help_heading = "Client")]
     pub client_secret: Option<String>,
 
+    /// HTTPS URL where you host this app's Client ID Metadata Document (see
+    /// --print-client-metadata): used as the client ID, instead of registering one, by an
+    /// authorization server that advertises client_id_metadata_document_supported.
+    #[arg(long, env = "OAUTH_CLIENT_METADATA_URL")]
+    #[arg(help_heading = "Client")]
+    pub client_metadata_url: Option<String>,
+
+    /// Print the Client ID Metadata Document to host at --client-metadata-url (JSON) and exit.
+    #[arg(long)]
+    #[arg(help_heading = "Client")]
+    pub print_client_metadata: bool,
+
     /// Client authentication: client_secret_post, client_secret_basic or none
     /// [default: what the provider's metadata lists and the secret allow].
     #[arg(long, env = "OAUTH_AUTH_METHOD")]
@@ -236,6 +248,8 @@ impl std::fmt::Debug for Cli {
             register,
             register_confidential,
             client_secret,
+            client_metadata_url,
+            print_client_metadata,
             auth_method,
             scopes,
             port,
@@ -279,6 +293,8 @@ impl std::fmt::Debug for Cli {
                 "client_secret",
                 &client_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("client_metadata_url", client_metadata_url)
+            .field("print_client_metadata", print_client_metadata)
             .field("auth_method", auth_method)
             .field("scopes", scopes)
             .field("port", port)

@@ -24,6 +24,13 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     }
     let config = Config::from_cli(&cli)?;
     let output = output.redacted(config.redact);
+    if let Some(document) = config
+        .client_metadata_document()
+        .filter(|_| config.print_client_metadata)
+    {
+        output.json(&document);
+        return Ok(ExitStatus::Success);
+    }
     if config.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
@@ -222,6 +229,9 @@ async fn finish_report(
     }
     if let Some(m) = &mcp {
         report.checks.extend(m.checks.iter().cloned());
+    }
+    if let Some(client) = state.client_checks.get() {
+        report.checks.splice(0..0, client.iter().cloned());
     }
     if let Some(chain) = chain {
         report.checks.splice(0..0, chain.checks.iter().cloned());

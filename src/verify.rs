@@ -3,6 +3,7 @@
 //! 3.1.3.7) and a JWT access token. Pure but for the signing keys, which come through the
 //! `keys::KeySource` this layer declares.
 
+pub mod client_metadata;
 pub mod id_token;
 pub mod keys;
 pub mod token_response;

@@ -5,6 +5,7 @@
 //! and `summary()`.
 
 mod ca;
+mod client_metadata;
 mod defaults;
 mod endpoints;
 mod error;
@@ -21,6 +22,7 @@ use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
 use serde_json::{Value, json};
 
 pub use ca::CaBundle;
+pub use client_metadata::ClientMetadataUrl;
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
 use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
 pub use endpoints::{EndpointOverrides, by_hand};
@@ -46,6 +48,11 @@ pub struct Config {
     /// Register a confidential client (with a secret) rather than a public one.
     pub register_confidential: bool,
     pub client_secret: Option<ClientSecret>,
+    /// OAUTH_CLIENT_METADATA_URL: the `client_id` at an authorization server that supports
+    /// Client ID Metadata Documents, in preference to registering one.
+    pub client_metadata_url: Option<ClientMetadataUrl>,
+    /// `--print-client-metadata`: print the document to host at that URL and exit.
+    pub print_client_metadata: bool,
     /// As set; `None` lets the provider's metadata and the secret decide.
     pub auth_method: Option<AuthMethod>,
     pub scopes: Vec<Scope>,
@@ -113,6 +120,17 @@ impl Config {
             })
             .transpose()?;
         let then = then_steps(cli)?;
+        let client_metadata_url = given(&cli.client_metadata_url)
+            .map(ClientMetadataUrl::parse)
+            .transpose()?;
+        if cli.print_client_metadata {
+            if client_metadata_url.is_none() {
+                return Err(ConfigError::PrintClientMetadataNeedsUrl);
+            }
+            if redirect.is_none() && listen.port == 0 {
+                return Err(ConfigError::PrintClientMetadataNeedsPort);
+            }
+        }
         let sign_in = SignIn::from_cli(cli, env)?;
         Ok(Self {
             provider,
@@ -122,6 +140,8 @@ impl Config {
             register: cli.register || cli.register_confidential,
             register_confidential: cli.register_confidential,
             client_secret,
+            client_metadata_url,
+            print_client_metadata: cli.print_client_metadata,
             auth_method,
             scopes,
             scopes_given: given(&cli.scopes).is_some(),
@@ -173,6 +193,14 @@ impl Config {
         self.client_id.is_none() || self.register
     }
 
+    /// The Client ID Metadata Document to host (`--print-client-metadata`), for the
+    /// configured redirect URI.
+    pub fn client_metadata_document(&self) -> Option<Value> {
+        self.client_metadata_url
+            .as_ref()
+            .map(|url| url.document(&self.redirect_for_port(self.listen.port)))
+    }
+
     /// The redirect URI for a bound port: the configured one, or the loopback default.
     pub fn redirect_for_port(&self, port: u16) -> RedirectUrl {
         self.redirect
@@ -191,6 +219,7 @@ impl Config {
             "clerk_frontend_api": self.provider.clerk().map(|k| k.frontend_api.clone()),
             "client_id": self.client_id.as_ref().map_or("(registered at start)", |c| c.as_str()),
             "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
+            "client_metadata_url": self.client_metadata_url.as_ref().map(ClientMetadataUrl::as_str),
             "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
             "scopes": self.scope_string(),
             "params": self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),

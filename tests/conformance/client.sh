@@ -22,6 +22,11 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
   ')
 fi
 
+# The suite's fixed Client ID Metadata Document URL (auth/basic-cimd expects it as the
+# client_id; nothing is hosted there, and the suite's authorization server never fetches it).
+# Used only where the authorization server advertises client_id_metadata_document_supported;
+# elsewhere the tool registers a client, as a user with this setting in .env would see.
+export OAUTH_CLIENT_METADATA_URL=https://conformance-test.local/client-metadata.json
 export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
 # `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up
 # is asked for on tools/call).
