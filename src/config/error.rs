@@ -92,6 +92,13 @@ pub enum ConfigError {
          (a free port picked at start): set PORT to the port you will run on, or REDIRECT_URI"
     )]
     PrintClientMetadataNeedsPort,
+    #[error(
+        "OAUTH_ISSUER is {issuer}, but RESOURCE_URL's metadata names the authorization server \
+         {named}: nothing is sent to {named}. If {named} is the right server, set \
+         OAUTH_ISSUER={named} (and its CLIENT_ID and CLIENT_SECRET); otherwise the MCP server \
+         is configured for another authorization server than yours"
+    )]
+    PinnedIssuerNotNamed { issuer: String, named: String },
     #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
     ResourceMethod(String),
     #[error("--then {0:?} is not a step: use a comma-separated list of {names}", names = Step::NAMES)]
