@@ -408,3 +408,81 @@ async fn once_report_from_only_the_mcp_servers_url_names_the_server_its_tools_an
         "{doc}"
     );
 }
+
+/// A pre-registered confidential client, starting from the MCP server (MCP authorization,
+/// "Preregistration"): OAUTH_ISSUER with `--mcp` pins the authorization server the server's
+/// metadata must name. The real provider is named: the secret goes to it and the run passes.
+/// Another issuer pinned: exit 2 naming both, before anything is sent anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_issuer_lets_a_pre_registered_secret_start_from_the_mcp_server_only_when_named() {
+    let provider = LocalProvider::start();
+    let server = McpServer::start(&provider.issuer);
+    let dir = tempfile::tempdir().unwrap();
+    let args = |issuer: &str| -> Vec<String> {
+        [
+            "--once",
+            "--report",
+            "--no-browser",
+            "--port",
+            "0",
+            "--mcp",
+            "--mcp-call",
+            r#"echo:{"text":"hi"}"#,
+            "--issuer",
+            issuer,
+            "--resource-url",
+            &server.url,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let env = [
+        ("CLIENT_ID", CONFIDENTIAL_ID),
+        ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+    ];
+    let named = args(&provider.issuer);
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    let done = spawn(&named, &env, dir.path())
+        .sign_in_and_finish("mia", 200)
+        .await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stderr.contains("names OAUTH_ISSUER"),
+        "{}",
+        done.stderr
+    );
+    let doc = &done.documents()[0];
+    assert!(
+        doc["discovery"].as_array().is_some_and(|h| !h.is_empty()),
+        "{doc}"
+    );
+    assert!(doc["mcp"]["call"].to_string().contains("hi"), "{doc}");
+    assert!(
+        !doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["result"] == "fail"),
+        "{doc}"
+    );
+    assert!(!done.stderr.contains(CONFIDENTIAL_SECRET));
+
+    let other = "https://as.other.example";
+    let done = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        let pinned_elsewhere = args(other);
+        move || {
+            let args: Vec<&str> = pinned_elsewhere.iter().map(String::as_str).collect();
+            spawn(&args, &env, &dir).finish(Duration::from_secs(30))
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains(other) && done.stderr.contains(&provider.issuer),
+        "both names: {}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(CONFIDENTIAL_SECRET));
+}
