@@ -166,6 +166,13 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_MCP_CALL")]
     pub mcp_call: Option<String>,
 
+    /// With an MCP server: the MCP revision whose authorization rules apply and whose
+    /// protocol version initialize asks for: 2025-03-26, 2025-06-18 or 2025-11-25
+    /// [default: 2025-11-25].
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_MCP_REVISION")]
+    pub mcp_revision: Option<String>,
+
     /// With --once: steps to run after the code exchange, in order, comma-separated:
     /// refresh, userinfo, tokeninfo[:access], revoke[:access], api.
     #[arg(long, value_delimiter = ',')]
@@ -269,6 +276,7 @@ impl std::fmt::Debug for Cli {
             resource_method,
             mcp,
             mcp_call,
+            mcp_revision,
             then,
             once,
             report,
@@ -314,6 +322,7 @@ impl std::fmt::Debug for Cli {
             .field("resource_method", resource_method)
             .field("mcp", mcp)
             .field("mcp_call", mcp_call)
+            .field("mcp_revision", mcp_revision)
             .field("then", then)
             .field("once", once)
             .field("report", report)

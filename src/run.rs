@@ -311,7 +311,7 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
         .as_deref()
         .and_then(|spec| spec.parse::<mcp::ToolCall>().ok());
     let client = match mcp::Client::new(config.http_timeout) {
-        Ok(client) => client,
+        Ok(client) => client.asking_for(config.mcp_revision.as_str()),
         Err(e) => {
             return Some(McpResult {
                 checks: vec![Check::fail("mcp.initialize", e.to_string())],

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::defaults::DEFAULT_PORT;
 use crate::clerk::KeyError;
-use crate::oauth::Step;
+use crate::oauth::{McpRevision, Step};
 use crate::signin::{DriverError, TotpKeyError};
 
 /// A configuration mistake: exit status 2, one message, nothing secret in it.
@@ -99,6 +99,8 @@ pub enum ConfigError {
          is configured for another authorization server than yours"
     )]
     PinnedIssuerNotNamed { issuer: String, named: String },
+    #[error("OAUTH_MCP_REVISION {0:?} is not an MCP revision: use {names}", names = McpRevision::NAMES)]
+    McpRevision(String),
     #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
     ResourceMethod(String),
     #[error("--then {0:?} is not a step: use a comma-separated list of {names}", names = Step::NAMES)]

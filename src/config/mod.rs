@@ -34,7 +34,7 @@ pub use resource::Resource;
 pub use sign_in::SignIn;
 
 use crate::cli::Cli;
-use crate::oauth::{AuthMethod, Issuer, Step};
+use crate::oauth::{AuthMethod, Issuer, McpRevision, Step};
 
 /// Everything the app needs, checked.
 #[derive(Debug)]
@@ -67,6 +67,8 @@ pub struct Config {
     pub redirect: Option<RedirectUrl>,
     pub ca: Option<CaBundle>,
     pub resource: Option<Resource>,
+    /// `--mcp-revision`: the MCP revision whose authorization rules apply.
+    pub mcp_revision: McpRevision,
     /// An MCP server of the 2025-03-26 revision (no protected-resource metadata): its origin
     /// locates the authorization server metadata, whose issuer is then taken as it is.
     pub legacy_mcp: bool,
@@ -120,6 +122,10 @@ impl Config {
             })
             .transpose()?;
         let then = then_steps(cli)?;
+        let mcp_revision = given(&cli.mcp_revision)
+            .map(|r| McpRevision::parse(r).ok_or_else(|| ConfigError::McpRevision(r.to_owned())))
+            .transpose()?
+            .unwrap_or_default();
         let client_metadata_url = given(&cli.client_metadata_url)
             .map(ClientMetadataUrl::parse)
             .transpose()?;
@@ -151,6 +157,7 @@ impl Config {
             redirect,
             ca,
             resource,
+            mcp_revision,
             then,
             once: cli.once,
             report: cli.report,
@@ -229,6 +236,7 @@ impl Config {
             "endpoints_by_hand": self.endpoints.listed(),
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
+            "mcp_revision": self.mcp_revision.as_str(),
             "once": self.once,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
             "timeout_secs": self.timeout.as_secs(),
@@ -453,6 +461,25 @@ pub(crate) mod tests {
             Config::from_cli(&raw),
             Err(ConfigError::NeedsOnce("--report"))
         ));
+    }
+
+    #[test]
+    fn the_mcp_revision_defaults_to_the_newest_and_names_the_choices() {
+        let mut raw = cli();
+        assert_eq!(
+            Config::from_cli(&raw).unwrap().mcp_revision,
+            McpRevision::V2025_11_25
+        );
+        raw.mcp_revision = Some("2025-06-18".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.mcp_revision, McpRevision::V2025_06_18);
+        assert_eq!(c.summary()["mcp_revision"], "2025-06-18");
+        raw.mcp_revision = Some("2024-11-05".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("OAUTH_MCP_REVISION") && msg.contains("2025-03-26"),
+            "{msg}"
+        );
     }
 
     #[test]

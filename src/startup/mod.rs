@@ -271,7 +271,12 @@ async fn default_endpoints(
     config.use_endpoints_by_hand();
     let mut provider = Provider::discover(config).await?;
     provider.registration_endpoint = Some(url("/register")?);
-    chain.checks.push(Check::warn(
+    // Under --mcp-revision 2025-03-26 these defaults are the rule, not a fallback.
+    let verdict = match config.mcp_revision.without_resource_metadata() {
+        true => Check::pass,
+        false => Check::warn,
+    };
+    chain.checks.push(verdict(
         "authorization_server.metadata",
         format!(
             "{origin} serves no authorization server metadata: using {origin}/authorize, /token and \

@@ -31,6 +31,15 @@ pub async fn client_metadata(
     else {
         return ClientMetadata::default();
     };
+    let mcp = config.resource.as_ref().is_some_and(|r| r.mcp);
+    if mcp && !config.mcp_revision.client_id_metadata_documents() {
+        eprintln!(
+            "OAUTH_CLIENT_METADATA_URL is set, but MCP revision {} (OAUTH_MCP_REVISION) predates \
+             Client ID Metadata Documents: not used",
+            config.mcp_revision.as_str()
+        );
+        return ClientMetadata::default();
+    }
     if !provider.client_id_metadata_document_supported {
         eprintln!(
             "OAUTH_CLIENT_METADATA_URL is set, but {} does not advertise \

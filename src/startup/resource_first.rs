@@ -5,7 +5,7 @@ use crate::config::Resource;
 use crate::config::{Config, ConfigError};
 use crate::error::{ChainFailure, RunError};
 use crate::oauth::Check;
-use crate::oauth::{Issuer, Step};
+use crate::oauth::{Issuer, McpRevision, Step};
 use crate::provider::resource::{self, Chain, ChainError, Hop};
 use crate::provider::{DiscoveryError, HttpClient};
 use crate::redact::untrusted;
@@ -26,11 +26,13 @@ pub fn resource_scopes(chain: &Chain) -> Vec<String> {
 
 /// The chain for an MCP server of the 2025-03-26 revision, which has no protected-resource
 /// metadata: the server's origin stands for its authorization server, with a warning.
+/// Under `--mcp-revision 2025-03-26` that is the rule, and the check passes.
 fn legacy_chain(
     resource: &Resource,
     hops: Vec<Hop>,
     mut checks: Vec<Check>,
     problem: &str,
+    revision: McpRevision,
 ) -> Chain {
     let mut origin = resource.url.clone();
     origin.set_path("");
@@ -38,9 +40,13 @@ fn legacy_chain(
     origin.set_fragment(None);
     let origin = origin.as_str().trim_end_matches('/').to_owned();
     checks.retain(|c| c.check != "resource_metadata.found");
-    checks.push(Check::warn(
+    let verdict = match revision.without_resource_metadata() {
+        true => Check::pass,
+        false => Check::warn,
+    };
+    checks.push(verdict(
         "resource_metadata.found",
-        format!(
+        &format!(
             "{problem}: taking the MCP server's origin {origin} as its authorization server, as the \
              MCP 2025-03-26 revision did; newer revisions require protected-resource metadata \
              (RFC 9728)"
@@ -80,7 +86,7 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
         // authorization server (metadata at its origin, else /authorize, /token, /register).
         Err(ChainError::NoMetadata { problem, .. }) if resource.mcp => {
             config.legacy_mcp = true;
-            let mut chain = legacy_chain(&resource, hops, checks, &problem);
+            let mut chain = legacy_chain(&resource, hops, checks, &problem, config.mcp_revision);
             // The user named the authorization server: it, not the server's origin.
             if let Some(pinned) = config.provider.pinned() {
                 chain.authorization_server = pinned.as_str().to_owned();

@@ -486,3 +486,24 @@ async fn a_pinned_issuer_lets_a_pre_registered_secret_start_from_the_mcp_server_
     );
     assert!(!done.stderr.contains(CONFIDENTIAL_SECRET));
 }
+
+/// `--mcp-revision 2025-06-18`: initialize asks the SDK's server for that protocol version,
+/// and it answers with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_mcp_revision_is_asked_for_and_answered() {
+    let (_provider, server, token) = signed_in(json!({})).await;
+    let done = Client::new(Duration::from_secs(10))
+        .unwrap()
+        .asking_for("2025-06-18")
+        .check(&Url::parse(&server.url).unwrap(), Some(&token), None)
+        .await
+        .unwrap_or_else(|f| panic!("{f}\n{:?}\n{}", f.checks, server.stderr()));
+    assert_eq!(done.protocol_version, "2025-06-18");
+    let check = done
+        .checks
+        .iter()
+        .find(|c| c.check == "mcp.protocol_version")
+        .unwrap();
+    assert_eq!(check.result, Verdict::Pass);
+    assert!(check.detail.contains("the revision asked for"), "{check:?}");
+}
