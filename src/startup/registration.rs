@@ -64,7 +64,10 @@ pub async fn client_metadata(
         Ok(doc) => crate::verify::client_metadata::document(&doc, url.as_str(), redirect.as_str()),
         Err(e) => crate::verify::client_metadata::unreadable(url.as_str(), &e.to_string()),
     };
-    log::info!("{}: {}", check.check, check.detail);
+    match check.result {
+        crate::oauth::Verdict::Pass => log::info!("{}: {}", check.check, check.detail),
+        _ => log::warn!("{}: {}", check.check, check.detail),
+    }
     ClientMetadata {
         url: Some(url.as_str().to_owned()),
         checks: vec![check],

@@ -193,3 +193,41 @@ fn follow(config: &mut Config, chain: Chain) -> Chain {
     }
     chain
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(servers: &[&str]) -> Chain {
+        Chain {
+            hops: Vec::new(),
+            checks: Vec::new(),
+            resource: "https://api.example.com/mcp".into(),
+            authorization_server: servers[0].into(),
+            authorization_servers: servers.iter().map(|s| (*s).to_owned()).collect(),
+            scopes_supported: None,
+            challenge_scope: None,
+            answers_like_mcp: true,
+            legacy: false,
+        }
+    }
+
+    #[test]
+    fn a_pinned_issuer_must_be_among_the_servers_the_metadata_lists() {
+        let pinned = Issuer::parse("https://as2.example.com").unwrap();
+        let listed = chain(&["https://as1.example.com", "https://as2.example.com/"]);
+        assert_eq!(
+            pinned_server(&pinned, &listed).unwrap().as_str(),
+            "https://as2.example.com",
+            "any listed one, a trailing slash aside; the pinned spelling is kept"
+        );
+        let other = chain(&["https://evil.example.com"]);
+        let err = pinned_server(&pinned, &other).unwrap_err();
+        assert!(matches!(err.exit_status(), crate::oauth::ExitStatus::Usage));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("https://as2.example.com") && msg.contains("https://evil.example.com"),
+            "{msg}"
+        );
+    }
+}
