@@ -53,6 +53,18 @@ pub struct Cli {
     #[arg(help_heading = "Client")]
     pub client_secret: Option<String>,
 
+    /// HTTPS URL where you host this app's Client ID Metadata Document (see
+    /// --print-client-metadata): used as the client ID, instead of registering one, by an
+    /// authorization server that advertises client_id_metadata_document_supported.
+    #[arg(long, env = "OAUTH_CLIENT_METADATA_URL")]
+    #[arg(help_heading = "Client")]
+    pub client_metadata_url: Option<String>,
+
+    /// Print the Client ID Metadata Document to host at --client-metadata-url (JSON) and exit.
+    #[arg(long)]
+    #[arg(help_heading = "Client")]
+    pub print_client_metadata: bool,
+
     /// Client authentication: client_secret_post, client_secret_basic or none
     /// [default: what the provider's metadata lists and the secret allow].
     #[arg(long, env = "OAUTH_AUTH_METHOD")]
@@ -160,6 +172,13 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_MCP_CALL")]
     pub mcp_call: Option<String>,
 
+    /// With an MCP server: the MCP revision whose authorization rules apply and whose
+    /// protocol version initialize asks for: 2025-03-26, 2025-06-18 or 2025-11-25
+    /// [default: 2025-11-25].
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_MCP_REVISION")]
+    pub mcp_revision: Option<String>,
+
     /// With --once: steps to run after the code exchange, in order, comma-separated:
     /// refresh, userinfo, tokeninfo[:access], revoke[:access], api.
     #[arg(long, value_delimiter = ',')]
@@ -242,6 +261,8 @@ impl std::fmt::Debug for Cli {
             register,
             register_confidential,
             client_secret,
+            client_metadata_url,
+            print_client_metadata,
             auth_method,
             scopes,
             port,
@@ -262,6 +283,7 @@ impl std::fmt::Debug for Cli {
             resource_method,
             mcp,
             mcp_call,
+            mcp_revision,
             then,
             once,
             report,
@@ -286,6 +308,8 @@ impl std::fmt::Debug for Cli {
                 "client_secret",
                 &client_secret.as_ref().map(|_| "[redacted]"),
             )
+            .field("client_metadata_url", client_metadata_url)
+            .field("print_client_metadata", print_client_metadata)
             .field("auth_method", auth_method)
             .field("scopes", scopes)
             .field("port", port)
@@ -306,6 +330,7 @@ impl std::fmt::Debug for Cli {
             .field("resource_method", resource_method)
             .field("mcp", mcp)
             .field("mcp_call", mcp_call)
+            .field("mcp_revision", mcp_revision)
             .field("then", then)
             .field("once", once)
             .field("report", report)

@@ -113,6 +113,9 @@ pub struct Provider {
     pub par_endpoint: Option<Url>,
     /// The provider accepts only pushed authorization requests.
     pub require_par: bool,
+    /// The metadata's `client_id_metadata_document_supported`: a URL may be the client ID
+    /// (draft-ietf-oauth-client-id-metadata-document).
+    pub client_id_metadata_document_supported: bool,
     /// The RFC 8707 `resource` the tokens are for: sent on the token and refresh requests too
     /// (section 2.2), not only on the authorization request.
     pub resource_indicator: Option<String>,

@@ -24,6 +24,13 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     }
     let config = Config::from_cli(&cli)?;
     let output = output.redacted(config.redact);
+    if let Some(document) = config
+        .client_metadata_document()
+        .filter(|_| config.print_client_metadata)
+    {
+        output.json(&document);
+        return Ok(ExitStatus::Success);
+    }
     if config.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
@@ -230,6 +237,9 @@ async fn finish_report(
             .flatten()
             .flat_map(|s| s.checks.iter().cloned()),
     );
+    if let Some(client) = state.client_checks.get() {
+        report.checks.splice(0..0, client.iter().cloned());
+    }
     if let Some(chain) = chain {
         report.checks.splice(0..0, chain.checks.iter().cloned());
         // Starting from the API, the point is that the API takes the token.
@@ -308,7 +318,7 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
         .as_deref()
         .and_then(|spec| spec.parse::<mcp::ToolCall>().ok());
     let client = match mcp::Client::new(config.http_timeout) {
-        Ok(client) => client,
+        Ok(client) => client.asking_for(config.mcp_revision.as_str()),
         Err(e) => {
             return Some(McpResult {
                 checks: vec![Check::fail("mcp.initialize", e.to_string())],

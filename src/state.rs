@@ -81,6 +81,8 @@ pub struct AppState {
     pub allowed_hosts: Vec<String>,
     /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
     pub chain: OnceLock<Chain>,
+    /// Checks made at start about the client itself (its Client ID Metadata Document).
+    pub client_checks: OnceLock<Vec<crate::oauth::Check>>,
 }
 
 impl AppState {

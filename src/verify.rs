@@ -4,6 +4,7 @@
 //! the signing keys, which come through the `keys::KeySource` this layer declares, and one
 //! introspection call when an opaque DPoP token's `cnf.jkt` can be read no other way.
 
+pub mod client_metadata;
 pub mod dpop;
 pub mod id_token;
 pub mod keys;

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::defaults::DEFAULT_PORT;
 use crate::clerk::KeyError;
-use crate::oauth::Step;
+use crate::oauth::{McpRevision, Step};
 use crate::signin::{DriverError, TotpKeyError};
 
 /// A configuration mistake: exit status 2, one message, nothing secret in it.
@@ -77,6 +77,30 @@ pub enum ConfigError {
     ScopeParam,
     #[error("RESOURCE_URL {value:?} is not usable: {problem}")]
     Resource { value: String, problem: String },
+    #[error(
+        "OAUTH_CLIENT_METADATA_URL {value:?} is not usable as a Client ID Metadata Document URL: \
+         {problem} (draft-ietf-oauth-client-id-metadata-document, section 3)"
+    )]
+    ClientMetadataUrl { value: String, problem: String },
+    #[error(
+        "--print-client-metadata prints the document to host at OAUTH_CLIENT_METADATA_URL: set \
+         OAUTH_CLIENT_METADATA_URL (or --client-metadata-url) to the https URL where you will host it"
+    )]
+    PrintClientMetadataNeedsUrl,
+    #[error(
+        "--print-client-metadata needs a fixed redirect URI to list in the document, but PORT is 0 \
+         (a free port picked at start): set PORT to the port you will run on, or REDIRECT_URI"
+    )]
+    PrintClientMetadataNeedsPort,
+    #[error(
+        "OAUTH_ISSUER is {issuer}, but RESOURCE_URL's metadata names the authorization server \
+         {named}: nothing is sent to {named}. If {named} is the right server, set \
+         OAUTH_ISSUER={named} (and its CLIENT_ID and CLIENT_SECRET); otherwise the MCP server \
+         is configured for another authorization server than yours"
+    )]
+    PinnedIssuerNotNamed { issuer: String, named: String },
+    #[error("OAUTH_MCP_REVISION {0:?} is not an MCP revision: use {names}", names = McpRevision::NAMES)]
+    McpRevision(String),
     #[error("RESOURCE_METHOD {0:?} is not an HTTP method: use GET, POST, PUT, PATCH or DELETE")]
     ResourceMethod(String),
     #[error("--then {0:?} is not a step: use a comma-separated list of {names}", names = Step::NAMES)]

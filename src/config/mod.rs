@@ -5,6 +5,7 @@
 //! and `summary()`.
 
 mod ca;
+mod client_metadata;
 mod defaults;
 mod endpoints;
 mod error;
@@ -21,6 +22,7 @@ use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
 use serde_json::{Value, json};
 
 pub use ca::CaBundle;
+pub use client_metadata::ClientMetadataUrl;
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
 use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
 pub use endpoints::{EndpointOverrides, by_hand};
@@ -32,7 +34,7 @@ pub use resource::Resource;
 pub use sign_in::SignIn;
 
 use crate::cli::Cli;
-use crate::oauth::{AuthMethod, Issuer, Step};
+use crate::oauth::{AuthMethod, Issuer, McpRevision, Step};
 
 /// Everything the app needs, checked.
 #[derive(Debug)]
@@ -46,6 +48,11 @@ pub struct Config {
     /// Register a confidential client (with a secret) rather than a public one.
     pub register_confidential: bool,
     pub client_secret: Option<ClientSecret>,
+    /// OAUTH_CLIENT_METADATA_URL: the `client_id` at an authorization server that supports
+    /// Client ID Metadata Documents, in preference to registering one.
+    pub client_metadata_url: Option<ClientMetadataUrl>,
+    /// `--print-client-metadata`: print the document to host at that URL and exit.
+    pub print_client_metadata: bool,
     /// As set; `None` lets the provider's metadata and the secret decide.
     pub auth_method: Option<AuthMethod>,
     pub scopes: Vec<Scope>,
@@ -60,6 +67,8 @@ pub struct Config {
     pub redirect: Option<RedirectUrl>,
     pub ca: Option<CaBundle>,
     pub resource: Option<Resource>,
+    /// `--mcp-revision`: the MCP revision whose authorization rules apply.
+    pub mcp_revision: McpRevision,
     /// An MCP server of the 2025-03-26 revision (no protected-resource metadata): its origin
     /// locates the authorization server metadata, whose issuer is then taken as it is.
     pub legacy_mcp: bool,
@@ -115,6 +124,21 @@ impl Config {
             })
             .transpose()?;
         let then = then_steps(cli)?;
+        let mcp_revision = given(&cli.mcp_revision)
+            .map(|r| McpRevision::parse(r).ok_or_else(|| ConfigError::McpRevision(r.to_owned())))
+            .transpose()?
+            .unwrap_or_default();
+        let client_metadata_url = given(&cli.client_metadata_url)
+            .map(ClientMetadataUrl::parse)
+            .transpose()?;
+        if cli.print_client_metadata {
+            if client_metadata_url.is_none() {
+                return Err(ConfigError::PrintClientMetadataNeedsUrl);
+            }
+            if redirect.is_none() && listen.port == 0 {
+                return Err(ConfigError::PrintClientMetadataNeedsPort);
+            }
+        }
         let sign_in = SignIn::from_cli(cli, env)?;
         Ok(Self {
             provider,
@@ -124,6 +148,8 @@ impl Config {
             register: cli.register || cli.register_confidential,
             register_confidential: cli.register_confidential,
             client_secret,
+            client_metadata_url,
+            print_client_metadata: cli.print_client_metadata,
             auth_method,
             scopes,
             scopes_given: given(&cli.scopes).is_some(),
@@ -133,6 +159,7 @@ impl Config {
             redirect,
             ca,
             resource,
+            mcp_revision,
             then,
             once: cli.once,
             report: cli.report,
@@ -176,6 +203,14 @@ impl Config {
         self.client_id.is_none() || self.register
     }
 
+    /// The Client ID Metadata Document to host (`--print-client-metadata`), for the
+    /// configured redirect URI.
+    pub fn client_metadata_document(&self) -> Option<Value> {
+        self.client_metadata_url
+            .as_ref()
+            .map(|url| url.document(&self.redirect_for_port(self.listen.port)))
+    }
+
     /// The redirect URI for a bound port: the configured one, or the loopback default.
     pub fn redirect_for_port(&self, port: u16) -> RedirectUrl {
         self.redirect
@@ -194,6 +229,7 @@ impl Config {
             "clerk_frontend_api": self.provider.clerk().map(|k| k.frontend_api.clone()),
             "client_id": self.client_id.as_ref().map_or("(registered at start)", |c| c.as_str()),
             "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
+            "client_metadata_url": self.client_metadata_url.as_ref().map(ClientMetadataUrl::as_str),
             "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
             "scopes": self.scope_string(),
             "params": self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
@@ -204,6 +240,7 @@ impl Config {
             "endpoints_by_hand": self.endpoints.listed(),
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
+            "mcp_revision": self.mcp_revision.as_str(),
             "once": self.once,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
             "timeout_secs": self.timeout.as_secs(),
@@ -428,6 +465,25 @@ pub(crate) mod tests {
             Config::from_cli(&raw),
             Err(ConfigError::NeedsOnce("--report"))
         ));
+    }
+
+    #[test]
+    fn the_mcp_revision_defaults_to_the_newest_and_names_the_choices() {
+        let mut raw = cli();
+        assert_eq!(
+            Config::from_cli(&raw).unwrap().mcp_revision,
+            McpRevision::V2025_11_25
+        );
+        raw.mcp_revision = Some("2025-06-18".into());
+        let c = Config::from_cli(&raw).unwrap();
+        assert_eq!(c.mcp_revision, McpRevision::V2025_06_18);
+        assert_eq!(c.summary()["mcp_revision"], "2025-06-18");
+        raw.mcp_revision = Some("2024-11-05".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(
+            msg.starts_with("OAUTH_MCP_REVISION") && msg.contains("2025-03-26"),
+            "{msg}"
+        );
     }
 
     #[test]

@@ -29,6 +29,10 @@ pub enum ProviderSetting {
     /// Nothing names the provider but RESOURCE_URL: the resource's metadata (RFC 9728)
     /// names the authorization server at start; see `Config::use_issuer_from_resource`.
     FromResource,
+    /// RESOURCE_URL is an MCP server (`--mcp`) and OAUTH_ISSUER is set: the server's metadata
+    /// names the authorization server, as for `FromResource`, and the run goes on only when it
+    /// names this issuer (the one a CLIENT_SECRET belongs to).
+    PinnedResource(Issuer),
 }
 
 impl ProviderSetting {
@@ -49,6 +53,11 @@ impl ProviderSetting {
                 value: raw.to_owned(),
                 problem,
             })?;
+            // MCP authorization starts from the server's metadata; the issuer pins the
+            // authorization server it must name.
+            if cli.mcp && given(&cli.resource_url).is_some() {
+                return Ok(Self::PinnedResource(issuer));
+            }
             if key.is_some() {
                 log::info!(
                     "both OAUTH_ISSUER and CLERK_PUBLISHABLE_KEY are set: using OAUTH_ISSUER"
@@ -91,7 +100,9 @@ impl ProviderSetting {
     /// resource's metadata has named it.
     pub fn issuer(&self) -> Option<&Issuer> {
         match self {
-            Self::Issuer(issuer) | Self::ByHand { issuer } => Some(issuer),
+            Self::Issuer(issuer) | Self::ByHand { issuer } | Self::PinnedResource(issuer) => {
+                Some(issuer)
+            }
             Self::Clerk(key) => Some(key.issuer()),
             Self::FromResource => None,
         }
@@ -112,7 +123,16 @@ impl ProviderSetting {
 
     /// RESOURCE_URL alone: the issuer is learned from the resource's metadata at start.
     pub fn is_from_resource(&self) -> bool {
-        matches!(self, Self::FromResource)
+        matches!(self, Self::FromResource | Self::PinnedResource(_))
+    }
+
+    /// OAUTH_ISSUER with an MCP server's RESOURCE_URL: the authorization server its metadata
+    /// must name.
+    pub fn pinned(&self) -> Option<&Issuer> {
+        match self {
+            Self::PinnedResource(issuer) => Some(issuer),
+            _ => None,
+        }
     }
 }
 
@@ -182,5 +202,28 @@ mod tests {
             Config::from_cli(&raw),
             Err(ConfigError::Resource { .. })
         ));
+    }
+
+    #[test]
+    fn an_issuer_with_an_mcp_server_pins_the_authorization_server_its_metadata_names() {
+        let mut raw = cli();
+        raw.resource_url = Some("https://api.example.com/mcp".into());
+        raw.mcp = true;
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(
+            c.provider.is_from_resource(),
+            "the MCP server's metadata is read"
+        );
+        assert_eq!(
+            c.provider.pinned().map(Issuer::as_str),
+            Some("https://idp.example.com")
+        );
+        assert_eq!(c.summary()["issuer"], "https://idp.example.com");
+        raw.mcp = false;
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(
+            !c.provider.is_from_resource() && c.provider.pinned().is_none(),
+            "a plain API with an issuer: as before"
+        );
     }
 }

@@ -190,6 +190,8 @@ pub struct Client {
     http: reqwest::Client,
     timeout: Duration,
     max_body: usize,
+    /// The protocol version `initialize` asks for.
+    revision: &'static str,
 }
 
 impl fmt::Debug for Client {
@@ -221,7 +223,14 @@ impl Client {
             http,
             timeout,
             max_body: MAX_BODY_BYTES,
+            revision: PROTOCOL_VERSION,
         }
+    }
+
+    /// Asks `initialize` for this protocol version (`--mcp-revision`) instead of the newest.
+    pub fn asking_for(mut self, revision: &'static str) -> Self {
+        self.revision = revision;
+        self
     }
 
     /// The handshake with the MCP endpoint at `url`, then `call` when given. `access_token`
@@ -256,7 +265,7 @@ impl Client {
             next_id: 0,
         };
         let mut checks = Vec::new();
-        let outcome = handshake(&mut transport, url, call, &mut checks).await;
+        let outcome = handshake(&mut transport, url, call, self.revision, &mut checks).await;
         transport.close().await;
         outcome.map_err(|error| {
             checks.push(Check::fail(failed_step(&checks), error.to_string()));
@@ -285,14 +294,16 @@ async fn handshake(
     transport: &mut Transport<'_>,
     url: &Url,
     call: Option<&ToolCall>,
+    asked: &'static str,
     checks: &mut Vec<Check>,
 ) -> Result<Handshake, McpError> {
-    // Lifecycle, "Initialization": the newest revision this client speaks, no client features.
+    // Lifecycle, "Initialization": the revision asked for (the newest unless --mcp-revision),
+    // no client features.
     let answer = transport
         .request(
             "initialize",
             json!({
-                "protocolVersion": PROTOCOL_VERSION,
+                "protocolVersion": asked,
                 "capabilities": {},
                 "clientInfo": {
                     "name": "oauth-test-client",
@@ -326,11 +337,11 @@ async fn handshake(
     }
     checks.push(Check::pass(
         "mcp.protocol_version",
-        if init.protocol_version == PROTOCOL_VERSION {
-            format!("{PROTOCOL_VERSION}, the revision asked for")
+        if init.protocol_version == asked {
+            format!("{asked}, the revision asked for")
         } else {
             format!(
-                "{}, an older revision than the {PROTOCOL_VERSION} asked for; accepted",
+                "{}, another revision than the {asked} asked for; accepted",
                 init.protocol_version
             )
         },

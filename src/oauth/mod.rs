@@ -7,6 +7,7 @@ mod check;
 mod endpoint;
 mod exit;
 mod issuer;
+mod mcp_revision;
 mod step;
 pub mod time;
 
@@ -15,4 +16,5 @@ pub use check::{Check, Report, Verdict};
 pub use endpoint::Endpoint;
 pub use exit::ExitStatus;
 pub use issuer::{Issuer, is_loopback_host, require_https_unless_loopback, well_known_url};
+pub use mcp_revision::McpRevision;
 pub use step::{Step, TokenKind};

@@ -208,6 +208,31 @@ impl Provider {
         Ok(short)
     }
 
+    /// A Client ID Metadata Document's URL as the client ID
+    /// (draft-ietf-oauth-client-id-metadata-document): a public client, since section 4.1
+    /// forbids secret-based authentication for it.
+    pub fn use_client_id_metadata_document(&mut self, url: &str) {
+        self.client_id = oauth2::ClientId::new(url.to_owned());
+        self.client_secret = None;
+        self.auth_method = AuthMethod::None;
+    }
+
+    /// Reads the Client ID Metadata Document at `url`, as the authorization server will
+    /// (a plain GET; no redirect followed).
+    pub async fn client_metadata_document(&self, url: &Url) -> Result<Value, CallError> {
+        let response = self.http().get(url.as_str()).await?;
+        if response.status != 200 {
+            return Err(CallError::Status {
+                status: response.status,
+                detail: None,
+            });
+        }
+        serde_json::from_slice(&response.body).map_err(|e| CallError::Status {
+            status: response.status,
+            detail: Some(format!("not JSON: {e}")),
+        })
+    }
+
     /// RFC 7591 dynamic client registration for this app's redirect URI: a public client
     /// (PKCE, `none`) or a confidential one. On success the provider uses the new client.
     pub async fn register(

@@ -110,6 +110,9 @@ struct Metadata {
     pushed_authorization_request_endpoint: Option<String>,
     #[serde(default)]
     require_pushed_authorization_requests: bool,
+    /// draft-ietf-oauth-client-id-metadata-document section 5: URL client IDs accepted.
+    #[serde(default)]
+    client_id_metadata_document_supported: bool,
 }
 
 impl Provider {
@@ -129,6 +132,7 @@ impl Provider {
             registration_endpoint: found.registration,
             par_endpoint: found.par,
             require_par: found.require_par,
+            client_id_metadata_document_supported: found.client_id_metadata_document_supported,
             resource_indicator: config
                 .params
                 .iter()
@@ -250,6 +254,7 @@ struct Found {
     registration: Option<Url>,
     par: Option<Url>,
     require_par: bool,
+    client_id_metadata_document_supported: bool,
 }
 
 /// Parses one endpoint of the metadata at `url`: an absolute URL, HTTPS unless loopback.
@@ -348,6 +353,7 @@ fn from_metadata(
         registration,
         par,
         require_par: meta.require_pushed_authorization_requests,
+        client_id_metadata_document_supported: meta.client_id_metadata_document_supported,
     })
 }
 
@@ -407,6 +413,7 @@ impl Found {
             registration: None,
             par: None,
             require_par: false,
+            client_id_metadata_document_supported: false,
         }
     }
 

@@ -40,6 +40,8 @@ pub struct Chain {
     /// The resource identifier (RFC 8707 `resource` parameter).
     pub resource: String,
     pub authorization_server: String,
+    /// Every authorization server the metadata lists (RFC 9728 section 2).
+    pub authorization_servers: Vec<String>,
     pub scopes_supported: Option<Vec<String>>,
     /// The `scope` of the resource's Bearer challenge, when it named one (the scopes to ask
     /// for first: MCP authorization, "Scope Selection Strategy").
@@ -156,6 +158,7 @@ pub async fn discover(
         checks: checks.clone(),
         resource: found.resource,
         authorization_server: found.authorization_server,
+        authorization_servers: found.authorization_servers,
         scopes_supported: found.scopes_supported,
         challenge_scope,
         answers_like_mcp,
@@ -338,6 +341,8 @@ pub fn read_challenge(lines: &[String]) -> Result<Bearer, String> {
 pub struct Found {
     pub resource: String,
     pub authorization_server: String,
+    /// Every server `authorization_servers` lists (the first is `authorization_server`).
+    pub authorization_servers: Vec<String>,
     pub scopes_supported: Option<Vec<String>>,
 }
 
@@ -454,6 +459,7 @@ fn check_metadata(
     Ok(Found {
         resource: meta.resource,
         authorization_server: server,
+        authorization_servers: servers.clone(),
         scopes_supported: meta.scopes_supported,
     })
 }
@@ -509,6 +515,7 @@ mod tests {
             Found {
                 resource: "https://api.example.com/mcp".into(),
                 authorization_server: "https://as.example.com".into(),
+                authorization_servers: vec!["https://as.example.com".into()],
                 scopes_supported: Some(vec!["a".into()]),
             }
         );

@@ -66,7 +66,16 @@ impl Application {
             ));
         }
         let listeners = Listeners::bind(&config.listen)?;
-        if config.will_register() {
+        let client_checks =
+            registration::client_metadata(&mut provider, &config, listeners.port()).await;
+        if let (Some(chain), Some(url)) = (chain.as_mut(), &client_checks.url) {
+            chain.hops.push(Hop {
+                url: url.clone(),
+                status: None,
+                learned: "client_id is this URL (Client ID Metadata Document)".into(),
+            });
+        }
+        if client_checks.url.is_none() && config.will_register() {
             registration::register(&mut provider, &config, listeners.port(), &output).await?;
             if let (Some(chain), Some(endpoint)) = (chain.as_mut(), &provider.registration_endpoint)
             {
@@ -88,6 +97,7 @@ impl Application {
         if let Some(chain) = chain {
             let _ = state.chain.set(chain);
         }
+        let _ = state.client_checks.set(client_checks.checks);
         Ok(Self {
             server,
             addrs,
@@ -202,6 +212,7 @@ fn serve(
         last: Mutex::new(None),
         session: Mutex::new(None),
         chain: Default::default(),
+        client_checks: Default::default(),
         allowed_hosts: crate::web::guard::allowed_hosts(
             &config.listen.addrs,
             redirect_host.as_deref(),
@@ -260,7 +271,12 @@ async fn default_endpoints(
     config.use_endpoints_by_hand();
     let mut provider = Provider::discover(config).await?;
     provider.registration_endpoint = Some(url("/register")?);
-    chain.checks.push(Check::warn(
+    // Under --mcp-revision 2025-03-26 these defaults are the rule, not a fallback.
+    let verdict = match config.mcp_revision.without_resource_metadata() {
+        true => Check::pass,
+        false => Check::warn,
+    };
+    chain.checks.push(verdict(
         "authorization_server.metadata",
         format!(
             "{origin} serves no authorization server metadata: using {origin}/authorize, /token and \

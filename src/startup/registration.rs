@@ -1,9 +1,78 @@
-//! Dynamic client registration at start (RFC 7591), and the private file its secret goes to.
+//! The client's identity at start when none is configured: a Client ID Metadata Document's
+//! URL, else dynamic client registration (RFC 7591), and the private file its secret goes to.
 
 use crate::config::{Config, ConfigError};
 use crate::error::RunError;
+use crate::oauth::Check;
 use crate::output::Output;
 use crate::provider::Provider;
+
+/// The client identity chosen from a Client ID Metadata Document, when one is.
+#[derive(Default)]
+pub struct ClientMetadata {
+    /// The document's URL, when it is the client ID.
+    pub url: Option<String>,
+    /// Whether the document, read from here, is the one the authorization server needs.
+    pub checks: Vec<Check>,
+}
+
+/// MCP authorization, client identity order: a pre-registered CLIENT_ID, then a Client ID
+/// Metadata Document (OAUTH_CLIENT_METADATA_URL, when the authorization server advertises
+/// `client_id_metadata_document_supported`), then dynamic registration.
+pub async fn client_metadata(
+    provider: &mut Provider,
+    config: &Config,
+    port: u16,
+) -> ClientMetadata {
+    let Some(url) = config
+        .client_metadata_url
+        .as_ref()
+        .filter(|_| config.client_id.is_none() && !config.register)
+    else {
+        return ClientMetadata::default();
+    };
+    let mcp = config.resource.as_ref().is_some_and(|r| r.mcp);
+    if mcp && !config.mcp_revision.client_id_metadata_documents() {
+        eprintln!(
+            "OAUTH_CLIENT_METADATA_URL is set, but MCP revision {} (OAUTH_MCP_REVISION) predates \
+             Client ID Metadata Documents: not used",
+            config.mcp_revision.as_str()
+        );
+        return ClientMetadata::default();
+    }
+    if !provider.client_id_metadata_document_supported {
+        eprintln!(
+            "OAUTH_CLIENT_METADATA_URL is set, but {} does not advertise \
+             client_id_metadata_document_supported: {}",
+            provider.issuer,
+            match provider.registration_endpoint {
+                Some(_) => "registering a client instead (RFC 7591)",
+                None => "it offers no registration either",
+            }
+        );
+        return ClientMetadata::default();
+    }
+    eprintln!(
+        "{} accepts Client ID Metadata Documents: using {} as the client ID instead of \
+         registering a client",
+        provider.issuer,
+        url.as_str()
+    );
+    provider.use_client_id_metadata_document(url.as_str());
+    let redirect = config.redirect_for_port(port);
+    let check = match provider.client_metadata_document(url.url()).await {
+        Ok(doc) => crate::verify::client_metadata::document(&doc, url.as_str(), redirect.as_str()),
+        Err(e) => crate::verify::client_metadata::unreadable(url.as_str(), &e.to_string()),
+    };
+    match check.result {
+        crate::oauth::Verdict::Pass => log::info!("{}: {}", check.check, check.detail),
+        _ => log::warn!("{}: {}", check.check, check.detail),
+    }
+    ClientMetadata {
+        url: Some(url.as_str().to_owned()),
+        checks: vec![check],
+    }
+}
 
 /// RFC 7591: a client for this app's redirect URI, when none is configured (or --register).
 /// The client ID goes to stderr; a secret never does: it is saved to a file only the user

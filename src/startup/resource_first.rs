@@ -1,11 +1,11 @@
 //! Starting from the API (RFC 9728): the authorization server, scopes and `resource` learned
 //! from RESOURCE_URL's protected-resource metadata, before the provider is discovered.
 
-use crate::config::Config;
 use crate::config::Resource;
+use crate::config::{Config, ConfigError};
 use crate::error::{ChainFailure, RunError};
 use crate::oauth::Check;
-use crate::oauth::{Issuer, Step};
+use crate::oauth::{Issuer, McpRevision, Step};
 use crate::provider::resource::{self, Chain, ChainError, Hop};
 use crate::provider::{DiscoveryError, HttpClient};
 use crate::redact::untrusted;
@@ -26,11 +26,13 @@ pub fn resource_scopes(chain: &Chain) -> Vec<String> {
 
 /// The chain for an MCP server of the 2025-03-26 revision, which has no protected-resource
 /// metadata: the server's origin stands for its authorization server, with a warning.
+/// Under `--mcp-revision 2025-03-26` that is the rule, and the check passes.
 fn legacy_chain(
     resource: &Resource,
     hops: Vec<Hop>,
     mut checks: Vec<Check>,
     problem: &str,
+    revision: McpRevision,
 ) -> Chain {
     let mut origin = resource.url.clone();
     origin.set_path("");
@@ -38,9 +40,13 @@ fn legacy_chain(
     origin.set_fragment(None);
     let origin = origin.as_str().trim_end_matches('/').to_owned();
     checks.retain(|c| c.check != "resource_metadata.found");
-    checks.push(Check::warn(
+    let verdict = match revision.without_resource_metadata() {
+        true => Check::pass,
+        false => Check::warn,
+    };
+    checks.push(verdict(
         "resource_metadata.found",
-        format!(
+        &format!(
             "{problem}: taking the MCP server's origin {origin} as its authorization server, as the \
              MCP 2025-03-26 revision did; newer revisions require protected-resource metadata \
              (RFC 9728)"
@@ -54,6 +60,7 @@ fn legacy_chain(
         hops,
         checks,
         resource: resource.url.as_str().to_owned(),
+        authorization_servers: vec![origin.clone()],
         authorization_server: origin,
         scopes_supported: None,
         challenge_scope: None,
@@ -79,7 +86,14 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
         // authorization server (metadata at its origin, else /authorize, /token, /register).
         Err(ChainError::NoMetadata { problem, .. }) if resource.mcp => {
             config.legacy_mcp = true;
-            legacy_chain(&resource, hops, checks, &problem)
+            let mut chain = legacy_chain(&resource, hops, checks, &problem, config.mcp_revision);
+            // The user named the authorization server: it, not the server's origin.
+            if let Some(pinned) = config.provider.pinned() {
+                chain.authorization_server = pinned.as_str().to_owned();
+                chain.authorization_servers = vec![chain.authorization_server.clone()];
+                config.legacy_mcp = false;
+            }
+            chain
         }
         Err(error) => {
             return Err(RunError::Chain(Box::new(ChainFailure {
@@ -96,6 +110,15 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
             untrusted(&hop.learned)
         );
     }
+    if let Some(pinned) = config.provider.pinned() {
+        let issuer = pinned_server(pinned, &chain)?;
+        log::info!(
+            "RESOURCE_URL's metadata names OAUTH_ISSUER {}: continuing with it",
+            issuer.as_str()
+        );
+        config.use_issuer_from_resource(issuer);
+        return Ok(follow(config, chain));
+    }
     let issuer = Issuer::parse(&chain.authorization_server).map_err(|problem| {
         RunError::Unsupported(format!(
             "the authorization server {:?} is unusable: {problem}",
@@ -108,12 +131,37 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
         return Err(RunError::Unsupported(format!(
             "CLIENT_SECRET is set, but it is bound to no issuer here: RESOURCE_URL's metadata names the \
              authorization server {server}, and a client secret is only ever sent to OAUTH_ISSUER \
-             (none is set). If {server} issued this secret, set OAUTH_ISSUER={server}; otherwise unset \
+             (none is set). If {server} issued this secret, set OAUTH_ISSUER={server} (with --mcp for an MCP \
+             server: its metadata is still followed, and must name that issuer); otherwise unset \
              CLIENT_SECRET, and a client is registered at {server} when it offers registration",
             server = issuer.as_str()
         )));
     }
     config.use_issuer_from_resource(issuer);
+    Ok(follow(config, chain))
+}
+
+/// OAUTH_ISSUER pins the authorization server: it must be among those the metadata lists
+/// (a trailing slash aside), else nothing is sent anywhere. A CLIENT_SECRET is then only
+/// ever sent to it.
+fn pinned_server(pinned: &Issuer, chain: &Chain) -> Result<Issuer, RunError> {
+    let base = |s: &str| s.trim_end_matches('/').to_owned();
+    if chain
+        .authorization_servers
+        .iter()
+        .any(|s| base(s) == base(pinned.as_str()))
+    {
+        return Ok(pinned.clone());
+    }
+    Err(RunError::Config(ConfigError::PinnedIssuerNotNamed {
+        issuer: pinned.as_str().to_owned(),
+        named: untrusted(&chain.authorization_servers.join(", ")).to_string(),
+    }))
+}
+
+/// The sign-in set up for the resource: its scopes (unless OAUTH_SCOPES), the RFC 8707
+/// `resource` parameter, and with --once a final call to the API or the MCP handshake.
+fn follow(config: &mut Config, chain: Chain) -> Chain {
     if !config.scopes_given {
         config.scopes = resource_scopes(&chain)
             .into_iter()
@@ -143,5 +191,43 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
     if config.once && !mcp && !config.then.contains(&Step::Api) {
         config.then.push(Step::Api);
     }
-    Ok(chain)
+    chain
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain(servers: &[&str]) -> Chain {
+        Chain {
+            hops: Vec::new(),
+            checks: Vec::new(),
+            resource: "https://api.example.com/mcp".into(),
+            authorization_server: servers[0].into(),
+            authorization_servers: servers.iter().map(|s| (*s).to_owned()).collect(),
+            scopes_supported: None,
+            challenge_scope: None,
+            answers_like_mcp: true,
+            legacy: false,
+        }
+    }
+
+    #[test]
+    fn a_pinned_issuer_must_be_among_the_servers_the_metadata_lists() {
+        let pinned = Issuer::parse("https://as2.example.com").unwrap();
+        let listed = chain(&["https://as1.example.com", "https://as2.example.com/"]);
+        assert_eq!(
+            pinned_server(&pinned, &listed).unwrap().as_str(),
+            "https://as2.example.com",
+            "any listed one, a trailing slash aside; the pinned spelling is kept"
+        );
+        let other = chain(&["https://evil.example.com"]);
+        let err = pinned_server(&pinned, &other).unwrap_err();
+        assert!(matches!(err.exit_status(), crate::oauth::ExitStatus::Usage));
+        let msg = err.to_string();
+        assert!(
+            msg.contains("https://as2.example.com") && msg.contains("https://evil.example.com"),
+            "{msg}"
+        );
+    }
 }

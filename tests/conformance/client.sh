@@ -21,7 +21,36 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
     if (c.client_secret) process.stdout.write(`CLIENT_SECRET=${c.client_secret}\0`);
   ')
 fi
+# A pre-registered secret goes only to OAUTH_ISSUER (README, "Security"), and the scenario's
+# context names no issuer: the credentials are for the authorization server this scenario
+# started, which only the MCP server's metadata (RFC 9728) names. Reading it here is this
+# harness's trust decision (the suite runs both servers), made once in this script; the
+# tool then pins it (OAUTH_ISSUER with --mcp) and refuses to go on if the server's
+# metadata names any other. A real user sets OAUTH_ISSUER from where the secret came from.
+if [ -n "${CLIENT_SECRET:-}" ] && [ -z "${OAUTH_ISSUER:-}" ]; then
+  issuer=$(node -e '
+    const u = new URL(process.argv[1]);
+    const path = u.pathname === "/" ? "" : u.pathname;
+    fetch(`${u.origin}/.well-known/oauth-protected-resource${path}`, { redirect: "error" })
+      .then((r) => r.json())
+      .then((m) => process.stdout.write(String(m.authorization_servers?.[0] ?? "")))
+      .catch(() => {});
+  ' "$url")
+  if [ -n "$issuer" ]; then
+    export OAUTH_ISSUER=$issuer
+  fi
+fi
 
+# The suite's fixed Client ID Metadata Document URL (auth/basic-cimd expects it as the
+# client_id; nothing is hosted there, and the suite's authorization server never fetches it).
+# Used only where the authorization server advertises client_id_metadata_document_supported;
+# elsewhere the tool registers a client, as a user with this setting in .env would see.
+export OAUTH_CLIENT_METADATA_URL=https://conformance-test.local/client-metadata.json
+# The 2025-03-26 scenarios' servers follow that revision (no protected-resource metadata):
+# its rules apply, so the fallbacks are passes rather than warnings in the tool's report.
+case "${MCP_CONFORMANCE_SCENARIO:-}" in
+  auth/2025-03-26-*) export OAUTH_MCP_REVISION=2025-03-26 ;;
+esac
 export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
 # `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up
 # is asked for on tools/call).

@@ -418,6 +418,56 @@ async fn once_exits_130_on_ctrl_c() {
     once_is_interrupted_by("-INT").await;
 }
 
+/// `--print-client-metadata`: the Client ID Metadata Document to host, naming its own URL
+/// and this app's redirect URI; without a URL, or with no fixed port, one message each.
+#[test]
+fn print_client_metadata_prints_the_document_to_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "https://app.example.com/oauth-client.json";
+    let base = [
+        "--issuer",
+        "https://idp.example.com",
+        "--print-client-metadata",
+    ];
+    let mut args = base.to_vec();
+    args.extend(["--client-metadata-url", url, "--port", "4100"]);
+    let done = run(&args, &[], dir.path());
+    assert_eq!(done.code, Some(0), "{}", done.stderr);
+    let doc = done.documents().remove(0);
+    assert_eq!(doc["client_id"], url);
+    assert_eq!(
+        doc["redirect_uris"],
+        serde_json::json!(["http://localhost:4100/oauth_callback"])
+    );
+    assert_eq!(doc["token_endpoint_auth_method"], "none");
+    assert_eq!(
+        doc["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    let done = run(&base, &[], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(
+        done.stderr.contains("OAUTH_CLIENT_METADATA_URL"),
+        "{}",
+        done.stderr
+    );
+    let mut args = base.to_vec();
+    args.extend(["--client-metadata-url", url, "--port", "0"]);
+    let done = run(&args, &[], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(done.stderr.contains("PORT"), "{}", done.stderr);
+    let mut args = base.to_vec();
+    args.extend(["--client-metadata-url", "http://app.example.com/c.json"]);
+    let done = run(&args, &[], dir.path());
+    assert_eq!(done.code, Some(2));
+    assert!(
+        done.stderr.starts_with("OAUTH_CLIENT_METADATA_URL")
+            || done.stderr.contains("OAUTH_CLIENT_METADATA_URL"),
+        "{}",
+        done.stderr
+    );
+}
+
 #[test]
 fn flags_beat_the_environment_which_beats_dotenv() {
     let dir = tempfile::tempdir().unwrap();

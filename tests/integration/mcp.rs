@@ -447,3 +447,102 @@ async fn with_dpop_each_mcp_request_carries_a_proof_and_a_nonce_challenge_is_ans
         "sent again with the nonce"
     );
 }
+
+/// A pre-registered confidential client, starting from the MCP server (MCP authorization,
+/// "Preregistration"): OAUTH_ISSUER with `--mcp` pins the authorization server the server's
+/// metadata must name. The real provider is named: the secret goes to it and the run passes.
+/// Another issuer pinned: exit 2 naming both, before anything is sent anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_issuer_lets_a_pre_registered_secret_start_from_the_mcp_server_only_when_named() {
+    let provider = LocalProvider::start();
+    let server = McpServer::start(&provider.issuer);
+    let dir = tempfile::tempdir().unwrap();
+    let args = |issuer: &str| -> Vec<String> {
+        [
+            "--once",
+            "--report",
+            "--no-browser",
+            "--port",
+            "0",
+            "--mcp",
+            "--mcp-call",
+            r#"echo:{"text":"hi"}"#,
+            "--issuer",
+            issuer,
+            "--resource-url",
+            &server.url,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let env = [
+        ("CLIENT_ID", CONFIDENTIAL_ID),
+        ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+    ];
+    let named = args(&provider.issuer);
+    let named: Vec<&str> = named.iter().map(String::as_str).collect();
+    let done = spawn(&named, &env, dir.path())
+        .sign_in_and_finish("mia", 200)
+        .await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stderr.contains("names OAUTH_ISSUER"),
+        "{}",
+        done.stderr
+    );
+    let doc = &done.documents()[0];
+    assert!(
+        doc["discovery"].as_array().is_some_and(|h| !h.is_empty()),
+        "{doc}"
+    );
+    assert!(doc["mcp"]["call"].to_string().contains("hi"), "{doc}");
+    assert!(
+        !doc["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["result"] == "fail"),
+        "{doc}"
+    );
+    assert!(!done.stderr.contains(CONFIDENTIAL_SECRET));
+
+    let other = "https://as.other.example";
+    let done = tokio::task::spawn_blocking({
+        let dir = dir.path().to_owned();
+        let pinned_elsewhere = args(other);
+        move || {
+            let args: Vec<&str> = pinned_elsewhere.iter().map(String::as_str).collect();
+            spawn(&args, &env, &dir).finish(Duration::from_secs(30))
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(done.code, Some(2), "{}", done.stderr);
+    assert!(
+        done.stderr.contains(other) && done.stderr.contains(&provider.issuer),
+        "both names: {}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains(CONFIDENTIAL_SECRET));
+}
+
+/// `--mcp-revision 2025-06-18`: initialize asks the SDK's server for that protocol version,
+/// and it answers with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_older_mcp_revision_is_asked_for_and_answered() {
+    let (_provider, server, token) = signed_in(json!({})).await;
+    let done = Client::new(Duration::from_secs(10))
+        .unwrap()
+        .asking_for("2025-06-18")
+        .check(&Url::parse(&server.url).unwrap(), Some(&token), None)
+        .await
+        .unwrap_or_else(|f| panic!("{f}\n{:?}\n{}", f.checks, server.stderr()));
+    assert_eq!(done.protocol_version, "2025-06-18");
+    let check = done
+        .checks
+        .iter()
+        .find(|c| c.check == "mcp.protocol_version")
+        .unwrap();
+    assert_eq!(check.result, Verdict::Pass);
+    assert!(check.detail.contains("the revision asked for"), "{check:?}");
+}

@@ -199,3 +199,47 @@ async fn application_build_starts_from_the_resource_and_registers_in_process() {
         "the API takes the resource-bound token: {api_call}"
     );
 }
+
+/// OAUTH_CLIENT_METADATA_URL at a real provider that does not advertise
+/// `client_id_metadata_document_supported` (oidc-provider does not support Client ID Metadata
+/// Documents): the tool says so and registers a client instead, and the sign-in passes.
+/// (The URL client ID itself is run against the conformance suite's auth/basic-cimd.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_metadata_url_falls_back_to_registration_where_unsupported() {
+    let provider = LocalProvider::start_with(json!({ "registration": true }));
+    let api = resource::start(&provider.issuer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/mcp", api.base);
+    let running = spawn(
+        &[
+            "--once",
+            "--report",
+            "--no-browser",
+            "--port",
+            "0",
+            "--resource-url",
+            &url,
+            "--client-metadata-url",
+            "https://app.example.com/oauth-client.json",
+        ],
+        &[],
+        dir.path(),
+    );
+    let done = running.sign_in_and_finish("xena", 200).await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stderr
+            .contains("does not advertise client_id_metadata_document_supported"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        done.stderr.contains("Registered a public client"),
+        "{}",
+        done.stderr
+    );
+    assert!(
+        !done.stdout.contains("client_metadata.document"),
+        "no document check without its use"
+    );
+}

@@ -332,3 +332,66 @@ fn sign_in_settings_are_checked_before_anything_starts() {
         "no flag takes the password"
     );
 }
+
+/// Client ID Metadata Documents over https with a test CA: the provider (options.cimd: the
+/// real oidc-provider, advertising support, serving the document, and knowing the client it
+/// describes) is given only the document's URL; the tool reads the document, finds its own
+/// redirect URI listed, signs in with the URL as a public client ID, and reports the check.
+#[test]
+fn a_client_metadata_document_url_is_the_client_id_where_the_server_supports_it() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let redirect = format!("http://localhost:{port}/oauth_callback");
+    let ca = crate::support::provider::TestCa::new();
+    let provider = LocalProvider::start_with(json!({
+        "https": { "cert": ca.cert_pem, "key": ca.key_pem },
+        "host": "localhost",
+        "cimd": { "redirect_uris": [redirect] },
+    }));
+    let url = format!("{}/client-metadata.json", provider.issuer);
+    let dir = tempfile::tempdir().unwrap();
+    let done = spawn(
+        &[
+            "--once",
+            "--report",
+            "--sign-in",
+            "--port",
+            &port,
+            "--ca-cert",
+            ca.ca_pem.to_str().unwrap(),
+            "--client-metadata-url",
+            &url,
+        ],
+        &[
+            ("OAUTH_ISSUER", provider.issuer.as_str()),
+            ("OAUTH_TEST_USERNAME", USER),
+            ("OAUTH_TEST_PASSWORD", PASSWORD),
+        ],
+        dir.path(),
+    )
+    .finish(Duration::from_secs(90));
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stderr.contains("accepts Client ID Metadata Documents"),
+        "{}",
+        done.stderr
+    );
+    assert!(!done.stderr.contains("Registered"), "{}", done.stderr);
+    let doc = &done.documents()[0];
+    let checks = doc["checks"].as_array().unwrap();
+    let check = checks
+        .iter()
+        .find(|c| c["check"] == "client_metadata.document")
+        .unwrap_or_else(|| panic!("{doc}"));
+    assert_eq!(check["result"], "pass", "{check}");
+    assert!(!checks.iter().any(|c| c["result"] == "fail"), "{doc}");
+    assert!(doc["token"]["access_token"].is_string(), "{doc}");
+    assert_eq!(
+        doc["id_token_claims"]["aud"], url,
+        "the provider issued the ID token to the URL client ID"
+    );
+}

@@ -52,6 +52,11 @@
 //                      required, so each server's first proof is answered use_dpop_nonce
 //   options.token_type  a token_type to put in every token response instead of the real
 //                      one ("Bearer" for a DPoP-bound token: a provider that ignores DPoP)
+//   options.cimd       {redirect_uris}: a stand-in for an authorization server that supports
+//                      Client ID Metadata Documents: both discovery documents advertise
+//                      client_id_metadata_document_supported, GET /client-metadata.json serves
+//                      the document, and a client with that URL as its client_id and the
+//                      document's metadata is loaded (oidc-provider fetches no documents itself)
 //   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
 //                      answered since the last such call (T: the sum of their times, from the
 //                      request to its last byte), and starts counting again; bench/signin.sh
@@ -439,8 +444,17 @@ server.listen(0, '127.0.0.1', () => {
   const scheme = options.https ? 'https' : 'http';
   const issuer = `${scheme}://${host}:${port}`;
 
+  const cimd = options.cimd && {
+    client_id: `${issuer}/client-metadata.json`,
+    client_name: 'oauth-test-client',
+    redirect_uris: options.cimd.redirect_uris,
+    application_type: 'native',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
   const provider = new Provider(issuer, {
-    clients: options.clients || defaultClients,
+    clients: [...(options.clients || defaultClients), ...(cimd ? [cimd] : [])],
     cookies: { keys: ['oauth-test-client-tests-only'] },
     jwks: { keys: [keys.main.priv, keys.ec.priv, keys.ed.priv] },
     enabledJWA: {
@@ -540,12 +554,15 @@ server.listen(0, '127.0.0.1', () => {
     });
   }
 
-  // The discovery documents, edited on the way out (split_metadata, listed_auth_methods).
-  if (options.split_metadata || options.listed_auth_methods) {
+  // The discovery documents, edited on the way out (split_metadata, listed_auth_methods, cimd).
+  if (options.split_metadata || options.listed_auth_methods || cimd) {
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.path.startsWith('/.well-known/') || !ctx.body?.issuer) return;
       const doc = { ...ctx.body };
+      if (cimd) {
+        doc.client_id_metadata_document_supported = true;
+      }
       if (options.listed_auth_methods) {
         doc.token_endpoint_auth_methods_supported = options.listed_auth_methods;
       }
@@ -577,6 +594,10 @@ server.listen(0, '127.0.0.1', () => {
         busy += process.hrtime.bigint() - started;
         answered += 1;
       });
+    }
+    if (cimd && req.url === '/client-metadata.json') {
+      json(res, 200, cimd);
+      return;
     }
     if (options.interactions === 'clerk_testing' && req.url.startsWith('/v1/')) {
       clerkStandIn(req, res);
