@@ -53,11 +53,24 @@ pub struct Cli {
     #[arg(help_heading = "Client")]
     pub client_secret: Option<String>,
 
-    /// Client authentication: client_secret_post, client_secret_basic or none
-    /// [default: what the provider's metadata lists and the secret allow].
+    /// Client authentication: client_secret_post, client_secret_basic, client_secret_jwt,
+    /// private_key_jwt or none [default: private_key_jwt with OAUTH_CLIENT_KEY, else what the
+    /// provider's metadata lists and the secret allow].
     #[arg(long, env = "OAUTH_AUTH_METHOD")]
     #[arg(help_heading = "Client")]
     pub auth_method: Option<String>,
+
+    /// Path of the client's private key for private_key_jwt: a PKCS#8 PEM file (RSA, EC
+    /// P-256 or Ed25519) or a private JWK.
+    #[arg(long, env = "OAUTH_CLIENT_KEY")]
+    #[arg(help_heading = "Client")]
+    pub client_key: Option<String>,
+
+    /// The `aud` of client assertions (private_key_jwt, client_secret_jwt): issuer or
+    /// token_endpoint [default: issuer].
+    #[arg(long, env = "OAUTH_ASSERTION_AUDIENCE")]
+    #[arg(help_heading = "Client")]
+    pub assertion_audience: Option<String>,
 
     /// Space-separated scopes to request.
     #[arg(long, env = "OAUTH_SCOPES")]
@@ -228,6 +241,11 @@ pub struct Cli {
     #[arg(long)]
     #[arg(help_heading = "CI")]
     pub print_config: bool,
+
+    /// Print the public JWK set of OAUTH_CLIENT_KEY (to register at the provider) and exit.
+    #[arg(long)]
+    #[arg(help_heading = "CI")]
+    pub print_jwks: bool,
 }
 
 /// Every option but the client secret, which shows as `[redacted]` when set. The fields are
@@ -243,6 +261,8 @@ impl std::fmt::Debug for Cli {
             register_confidential,
             client_secret,
             auth_method,
+            client_key,
+            assertion_audience,
             scopes,
             port,
             host,
@@ -274,6 +294,7 @@ impl std::fmt::Debug for Cli {
             artifacts,
             no_browser,
             print_config,
+            print_jwks,
         } = self;
         f.debug_struct("Cli")
             .field("command", command)
@@ -287,6 +308,9 @@ impl std::fmt::Debug for Cli {
                 &client_secret.as_ref().map(|_| "[redacted]"),
             )
             .field("auth_method", auth_method)
+            // A path, not the key.
+            .field("client_key", client_key)
+            .field("assertion_audience", assertion_audience)
             .field("scopes", scopes)
             .field("port", port)
             .field("host", host)
@@ -318,6 +342,7 @@ impl std::fmt::Debug for Cli {
             .field("artifacts", artifacts)
             .field("no_browser", no_browser)
             .field("print_config", print_config)
+            .field("print_jwks", print_jwks)
             .finish()
     }
 }

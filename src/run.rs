@@ -28,6 +28,13 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
     }
+    if config.print_jwks {
+        // Config refuses --print-jwks without a key.
+        if let Some(key) = &config.client_key {
+            output.json(&key.jwks(key.key_type().algs()[0]));
+        }
+        return Ok(ExitStatus::Success);
+    }
     let (once, with_report) = (config.once, config.report);
     match Application::build(config, output.clone()).await {
         Ok(app) => serve(app).await,
@@ -266,6 +273,7 @@ async fn finish_report(
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
             document["endpoints"] = state.provider.endpoints_json();
+            document["client_auth"] = state.provider.client_auth_json();
             if let Some(m) = &mcp {
                 document["mcp"] = m.document.clone();
             }

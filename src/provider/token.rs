@@ -99,6 +99,13 @@ impl Provider {
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());
         }
+        let assertion = match self.client_auth().assertion_params() {
+            Ok(fields) => fields,
+            Err(e) => return self.unsigned(e),
+        };
+        for (name, value) in assertion {
+            request = request.add_extra_param(name, value);
+        }
         let raw = request.request_async(&http).await;
         finish(&http, raw)
     }
@@ -111,8 +118,27 @@ impl Provider {
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());
         }
+        let assertion = match self.client_auth().assertion_params() {
+            Ok(fields) => fields,
+            Err(e) => return self.unsigned(e),
+        };
+        for (name, value) in assertion {
+            request = request.add_extra_param(name, value);
+        }
         let raw = request.request_async(&http).await;
         finish(&http, raw)
+    }
+
+    /// No request: the client assertion could not be signed.
+    fn unsigned(&self, e: crate::config::SignError) -> TokenCall {
+        TokenCall {
+            result: Err(TokenError::Http(HttpError::invalid_request(
+                self.endpoints.token.url().as_str(),
+                e,
+            ))),
+            exchange: None,
+            quirks: Vec::new(),
+        }
     }
 }
 
