@@ -22,19 +22,18 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         output.text(&text);
         return Ok(ExitStatus::Success);
     }
+    if cli.print_jwks {
+        let key = crate::config::client_key_for_jwks(&cli)?;
+        output.json(&key.jwks(key.key_type().algs()[0]));
+        return Ok(ExitStatus::Success);
+    }
     let config = Config::from_cli(&cli)?;
     let output = output.redacted(config.redact);
     if config.print_config {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
     }
-    if config.print_jwks {
-        // Config refuses --print-jwks without a key.
-        if let Some(key) = &config.client_key {
-            output.json(&key.jwks(key.key_type().algs()[0]));
-        }
-        return Ok(ExitStatus::Success);
-    }
+
     let (once, with_report) = (config.once, config.report);
     match Application::build(config, output.clone()).await {
         Ok(app) => serve(app).await,

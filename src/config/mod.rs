@@ -55,8 +55,6 @@ pub struct Config {
     pub client_key: Option<ClientKey>,
     /// The `aud` of client assertions.
     pub assertion_audience: AssertionAudience,
-    /// `--print-jwks`: print the key's public JWK set and exit.
-    pub print_jwks: bool,
     pub scopes: Vec<Scope>,
     /// OAUTH_SCOPES was set (else a resource's scopes_supported may replace the default).
     pub scopes_given: bool,
@@ -136,7 +134,6 @@ impl Config {
             auth_method,
             client_key,
             assertion_audience: AssertionAudience::parse(given(&cli.assertion_audience))?,
-            print_jwks: cli.print_jwks,
             scopes,
             scopes_given: given(&cli.scopes).is_some(),
             params,
@@ -263,17 +260,18 @@ fn client_authentication(cli: &Cli) -> Result<ClientAuthentication, ConfigError>
     {
         return Err(ConfigError::AuthMethodNeedsSecret(m.name()));
     }
-    if client_key.is_none() {
-        if auth_method == Some(AuthMethod::PrivateKeyJwt) {
-            return Err(ConfigError::NeedsClientKey(
-                "OAUTH_AUTH_METHOD=private_key_jwt",
-            ));
-        }
-        if cli.print_jwks {
-            return Err(ConfigError::NeedsClientKey("--print-jwks"));
-        }
+    if client_key.is_none() && auth_method == Some(AuthMethod::PrivateKeyJwt) {
+        return Err(ConfigError::NeedsClientKey(
+            "OAUTH_AUTH_METHOD=private_key_jwt",
+        ));
     }
     Ok((client_secret, auth_method, client_key))
+}
+
+/// `--print-jwks`: OAUTH_CLIENT_KEY alone, checked; no provider is needed to print it.
+pub fn client_key_for_jwks(cli: &Cli) -> Result<ClientKey, ConfigError> {
+    let path = given(&cli.client_key).ok_or(ConfigError::NeedsClientKey("--print-jwks"))?;
+    ClientKey::load(&PathBuf::from(path))
 }
 
 /// `--then` steps; they, and `--report`, only make sense with `--once`.
