@@ -617,7 +617,7 @@ fn choose_assertion_alg(
     let (can, what): (&'static [&'static str], String) = match (method, &config.client_key) {
         (AuthMethod::PrivateKeyJwt, Some(key)) => (
             key.key_type().algs(),
-            format!("OAUTH_CLIENT_KEY (a {} key)", key.key_type().name()),
+            format!("OAUTH_CLIENT_KEY (an {} key)", key.key_type().name()),
         ),
         (AuthMethod::ClientSecretJwt, _) => (
             &["HS256", "HS384", "HS512"],
@@ -625,11 +625,7 @@ fn choose_assertion_alg(
         ),
         _ => return Ok(None),
     };
-    let chosen = match &listed {
-        None => can.first().copied(),
-        Some(listed) => can.iter().find(|a| listed.iter().any(|l| l == *a)).copied(),
-    };
-    match chosen {
+    match first_listed(can, listed.as_deref()) {
         Some(alg) => {
             log::info!("client assertions signed with {alg}");
             Ok(Some(alg))
@@ -639,6 +635,14 @@ fn choose_assertion_alg(
             can: can.join(", "),
             listed: listed.unwrap_or_default(),
         }),
+    }
+}
+
+/// The first of `can` that `listed` holds; without a list, the first of `can`.
+fn first_listed(can: &[&'static str], listed: Option<&[String]>) -> Option<&'static str> {
+    match listed {
+        None => can.first().copied(),
+        Some(listed) => can.iter().find(|a| listed.iter().any(|l| l == *a)).copied(),
     }
 }
 
@@ -693,4 +697,36 @@ async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<Metadata, Fetch>
     let doc: Value = serde_json::from_slice(&response.body)
         .map_err(|e| Fetch::Unusable(format!("not JSON: {e}")))?;
     serde_json::from_value(doc).map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_assertion_alg_is_the_keys_first_that_the_provider_lists() {
+        let listed = |algs: &[&str]| algs.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        let rsa: &[&'static str] = &["RS256", "PS256"];
+        assert_eq!(first_listed(rsa, None), Some("RS256"));
+        let ps_only = listed(&["PS256", "ES256"]);
+        assert_eq!(first_listed(rsa, Some(&ps_only)), Some("PS256"));
+        let ed: &[&'static str] = &["EdDSA", "Ed25519"];
+        assert_eq!(
+            first_listed(ed, Some(&listed(&["Ed25519"]))),
+            Some("Ed25519")
+        );
+        assert_eq!(first_listed(&["ES256"], Some(&listed(&["RS256"]))), None);
+        let e = DiscoveryError::NoAssertionAlg {
+            what: "OAUTH_CLIENT_KEY (an EC P-256 key)".into(),
+            can: "ES256".into(),
+            listed: listed(&["RS256"]),
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("OAUTH_CLIENT_KEY")
+                && text.contains("token_endpoint_auth_signing_alg_values_supported")
+                && text.contains("RS256"),
+            "{text}"
+        );
+    }
 }

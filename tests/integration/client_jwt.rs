@@ -239,7 +239,10 @@ fn a_key_other_than_the_registered_one_fails_at_the_token_step_with_invalid_clie
     );
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
     assert!(
-        done.stderr.contains("invalid_client") && done.stderr.contains("code exchange"),
+        done.stderr.contains("sign-in failed at the token step")
+            && done
+                .stderr
+                .contains("invalid_client (client authentication failed)"),
         "{}",
         done.stderr
     );
