@@ -104,8 +104,13 @@ fn provider_with(jwks: Value) -> LocalProvider {
     }))
 }
 
-/// `--once --sign-in --report --then refresh,tokeninfo,revoke` as `client_id`.
-fn sign_in(provider: &LocalProvider, client_id: &str, env: &[(&str, &str)]) -> Finished {
+/// `--once --sign-in --report --then refresh,tokeninfo,revoke` as `client_id`, `args` added.
+fn sign_in(
+    provider: &LocalProvider,
+    client_id: &str,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Finished {
     let dir = tempfile::tempdir().unwrap();
     let mut vars = vec![
         ("OAUTH_ISSUER", provider.issuer.as_str()),
@@ -115,20 +120,17 @@ fn sign_in(provider: &LocalProvider, client_id: &str, env: &[(&str, &str)]) -> F
         ("RUST_LOG", "oauth_test_client=debug"),
     ];
     vars.extend_from_slice(env);
-    spawn(
-        &[
-            "--once",
-            "--sign-in",
-            "--report",
-            "--then",
-            "refresh,tokeninfo,revoke",
-            "--port",
-            "0",
-        ],
-        &vars,
-        dir.path(),
-    )
-    .finish(Duration::from_secs(90))
+    let mut all = vec![
+        "--once",
+        "--sign-in",
+        "--report",
+        "--then",
+        "refresh,tokeninfo,revoke",
+        "--port",
+        "0",
+    ];
+    all.extend_from_slice(args);
+    spawn(&all, &vars, dir.path()).finish(Duration::from_secs(90))
 }
 
 /// Exit 0, every check and step passed, and the report names the method.
@@ -184,6 +186,7 @@ fn private_key_jwt_with_rsa_ec_and_ed25519_keys_passes_every_check() {
             &provider,
             KEY_CLIENT,
             &[("OAUTH_CLIENT_KEY", key.pem.to_str().unwrap())],
+            &[],
         );
         let doc = assert_all_passed(&done, "private_key_jwt");
         assert_eq!(doc["client_auth"]["alg"], alg, "{kind}: {doc}");
@@ -199,9 +202,10 @@ fn private_key_jwt_with_rsa_ec_and_ed25519_keys_passes_every_check() {
 }
 
 #[test]
-fn client_secret_jwt_passes_every_check_with_either_audience() {
+fn client_secret_jwt_passes_every_check_with_either_audience_and_with_par() {
     let provider = provider_with(json!({ "keys": [] }));
-    for audience in ["issuer", "token_endpoint"] {
+    // The pushed authorization request (RFC 9126) authenticates the client too.
+    for (audience, args) in [("issuer", &[][..]), ("token_endpoint", &["--par"][..])] {
         let done = sign_in(
             &provider,
             SECRET_CLIENT,
@@ -210,6 +214,7 @@ fn client_secret_jwt_passes_every_check_with_either_audience() {
                 ("OAUTH_AUTH_METHOD", "client_secret_jwt"),
                 ("OAUTH_ASSERTION_AUDIENCE", audience),
             ],
+            args,
         );
         let doc = assert_all_passed(&done, "client_secret_jwt");
         assert_eq!(doc["client_auth"]["alg"], "HS256", "{doc}");
@@ -218,6 +223,13 @@ fn client_secret_jwt_passes_every_check_with_either_audience() {
             assert_eq!(aud, provider.issuer);
         } else {
             assert_eq!(aud, format!("{}/oauth/token", provider.issuer));
+        }
+        if !args.is_empty() {
+            assert!(
+                done.stderr.contains("pushed the authorization request"),
+                "PAR was used: {}",
+                done.stderr
+            );
         }
         assert_no_assertion_shown(&done);
     }
@@ -236,6 +248,7 @@ fn a_key_other_than_the_registered_one_fails_at_the_token_step_with_invalid_clie
             ("OAUTH_CLIENT_KEY", other.pem.to_str().unwrap()),
             ("OAUTH_AUTH_METHOD", "private_key_jwt"),
         ],
+        &[],
     );
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
     assert!(
