@@ -173,6 +173,13 @@ impl Provider {
             client_secret: config.client_secret.clone(),
             http,
         };
+        if config.will_register() && config.client_key.is_some() {
+            log::warn!(
+                "OAUTH_CLIENT_KEY is set, but a client is registered at start (no CLIENT_ID, or \
+                 --register): the registered client authenticates as registered, without the key; \
+                 set CLIENT_ID to the client whose key set holds it"
+            );
+        }
         // A client about to be registered has no method yet: registration decides it.
         if !config.will_register() {
             provider.warn_if_auth_method_unlisted();
