@@ -168,6 +168,18 @@ impl<'a> ClientAuth<'a> {
         ])
     }
 
+    /// A new `client_assertion`, for a request sent again; `None` for the other methods.
+    pub fn fresh_assertion(self) -> Result<Option<String>, SignError> {
+        match self {
+            Self::Jwt {
+                id,
+                signer,
+                audience,
+            } => assertion(id, signer, audience, crate::oauth::time::now()).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// The fields this method adds to a form body.
     fn body_fields(self) -> Result<Vec<(&'static str, String)>, SignError> {
         Ok(match self {

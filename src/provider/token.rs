@@ -94,7 +94,10 @@ impl Provider {
         redirect: &RedirectUrl,
     ) -> TokenCall {
         let client = self.oauth_client().set_redirect_uri(redirect.clone());
-        let http = Recording::for_tokens(self.http()).with_dpop(self.dpop(), None);
+        let fresh = || self.client_auth().fresh_assertion();
+        let http = Recording::for_tokens(self.http())
+            .with_dpop(self.dpop(), None)
+            .with_fresh_assertion(&fresh);
         let mut request = client.exchange_code(code).set_pkce_verifier(verifier);
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());
@@ -113,7 +116,10 @@ impl Provider {
     /// The refresh-token grant (RFC 6749 section 6), client authentication as configured.
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> TokenCall {
         let client = self.oauth_client();
-        let http = Recording::for_tokens(self.http()).with_dpop(self.dpop(), None);
+        let fresh = || self.client_auth().fresh_assertion();
+        let http = Recording::for_tokens(self.http())
+            .with_dpop(self.dpop(), None)
+            .with_fresh_assertion(&fresh);
         let mut request = client.exchange_refresh_token(refresh_token);
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());

@@ -93,7 +93,12 @@ fn client(id: &str, extra: Value) -> Value {
 /// The provider with one client authenticating with `private_key_jwt` (the JWK set given)
 /// and one with `client_secret_jwt`.
 fn provider_with(jwks: Value) -> LocalProvider {
-    LocalProvider::start_with(json!({
+    provider_with_options(jwks, json!({}))
+}
+
+/// The same, with more provider.mjs options.
+fn provider_with_options(jwks: Value, options: Value) -> LocalProvider {
+    let mut all = json!({
         "clients": [
             client(KEY_CLIENT, json!({ "token_endpoint_auth_method": "private_key_jwt", "jwks": jwks })),
             client(SECRET_CLIENT, json!({
@@ -101,7 +106,11 @@ fn provider_with(jwks: Value) -> LocalProvider {
                 "client_secret": JWT_SECRET,
             })),
         ],
-    }))
+    });
+    for (k, v) in options.as_object().unwrap() {
+        all[k] = v.clone();
+    }
+    LocalProvider::start_with(all)
 }
 
 /// `--once --sign-in --report --then refresh,tokeninfo,revoke` as `client_id`, `args` added.
@@ -233,6 +242,28 @@ fn client_secret_jwt_passes_every_check_with_either_audience_and_with_par() {
         }
         assert_no_assertion_shown(&done);
     }
+}
+
+#[test]
+fn private_key_jwt_with_dpop_nonce_challenges_signs_a_fresh_assertion_for_the_retry() {
+    // The provider authenticates the client before it asks for a DPoP nonce, so it has seen
+    // the first assertion's jti: the retry must carry a new one (RFC 7523 section 3, item 7).
+    let dir = tempfile::tempdir().unwrap();
+    let key = node_key("ec", dir.path());
+    let provider = provider_with_options(print_jwks(&key.pem), json!({ "dpop": "nonce" }));
+    let done = sign_in(
+        &provider,
+        KEY_CLIENT,
+        &[("OAUTH_CLIENT_KEY", key.pem.to_str().unwrap())],
+        &["--dpop"],
+    );
+    assert_all_passed(&done, "private_key_jwt");
+    assert!(
+        done.stderr.contains("asked for a DPoP nonce"),
+        "a nonce challenge was answered: {}",
+        done.stderr
+    );
+    assert_no_assertion_shown(&done);
 }
 
 #[test]
