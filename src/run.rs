@@ -22,6 +22,11 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         output.text(&text);
         return Ok(ExitStatus::Success);
     }
+    if cli.print_jwks {
+        let key = crate::config::client_key_for_jwks(&cli)?;
+        output.json(&key.jwks(key.key_type().algs()[0]));
+        return Ok(ExitStatus::Success);
+    }
     let config = Config::from_cli(&cli)?;
     let output = output.redacted(config.redact);
     if let Some(document) = config
@@ -35,6 +40,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
     }
+
     let (once, with_report) = (config.once, config.report);
     match Application::build(config, output.clone()).await {
         Ok(app) => serve(app).await,
@@ -276,6 +282,7 @@ async fn finish_report(
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
             document["endpoints"] = state.provider.endpoints_json();
+            document["client_auth"] = state.provider.client_auth_json();
             if let Some(m) = &mcp {
                 document["mcp"] = m.document.clone();
             }

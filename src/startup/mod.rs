@@ -192,6 +192,7 @@ fn serve(
     }
     .into();
     summary["auth_method"] = provider.auth_method.name().into();
+    summary["client_auth"] = provider.client_auth_json();
     summary["listen"] = addrs
         .iter()
         .map(ToString::to_string)

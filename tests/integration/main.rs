@@ -8,6 +8,7 @@ mod binary;
 mod bounds;
 mod browser;
 mod callback;
+mod client_jwt;
 mod conformance;
 mod discovery;
 mod dpop;
