@@ -4,6 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::actions::{StepReport, perform};
+use crate::audit::{Audit, Next};
 use crate::cli::Cli;
 use crate::config::{Config, SignIn};
 use crate::error::RunError;
@@ -61,10 +62,25 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
             let deadline = tokio::time::sleep(config.timeout);
             tokio::pin!(deadline);
             let mut step_ups = 0;
+            let mut audit = config.audit.then(Audit::default);
+            let mut audited = Vec::new();
             loop {
                 break tokio::select! {
                     outcome = rx.recv() => match outcome {
-                        Some(Outcome::SignedIn { token, report }) => {
+                        Some(Outcome::SignedIn { token, mut report }) => {
+                            if let Some(pending) = audit.as_mut() {
+                                match pending.after_sign_in(&state).await {
+                                    Next::SignInAgain(why) => {
+                                        sign_in_for_audit(&state, &config, why);
+                                        continue;
+                                    }
+                                    Next::Done(checks) => {
+                                        audit = None;
+                                        audited = checks;
+                                    }
+                                }
+                            }
+                            report.checks.extend(audited.iter().cloned());
                             match finish_once(&state, &config, token, report, step_ups < MAX_STEP_UPS).await {
                                 Finished::Done(result) => result,
                                 Finished::StepUp(scope) => {
@@ -120,6 +136,22 @@ fn sign_in_again(state: &actix_web::web::Data<AppState>, config: &Config, scope:
         Some(sign_in) => start_sign_in(sign_in, config, state.clone(), Some(scope)),
         None => {
             eprintln!("Sign in again at {url}");
+            if config.open_browser {
+                let _ = open::that_detached(url.as_str());
+            }
+        }
+    }
+}
+
+/// `--audit`: a new sign-in between probes that use tokens up, by the sign-in driver when it
+/// is configured, else by the person at the browser, told what it is for.
+fn sign_in_for_audit(state: &actix_web::web::Data<AppState>, config: &Config, why: &str) {
+    log::info!("{why}: signing in again");
+    match &config.sign_in {
+        Some(sign_in) => start_sign_in(sign_in, config, state.clone(), None),
+        None => {
+            let url = state.login_url(None);
+            eprintln!("{why}: sign in again at {url}");
             if config.open_browser {
                 let _ = open::that_detached(url.as_str());
             }

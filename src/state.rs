@@ -5,7 +5,7 @@
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
-use oauth2::{AccessToken, RedirectUrl, RefreshToken, Scope};
+use oauth2::{AccessToken, AuthorizationCode, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -81,6 +81,26 @@ pub struct AppState {
     pub allowed_hosts: Vec<String>,
     /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
     pub chain: OnceLock<Chain>,
+    /// `--audit`: the callback keeps what it redeemed, for the probes.
+    pub audit: bool,
+    /// The latest redeemed code, kept only with `--audit`.
+    pub redeemed: Mutex<Option<Redeemed>>,
+}
+
+/// What the latest callback redeemed, kept for `--audit` to redeem a second time (RFC 6749
+/// section 10.5): the code, its PKCE verifier, and the token response's headers. `Debug`
+/// prints no secret; nothing here is ever logged.
+pub struct Redeemed {
+    pub code: AuthorizationCode,
+    pub verifier: PkceCodeVerifier,
+    /// The headers the token response was recorded with (`Cache-Control`, ...).
+    pub response_headers: Option<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Redeemed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redeemed([redacted])")
+    }
 }
 
 impl AppState {
@@ -109,6 +129,12 @@ impl AppState {
             at: SystemTime::now(),
             token: tokens.raw.clone(),
         });
+    }
+
+    /// Every token of a response the session does not keep (an audit's probe), for
+    /// `--redact` to mask all the same.
+    pub fn hold_token_secrets(&self, tokens: &TokenSet) {
+        self.hold_secrets(tokens);
     }
 
     /// Every token of a response, for `--redact` to mask wherever it is echoed.
@@ -153,6 +179,18 @@ impl AppState {
                 TokenKind::Refresh => session.refresh_token = None,
             }
         }
+    }
+
+    /// Keeps what a callback redeemed, with `--audit` only.
+    pub fn keep_redeemed(&self, redeemed: Redeemed) {
+        if self.audit {
+            *lock(&self.redeemed) = Some(redeemed);
+        }
+    }
+
+    /// What the latest callback redeemed, once.
+    pub fn take_redeemed(&self) -> Option<Redeemed> {
+        lock(&self.redeemed).take()
     }
 
     pub fn last(&self) -> MutexGuard<'_, Option<LastResult>> {

@@ -69,6 +69,8 @@ pub struct Config {
     /// `--report` (with `--once`): print the token, the claims and the checks, not the bare
     /// token JSON.
     pub report: bool,
+    /// `--audit` (OAUTH_AUDIT, with `--once`): probe what the provider must refuse.
+    pub audit: bool,
     /// `--redact` (OAUTH_REDACT): mask token values in what is printed on stdout.
     pub redact: bool,
     /// `--print-config`: print `summary()` and exit.
@@ -134,6 +136,7 @@ impl Config {
             then,
             once: cli.once,
             report: cli.report,
+            audit: cli.audit,
             redact: cli.redact,
             print_config: cli.print_config,
             timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
@@ -249,6 +252,9 @@ fn then_steps(cli: &Cli) -> Result<Vec<Step>, ConfigError> {
     }
     if cli.report && !cli.once {
         return Err(ConfigError::NeedsOnce("--report"));
+    }
+    if cli.audit && !cli.once {
+        return Err(ConfigError::NeedsOnce("--audit"));
     }
     Ok(then)
 }

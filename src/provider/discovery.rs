@@ -141,6 +141,7 @@ impl Provider {
             auth_methods_supported: found.auth_methods,
             iss_parameter_supported: found.iss_parameter_supported,
             id_token_signing_algs: found.id_token_signing_algs,
+            code_challenge_methods: found.code_challenge_methods,
             jwks: Default::default(),
             // Empty until `register` fills it in.
             client_id: config
@@ -239,6 +240,7 @@ struct Found {
     warnings: Vec<MetadataWarning>,
     iss_parameter_supported: bool,
     id_token_signing_algs: Option<Vec<String>>,
+    code_challenge_methods: Option<Vec<String>>,
     auth_methods: Option<Vec<String>>,
     registration: Option<Url>,
     par: Option<Url>,
@@ -333,6 +335,7 @@ fn from_metadata(
         warnings: Vec::new(),
         iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
         id_token_signing_algs: meta.id_token_signing_alg_values_supported,
+        code_challenge_methods: meta.code_challenge_methods_supported,
         // RFC 8414 section 2: when omitted, the default is client_secret_basic.
         auth_methods: Some(
             meta.token_endpoint_auth_methods_supported
@@ -396,6 +399,7 @@ impl Found {
             warnings: Vec::new(),
             iss_parameter_supported: false,
             id_token_signing_algs: None,
+            code_challenge_methods: None,
             auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
             registration: None,
             par: None,

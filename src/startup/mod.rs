@@ -201,6 +201,8 @@ fn serve(
         once,
         last: Mutex::new(None),
         session: Mutex::new(None),
+        audit: config.audit,
+        redeemed: Mutex::new(None),
         chain: Default::default(),
         allowed_hosts: crate::web::guard::allowed_hosts(
             &config.listen.addrs,

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use oauth2::AuthorizationCode;
+use oauth2::{AuthorizationCode, PkceCodeVerifier};
 use serde_json::Value;
 
 use super::error::{Failure, FlowError};
@@ -14,7 +14,7 @@ use super::login::BROWSER_COOKIE;
 use super::{action_links, flow_failure, page, wants_json};
 use crate::oauth::Report;
 use crate::provider::TokenSet;
-use crate::state::{AppState, Outcome};
+use crate::state::{AppState, Outcome, Redeemed};
 use crate::verify;
 use crate::web::templates::{Expiry, Field, ResultPage};
 
@@ -112,11 +112,29 @@ async fn finish(
         .code
         .filter(|c| !c.is_empty())
         .ok_or(FlowError::MissingCode)?;
+    // --audit redeems the same code again (RFC 6749 section 10.5): a copy is kept.
+    let kept = state.audit.then(|| {
+        (
+            AuthorizationCode::new(code.clone()),
+            PkceCodeVerifier::new(flow.verifier.secret().clone()),
+        )
+    });
     let call = state
         .provider
         .exchange_code(AuthorizationCode::new(code), flow.verifier, &state.redirect)
         .await;
     let quirks = call.quirks;
+    if let Some((code, verifier)) = kept {
+        state.keep_redeemed(Redeemed {
+            code,
+            verifier,
+            response_headers: call
+                .exchange
+                .as_ref()
+                .and_then(|e| e.response.as_ref())
+                .map(|r| r.headers.clone()),
+        });
+    }
     let tokens = call.result?;
     log::info!(
         "flow {}: tokens received (fields: {})",

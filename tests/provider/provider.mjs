@@ -51,6 +51,21 @@
 //   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
 //                      answered since the last such call (T: the sum of their times, from the
 //                      request to its last byte), and starts counting again; bench/signin.sh
+//   options.pkce_required  "all" (the default: OAuth 2.1, every client), "public" (oidc-provider's
+//                      own default: confidential clients may skip PKCE), or "none" (a public
+//                      client too: the misconfiguration --audit looks for)
+//   options.rotate_refresh_tokens  false: a refresh token is reused, never rotated
+//   options.audit_misbehave  array: ways to get wrong what --audit probes, each from
+//                      middleware around the real provider:
+//                      "listed_plain"        discovery lists code_challenge_methods_supported
+//                                            ["plain", "S256"]
+//                      "token_cacheable"     token responses lose Cache-Control: no-store
+//                      "secret_unchecked"    invalid_client becomes invalid_grant (HTTP 400), as
+//                                            if the client were checked after the code
+//                      "loose_redirect_uri"  an authorization request whose redirect_uri is not
+//                                            registered goes on with a registered one
+//                      "code_replay"         a code redeemed again gets its first response again
+//                      "revocation_noop"     revocation answers 200 and revokes nothing
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -492,7 +507,14 @@ server.listen(0, '127.0.0.1', () => {
       return client.grantTypeAllowed('refresh_token');
     },
     // Rotate on every use, so the tests see rotation and reuse rejection (RFC 9700 4.14.2).
-    rotateRefreshToken: true,
+    rotateRefreshToken: options.rotate_refresh_tokens !== false,
+    pkce: {
+      required: (_ctx, client) => ({
+        all: true,
+        public: client.clientAuthMethod === 'none',
+        none: false,
+      })[options.pkce_required || 'all'],
+    },
     routes: {
       authorization: '/oauth/authorize',
       token: '/oauth/token',
@@ -524,8 +546,47 @@ server.listen(0, '127.0.0.1', () => {
     });
   }
 
+  const audit = new Set(options.audit_misbehave || []);
+  if (audit.size) {
+    const redeemed = new Map();
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/oauth/revoke' && audit.has('revocation_noop')) {
+        ctx.status = 200;
+        ctx.body = '';
+        return;
+      }
+      if (ctx.path === '/oauth/authorize' && audit.has('loose_redirect_uri')) {
+        const query = new URLSearchParams(ctx.querystring);
+        const given = query.get('redirect_uri');
+        if (given) {
+          const u = new URL(given);
+          if (u.pathname !== '/oauth_callback' || u.search || !['localhost', '127.0.0.1'].includes(u.hostname)) {
+            query.set('redirect_uri', 'http://localhost:3000/oauth_callback');
+            ctx.querystring = query.toString();
+          }
+        }
+      }
+      await next();
+      if (ctx.path !== '/oauth/token') return;
+      if (audit.has('token_cacheable')) ctx.remove('cache-control');
+      if (audit.has('secret_unchecked') && ctx.body?.error === 'invalid_client') {
+        ctx.remove('www-authenticate');
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+      }
+      const code = ctx.oidc?.params?.grant_type === 'authorization_code' && ctx.oidc.params.code;
+      if (audit.has('code_replay') && code) {
+        if (ctx.status === 200) redeemed.set(code, ctx.body);
+        else if (redeemed.has(code)) {
+          ctx.status = 200;
+          ctx.body = redeemed.get(code);
+        }
+      }
+    });
+  }
+
   // The discovery documents, edited on the way out (split_metadata, listed_auth_methods).
-  if (options.split_metadata || options.listed_auth_methods) {
+  if (options.split_metadata || options.listed_auth_methods || audit.has('listed_plain')) {
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.path.startsWith('/.well-known/') || !ctx.body?.issuer) return;
@@ -533,6 +594,7 @@ server.listen(0, '127.0.0.1', () => {
       if (options.listed_auth_methods) {
         doc.token_endpoint_auth_methods_supported = options.listed_auth_methods;
       }
+      if (audit.has('listed_plain')) doc.code_challenge_methods_supported = ['plain', 'S256'];
       if (options.split_metadata && ctx.path === '/.well-known/openid-configuration') {
         delete doc.revocation_endpoint;
         delete doc.introspection_endpoint;
