@@ -36,10 +36,11 @@ pub async fn react(state: &AppState, url: &Url, redirect_uri: &Url) -> Reaction 
                     .find(|(k, _)| k == "error")
                     .map(|(_, v)| v.into_owned()),
             },
-            _ => Reaction::GoesOn(format!(
-                "HTTP {status} to {}",
-                untrusted(&strip_query(&location))
+            Ok(to) => Reaction::GoesOn(format!(
+                "HTTP {status} to a page at {}",
+                untrusted(to.origin().ascii_serialization())
             )),
+            Err(_) => Reaction::GoesOn(format!("HTTP {status} to another page")),
         },
     }
 }
@@ -50,11 +51,6 @@ fn same_endpoint(a: &Url, b: &Url) -> bool {
         && a.host_str() == b.host_str()
         && a.port_or_known_default() == b.port_or_known_default()
         && a.path() == b.path()
-}
-
-/// A location without its query (which may hold an interaction's identifiers).
-fn strip_query(location: &str) -> String {
-    location.split(['?', '#']).next().unwrap_or("").to_owned()
 }
 
 const REDIRECT_SOURCE: &str = "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1";

@@ -66,6 +66,8 @@
 //                                            registered goes on with a registered one
 //                      "code_replay"         a code redeemed again gets its first response again
 //                      "revocation_noop"     revocation answers 200 and revokes nothing
+//                      "refresh_replay"      a refresh token used again gets its first response
+//                                            again (rotation without reuse refusal)
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -574,12 +576,14 @@ server.listen(0, '127.0.0.1', () => {
         ctx.status = 400;
         ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
       }
-      const code = ctx.oidc?.params?.grant_type === 'authorization_code' && ctx.oidc.params.code;
-      if (audit.has('code_replay') && code) {
-        if (ctx.status === 200) redeemed.set(code, ctx.body);
-        else if (redeemed.has(code)) {
+      const params = ctx.oidc?.params || {};
+      const used = (params.grant_type === 'authorization_code' && audit.has('code_replay') && params.code)
+        || (params.grant_type === 'refresh_token' && audit.has('refresh_replay') && params.refresh_token);
+      if (used) {
+        if (ctx.status === 200) redeemed.set(used, ctx.body);
+        else if (redeemed.has(used)) {
           ctx.status = 200;
-          ctx.body = redeemed.get(code);
+          ctx.body = redeemed.get(used);
         }
       }
     });
