@@ -58,6 +58,8 @@ pub enum Outcome {
     SignedIn { token: Value, report: Report },
     /// The flow failed: why, for stderr, and the error JSON.
     Failed { reason: String, document: Value },
+    /// `--audit` asked for the next code to be kept, not redeemed: here it is.
+    CodeHeld(Redeemed),
 }
 
 pub struct AppState {
@@ -85,6 +87,8 @@ pub struct AppState {
     pub audit: bool,
     /// The latest redeemed code, kept only with `--audit`.
     pub redeemed: Mutex<Option<Redeemed>>,
+    /// `--audit`: the next callback keeps its code for a probe instead of redeeming it.
+    pub hold_next_code: std::sync::atomic::AtomicBool,
 }
 
 /// What the latest callback redeemed, kept for `--audit` to redeem a second time (RFC 6749
@@ -186,6 +190,12 @@ impl AppState {
         if self.audit {
             *lock(&self.redeemed) = Some(redeemed);
         }
+    }
+
+    /// Whether this callback keeps its code for `--audit` (asked for once, used once).
+    pub fn take_hold(&self) -> bool {
+        self.hold_next_code
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// What the latest callback redeemed, once.

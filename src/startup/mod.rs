@@ -203,6 +203,7 @@ fn serve(
         session: Mutex::new(None),
         audit: config.audit,
         redeemed: Mutex::new(None),
+        hold_next_code: Default::default(),
         chain: Default::default(),
         allowed_hosts: crate::web::guard::allowed_hosts(
             &config.listen.addrs,

@@ -77,16 +77,20 @@ pub async fn callback(
     )
     .await
     {
-        Ok((tokens, report)) => Ok(success(&req, &state, tokens, report)),
+        Ok(Some((tokens, report))) => Ok(success(&req, &state, tokens, report)),
+        Ok(None) => Ok(HttpResponse::Ok().json(serde_json::json!({
+            "audit": "the authorization code was kept for a probe, not redeemed"
+        }))),
         Err(e) => Err(flow_failure(&req, &state, e)),
     }
 }
 
+/// The tokens and their checks; `None` when `--audit` asked to keep the code instead.
 async fn finish(
     query: &str,
     browser: Option<&str>,
     state: &AppState,
-) -> Result<(TokenSet, Report), FlowError> {
+) -> Result<Option<(TokenSet, Report)>, FlowError> {
     let params = CallbackParams::parse(query).map_err(FlowError::BadQuery)?;
     let flow = state.flows.take(params.state.as_deref(), browser)?;
     log::info!("flow {}: callback received", flow.id);
@@ -112,6 +116,15 @@ async fn finish(
         .code
         .filter(|c| !c.is_empty())
         .ok_or(FlowError::MissingCode)?;
+    if state.take_hold() {
+        log::info!("flow {}: code kept for an audit probe", flow.id);
+        state.finish(Outcome::CodeHeld(Redeemed {
+            code: AuthorizationCode::new(code),
+            verifier: flow.verifier,
+            response_headers: None,
+        }));
+        return Ok(None);
+    }
     // --audit redeems the same code again (RFC 6749 section 10.5): a copy is kept.
     let kept = state.audit.then(|| {
         (
@@ -164,7 +177,7 @@ async fn finish(
             check.detail
         );
     }
-    Ok((tokens, report))
+    Ok(Some((tokens, report)))
 }
 
 fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report) -> HttpResponse {

@@ -13,7 +13,7 @@ use crate::signin::{PASSWORD, USER};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
 
 /// Every probe, in report order.
-const PROBES: [&str; 15] = [
+const PROBES: [&str; 16] = [
     "audit.pkce_plain",
     "audit.id_token_alg",
     "audit.token_no_store",
@@ -23,12 +23,13 @@ const PROBES: [&str; 15] = [
     "audit.redirect_uri_other_host",
     "audit.no_code_challenge",
     "audit.state_and_iss",
-    "audit.pkce_wrong_verifier",
-    "audit.token_redirect_uri_differs",
-    "audit.unknown_scope",
     "audit.code_redeemed_twice",
     "audit.revoked_token",
     "audit.refresh_rotation",
+    "audit.pkce_wrong_verifier",
+    "audit.pkce_no_verifier",
+    "audit.token_redirect_uri_differs",
+    "audit.unknown_scope",
 ];
 
 /// `oauth-test-client --once --sign-in --audit --report` as `client_id` (with `secret`).
@@ -223,11 +224,11 @@ fn each_probe_fails_against_a_provider_that_gets_it_wrong() {
 }
 
 #[test]
-fn a_public_client_without_pkce_and_a_reusable_refresh_token_fail() {
+fn a_public_client_without_pkce_a_reusable_refresh_token_and_a_lax_token_endpoint_fail() {
     let provider = LocalProvider::start_with(json!({
         "interactions": "password",
         "pkce_required": "none",
-        "audit_misbehave": ["refresh_replay"],
+        "audit_misbehave": ["refresh_replay", "code_lax", "scope_dropped"],
     }));
     let done = run_audit(&provider, PUBLIC_ID, None);
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
@@ -235,7 +236,15 @@ fn a_public_client_without_pkce_and_a_reusable_refresh_token_fail() {
     let (result, detail) = verdict(&rows, "audit.no_code_challenge");
     assert_eq!(result, "fail", "{detail}");
     assert!(detail.contains("public client"), "{detail}");
-    let (result, detail) = verdict(&rows, "audit.refresh_rotation");
-    assert_eq!(result, "fail", "{detail}");
-    assert!(detail.contains("still works"), "{detail}");
+    for (name, words) in [
+        ("audit.refresh_rotation", "still works"),
+        ("audit.pkce_wrong_verifier", "got tokens"),
+        ("audit.pkce_no_verifier", "got tokens"),
+        ("audit.token_redirect_uri_differs", "got tokens"),
+        ("audit.unknown_scope", "without `scope`"),
+    ] {
+        let (result, detail) = verdict(&rows, name);
+        assert_eq!(result, "fail", "{name}: {detail}");
+        assert!(detail.contains(words), "{name}: {detail}");
+    }
 }

@@ -68,6 +68,9 @@
 //                      "revocation_noop"     revocation answers 200 and revokes nothing
 //                      "refresh_replay"      a refresh token used again gets its first response
 //                                            again (rotation without reuse refusal)
+//                      "code_lax"            a code is redeemed whatever its PKCE verifier (or
+//                                            none) and redirect_uri
+//                      "scope_dropped"       token responses lose their `scope`
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -568,9 +571,30 @@ server.listen(0, '127.0.0.1', () => {
           }
         }
       }
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST' && audit.has('code_lax')) {
+        // Read the form here; oidc-provider then takes ctx.request.body as parsed.
+        const chunks = [];
+        for await (const chunk of ctx.req) chunks.push(chunk);
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        if (form.grant_type === 'authorization_code' && form.code) {
+          const code = await provider.AuthorizationCode.find(form.code);
+          if (code) {
+            delete form.code_verifier;
+            form.redirect_uri = code.redirectUri;
+            code.codeChallenge = undefined;
+            code.codeChallengeMethod = undefined;
+            await code.save();
+          }
+        }
+        ctx.request.body = form;
+      }
       await next();
       if (ctx.path !== '/oauth/token') return;
       if (audit.has('token_cacheable')) ctx.remove('cache-control');
+      if (audit.has('scope_dropped') && ctx.body?.scope) {
+        const { scope: _dropped, ...rest } = ctx.body;
+        ctx.body = rest;
+      }
       if (audit.has('secret_unchecked') && ctx.body?.error === 'invalid_client') {
         ctx.remove('www-authenticate');
         ctx.status = 400;
