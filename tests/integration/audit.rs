@@ -117,15 +117,7 @@ async fn the_real_provider_passes_every_probe_or_says_why_not_and_the_tokens_at_
     let rows = probes(&done);
     assert_every_probe_reported(&rows);
     for (name, result, detail, _) in &rows {
-        match name.as_str() {
-            "audit.pkce_wrong_verifier"
-            | "audit.token_redirect_uri_differs"
-            | "audit.unknown_scope" => {
-                assert_eq!(result, "not_run", "{name}: {detail}");
-                assert!(detail.contains("not built yet"), "{name}: {detail}");
-            }
-            _ => assert_eq!(result, "pass", "{name}: {detail}"),
-        }
+        assert_eq!(result, "pass", "{name}: {detail}");
     }
     assert!(
         verdict(&rows, "audit.code_redeemed_twice")
@@ -133,10 +125,18 @@ async fn the_real_provider_passes_every_probe_or_says_why_not_and_the_tokens_at_
             .contains("revoked"),
         "{rows:#?}"
     );
-    // Four sign-ins: the first, one before revocation, one before rotation, one at the end.
+    // Eight sign-ins: five redeemed by the callback (the first, before revocation, before
+    // rotation, the unknown scope, the end), three codes kept for the PKCE and redirect_uri
+    // probes.
     assert_eq!(
         done.stderr.matches("tokens received").count(),
-        4,
+        5,
+        "{}",
+        done.stderr
+    );
+    assert_eq!(
+        done.stderr.matches("code kept for an audit probe").count(),
+        3,
         "{}",
         done.stderr
     );
