@@ -165,6 +165,9 @@ fn audit_next(
     audit: &mut Option<Audit>,
     audited: &mut Vec<Check>,
 ) -> bool {
+    if let Some(pending) = audit.as_ref() {
+        *crate::sync::lock(&state.audit_checks) = pending.checks().to_vec();
+    }
     match next {
         Next::SignInAgain { why, scope, hold } => {
             state

@@ -89,6 +89,8 @@ pub struct AppState {
     pub redeemed: Mutex<Option<Redeemed>>,
     /// `--audit`: the next callback keeps its code for a probe instead of redeeming it.
     pub hold_next_code: std::sync::atomic::AtomicBool,
+    /// `--audit`: the probes' checks so far, for the result page of the last sign-in.
+    pub audit_checks: Mutex<Vec<crate::oauth::Check>>,
 }
 
 /// What the latest callback redeemed, kept for `--audit` to redeem a second time (RFC 6749
@@ -190,6 +192,11 @@ impl AppState {
         if self.audit {
             *lock(&self.redeemed) = Some(redeemed);
         }
+    }
+
+    /// The audit's checks so far, for the result page.
+    pub fn audit_checks(&self) -> Vec<crate::oauth::Check> {
+        lock(&self.audit_checks).clone()
     }
 
     /// Whether this callback keeps its code for `--audit` (asked for once, used once).

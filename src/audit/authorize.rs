@@ -183,3 +183,34 @@ pub async fn no_code_challenge(state: &AppState) -> Check {
     };
     check.source("RFC 9700 §2.1.1; OAuth 2.1 §4.1.1")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redirect_uri_matches_on_scheme_host_port_and_path_only() {
+        let registered = Url::parse("http://localhost:3000/oauth_callback").unwrap();
+        for same in [
+            "http://localhost:3000/oauth_callback?error=invalid_request&state=x",
+            "http://localhost:3000/oauth_callback#frag",
+        ] {
+            assert!(
+                same_endpoint(&Url::parse(same).unwrap(), &registered),
+                "{same}"
+            );
+        }
+        for other in [
+            "http://localhost:3001/oauth_callback",
+            "https://localhost:3000/oauth_callback",
+            "http://127.0.0.1:3000/oauth_callback",
+            "http://localhost:3000/oauth_callback/extra",
+            "http://localhost:3000/interaction/abc",
+        ] {
+            assert!(
+                !same_endpoint(&Url::parse(other).unwrap(), &registered),
+                "{other}"
+            );
+        }
+    }
+}

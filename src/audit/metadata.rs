@@ -157,3 +157,41 @@ pub fn no_store(redeemed: Option<&Redeemed>) -> Check {
     };
     check.source(NO_STORE_SOURCE)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::oauth::Verdict;
+    use oauth2::{AuthorizationCode, PkceCodeVerifier};
+
+    fn with_headers(headers: &[(&str, &str)]) -> Redeemed {
+        Redeemed {
+            code: AuthorizationCode::new("c".into()),
+            verifier: PkceCodeVerifier::new("v".into()),
+            response_headers: Some(
+                headers
+                    .iter()
+                    .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn no_store_is_read_among_other_directives_and_its_absence_fails() {
+        let pass = no_store(Some(&with_headers(&[(
+            "cache-control",
+            "private, No-Store",
+        )])));
+        assert_eq!(pass.result, Verdict::Pass, "{pass:?}");
+        assert_eq!(pass.source, Some(NO_STORE_SOURCE));
+        let fail = no_store(Some(&with_headers(&[("cache-control", "max-age=60")])));
+        assert_eq!(fail.result, Verdict::Fail);
+        let fail = no_store(Some(&with_headers(&[("content-type", "application/json")])));
+        assert_eq!(fail.result, Verdict::Fail);
+        assert!(fail.detail.contains("no Cache-Control"));
+        assert_eq!(no_store(None).result, Verdict::NotRun);
+        // The kept code never shows in Debug.
+        assert_eq!(format!("{:?}", with_headers(&[])), "Redeemed([redacted])");
+    }
+}

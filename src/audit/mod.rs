@@ -112,6 +112,11 @@ impl Audit {
         }
     }
 
+    /// The checks so far.
+    pub fn checks(&self) -> &[Check] {
+        &self.checks
+    }
+
     /// Whether a refused sign-in is what the current probe waits for (and not the end of the
     /// run).
     pub fn expects_refusal(&self) -> bool {

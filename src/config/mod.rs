@@ -433,6 +433,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn audit_runs_with_once_only() {
+        let mut raw = cli();
+        raw.audit = true;
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::NeedsOnce("--audit"))
+        ));
+        raw.once = true;
+        assert!(Config::from_cli(&raw).unwrap().audit);
+        assert!(format!("{raw:?}").contains("audit: true"));
+    }
+
+    #[test]
     fn debug_never_shows_the_client_secret() {
         let mut raw = cli();
         raw.client_secret = Some("s3cr3t-value".into());

@@ -204,6 +204,7 @@ fn serve(
         audit: config.audit,
         redeemed: Mutex::new(None),
         hold_next_code: Default::default(),
+        audit_checks: Mutex::new(Vec::new()),
         chain: Default::default(),
         allowed_hosts: crate::web::guard::allowed_hosts(
             &config.listen.addrs,

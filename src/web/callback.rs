@@ -187,6 +187,8 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
     if state.once.is_none() {
         state.output.json(&json);
     }
+    // --audit: the probes run before this last sign-in, shown with its checks.
+    let audited = state.audit_checks();
     let response = if wants_json(req) {
         HttpResponse::Ok().json(&json)
     } else {
@@ -197,9 +199,17 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
                 actions: action_links(state),
-                checks: report.checks.clone(),
-                failed: report.failed().len(),
-                warnings: report.warnings(),
+                checks: [report.checks.clone(), audited.clone()].concat(),
+                failed: report.failed().len()
+                    + audited
+                        .iter()
+                        .filter(|c| c.result == crate::oauth::Verdict::Fail)
+                        .count(),
+                warnings: report.warnings()
+                    + audited
+                        .iter()
+                        .filter(|c| c.result == crate::oauth::Verdict::Warn)
+                        .count(),
                 id_token_claims: claim_rows(report.id_token_claims.as_ref()),
                 access_token_claims: claim_rows(report.access_token_claims.as_ref()),
             },
