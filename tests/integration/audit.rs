@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::binary::{Finished, spawn};
+use crate::binary::{Finished, callback_prefix, spawn};
 use crate::signin::{PASSWORD, USER};
+use crate::support::browser::{Browser, Choice};
 use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
 
 /// Every probe, in report order.
@@ -246,5 +247,77 @@ fn a_public_client_without_pkce_a_reusable_refresh_token_and_a_lax_token_endpoin
         let (result, detail) = verdict(&rows, name);
         assert_eq!(result, "fail", "{name}: {detail}");
         assert!(detail.contains(words), "{name}: {detail}");
+    }
+}
+
+#[tokio::test]
+async fn without_the_sign_in_driver_the_person_signs_in_again_and_four_probes_say_why_not() {
+    let provider = LocalProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &[
+            "--once",
+            "--audit",
+            "--report",
+            "--port",
+            "0",
+            "--no-browser",
+        ],
+        &[
+            ("OAUTH_ISSUER", provider.issuer.as_str()),
+            ("CLIENT_ID", CONFIDENTIAL_ID),
+            ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+        ],
+        dir.path(),
+    );
+    let sign_in = running.sign_in_url();
+    let browser = Browser::new();
+    // The first sign-in, then one each before revocation, before rotation, and at the end:
+    // each only once the tool has asked for it, saying what for.
+    for round in 0..4 {
+        let mut waited = 0;
+        while running.stderr_so_far().matches("sign in again at").count() < round {
+            assert!(
+                waited < 300,
+                "no request to sign in again:\n{}",
+                running.stderr_so_far()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        let callback = browser
+            .authorize(
+                &sign_in,
+                &callback_prefix(&sign_in),
+                "person",
+                Choice::Approve,
+            )
+            .await;
+        let page = browser.client().get(callback).send().await.unwrap();
+        assert_eq!(page.status(), 200, "round {round}");
+    }
+    let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stderr
+            .contains("audit: revocation needs fresh tokens: sign in again at"),
+        "{}",
+        done.stderr
+    );
+    let rows = probes(&done);
+    assert_every_probe_reported(&rows);
+    for (name, result, detail, _) in &rows {
+        match name.as_str() {
+            "audit.pkce_wrong_verifier"
+            | "audit.pkce_no_verifier"
+            | "audit.token_redirect_uri_differs"
+            | "audit.unknown_scope" => {
+                assert_eq!(result, "not_run", "{name}: {detail}");
+                assert!(detail.contains("--sign-in"), "{name}: {detail}");
+            }
+            _ => assert_eq!(result, "pass", "{name}: {detail}"),
+        }
     }
 }
