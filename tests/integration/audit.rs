@@ -321,3 +321,18 @@ async fn without_the_sign_in_driver_the_person_signs_in_again_and_four_probes_sa
         }
     }
 }
+
+#[test]
+fn an_unknown_scope_refused_with_invalid_scope_passes_and_the_run_goes_on() {
+    let provider = LocalProvider::start_with(json!({
+        "interactions": "password",
+        "audit_misbehave": ["scope_refused"],
+    }));
+    let done = run_audit(&provider, CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let rows = probes(&done);
+    assert_every_probe_reported(&rows);
+    let (result, detail) = verdict(&rows, "audit.unknown_scope");
+    assert_eq!(result, "pass", "{detail}");
+    assert!(detail.contains("invalid_scope"), "{detail}");
+}

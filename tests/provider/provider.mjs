@@ -71,6 +71,9 @@
 //                      "code_lax"            a code is redeemed whatever its PKCE verifier (or
 //                                            none) and redirect_uri
 //                      "scope_dropped"       token responses lose their `scope`
+//                      "scope_refused"       (not a misbehaviour: the other correct answer) an
+//                                            authorization request with an unknown scope is
+//                                            refused with invalid_scope at the redirect URI
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -559,6 +562,20 @@ server.listen(0, '127.0.0.1', () => {
         ctx.status = 200;
         ctx.body = '';
         return;
+      }
+      if (ctx.path === '/oauth/authorize' && audit.has('scope_refused')) {
+        const query = new URLSearchParams(ctx.querystring);
+        const known = new Set(['openid', 'offline_access', 'profile', 'email', 'public_metadata', 'private_metadata']);
+        const unknown = (query.get('scope') || '').split(' ').filter((v) => v && !known.has(v));
+        if (unknown.length && query.get('redirect_uri')) {
+          const back = new URL(query.get('redirect_uri'));
+          back.searchParams.set('error', 'invalid_scope');
+          back.searchParams.set('error_description', `unknown scope: ${unknown.join(' ')}`);
+          if (query.get('state')) back.searchParams.set('state', query.get('state'));
+          back.searchParams.set('iss', issuer);
+          ctx.redirect(back.toString());
+          return;
+        }
       }
       if (ctx.path === '/oauth/authorize' && audit.has('loose_redirect_uri')) {
         const query = new URLSearchParams(ctx.querystring);
