@@ -204,6 +204,7 @@ impl Config {
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
             "once": self.once,
+            "audit": self.audit,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
             "timeout_secs": self.timeout.as_secs(),
             "http_timeout_secs": self.http_timeout.as_secs(),
@@ -441,7 +442,9 @@ pub(crate) mod tests {
             Err(ConfigError::NeedsOnce("--audit"))
         ));
         raw.once = true;
-        assert!(Config::from_cli(&raw).unwrap().audit);
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.audit);
+        assert_eq!(c.summary()["audit"], true);
         assert!(format!("{raw:?}").contains("audit: true"));
     }
 

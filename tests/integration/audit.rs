@@ -295,6 +295,17 @@ async fn without_the_sign_in_driver_the_person_signs_in_again_and_four_probes_sa
             .await;
         let page = browser.client().get(callback).send().await.unwrap();
         assert_eq!(page.status(), 200, "round {round}");
+        let html = page.text().await.unwrap();
+        // The last sign-in's result page shows the probes, with their sources.
+        if round == 3 {
+            for shown in [
+                "audit.code_redeemed_twice",
+                "RFC 6749 §4.1.2, §10.5; RFC 9700 §4.5",
+                "class=\"verdict not_run\"",
+            ] {
+                assert!(html.contains(shown), "{shown} not on the page:\n{html}");
+            }
+        }
     }
     let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
         .await
