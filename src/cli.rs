@@ -210,6 +210,14 @@ pub struct Cli {
     #[arg(help_heading = "CI")]
     pub report: bool,
 
+    /// With --once: after the sign-in, probe whether the provider refuses what it must (a
+    /// code used twice, a wrong client secret, an old refresh token, a revoked token, an
+    /// unregistered redirect URI, ...); each probe is a check in the report. Signs in again
+    /// between probes that use up the tokens, so the tokens at the end are fresh.
+    #[arg(long, env = "OAUTH_AUDIT", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "CI")]
+    pub audit: bool,
+
     /// Mask token values in the JSON printed on stdout (first characters kept), for CI logs
     /// that others can read.
     #[arg(long, env = "OAUTH_REDACT", value_parser = clap::builder::FalseyValueParser::new())]
@@ -307,6 +315,7 @@ impl std::fmt::Debug for Cli {
             then,
             once,
             report,
+            audit,
             redact,
             timeout,
             http_timeout,
@@ -358,6 +367,7 @@ impl std::fmt::Debug for Cli {
             .field("then", then)
             .field("once", once)
             .field("report", report)
+            .field("audit", audit)
             .field("redact", redact)
             .field("timeout", timeout)
             .field("http_timeout", http_timeout)

@@ -13,6 +13,7 @@ pub mod dpop;
 pub mod exchange;
 pub mod http;
 pub mod jwks;
+pub mod probe;
 pub mod quirks;
 pub mod resource;
 pub mod token;
@@ -106,6 +107,8 @@ pub struct Provider {
     pub iss_parameter_supported: bool,
     /// `id_token_signing_alg_values_supported`, when discovery gave it.
     pub id_token_signing_algs: Option<Vec<String>>,
+    /// `code_challenge_methods_supported`, when discovery gave it.
+    pub code_challenge_methods: Option<Vec<String>>,
     /// How the client authenticates, chosen once at start.
     pub auth_method: AuthMethod,
     /// The JWS algorithm of client assertions (private_key_jwt, client_secret_jwt).

@@ -87,6 +87,8 @@ pub struct Config {
     pub report: bool,
     /// `--dpop` (OAUTH_DPOP): DPoP-bound tokens (RFC 9449).
     pub dpop: bool,
+    /// `--audit` (OAUTH_AUDIT, with `--once`): probe what the provider must refuse.
+    pub audit: bool,
     /// `--redact` (OAUTH_REDACT): mask token values in what is printed on stdout.
     pub redact: bool,
     /// `--print-config`: print `summary()` and exit.
@@ -173,6 +175,7 @@ impl Config {
             once: cli.once,
             report: cli.report,
             dpop: cli.dpop,
+            audit: cli.audit,
             redact: cli.redact,
             print_config: cli.print_config,
             timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
@@ -258,6 +261,7 @@ impl Config {
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
             "mcp_revision": self.mcp_revision.as_str(),
             "once": self.once,
+            "audit": self.audit,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
             "timeout_secs": self.timeout.as_secs(),
             "http_timeout_secs": self.http_timeout.as_secs(),
@@ -324,6 +328,9 @@ fn then_steps(cli: &Cli) -> Result<Vec<Step>, ConfigError> {
     }
     if cli.report && !cli.once {
         return Err(ConfigError::NeedsOnce("--report"));
+    }
+    if cli.audit && !cli.once {
+        return Err(ConfigError::NeedsOnce("--audit"));
     }
     Ok(then)
 }
@@ -518,6 +525,21 @@ pub(crate) mod tests {
             msg.starts_with("OAUTH_MCP_REVISION") && msg.contains("2025-03-26"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn audit_runs_with_once_only() {
+        let mut raw = cli();
+        raw.audit = true;
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::NeedsOnce("--audit"))
+        ));
+        raw.once = true;
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.audit);
+        assert_eq!(c.summary()["audit"], true);
+        assert!(format!("{raw:?}").contains("audit: true"));
     }
 
     #[test]

@@ -168,6 +168,7 @@ impl Provider {
             } else {
                 None
             },
+            code_challenge_methods: found.code_challenge_methods,
             jwks: Default::default(),
             // Empty until `register` fills it in.
             client_id: config
@@ -273,6 +274,7 @@ struct Found {
     warnings: Vec<MetadataWarning>,
     iss_parameter_supported: bool,
     id_token_signing_algs: Option<Vec<String>>,
+    code_challenge_methods: Option<Vec<String>>,
     auth_methods: Option<Vec<String>>,
     /// `token_endpoint_auth_signing_alg_values_supported`.
     assertion_algs: Option<Vec<String>>,
@@ -370,6 +372,7 @@ fn from_metadata(
         warnings: Vec::new(),
         iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
         id_token_signing_algs: meta.id_token_signing_alg_values_supported,
+        code_challenge_methods: meta.code_challenge_methods_supported,
         // RFC 8414 section 2: when omitted, the default is client_secret_basic.
         auth_methods: Some(
             meta.token_endpoint_auth_methods_supported
@@ -435,6 +438,7 @@ impl Found {
             warnings: Vec::new(),
             iss_parameter_supported: false,
             id_token_signing_algs: None,
+            code_challenge_methods: None,
             auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
             assertion_algs: None,
             registration: None,

@@ -93,12 +93,27 @@ impl Provider {
         verifier: PkceCodeVerifier,
         redirect: &RedirectUrl,
     ) -> TokenCall {
+        self.exchange_code_with(code, Some(verifier), redirect)
+            .await
+    }
+
+    /// The code exchange with a PKCE verifier or none, as `--audit` probes it (a correct
+    /// client always sends one).
+    pub async fn exchange_code_with(
+        &self,
+        code: AuthorizationCode,
+        verifier: Option<PkceCodeVerifier>,
+        redirect: &RedirectUrl,
+    ) -> TokenCall {
         let client = self.oauth_client().set_redirect_uri(redirect.clone());
         let fresh = || self.client_auth().fresh_assertion();
         let http = Recording::for_tokens(self.http())
             .with_dpop(self.dpop(), None)
             .with_fresh_assertion(&fresh);
-        let mut request = client.exchange_code(code).set_pkce_verifier(verifier);
+        let mut request = client.exchange_code(code);
+        if let Some(verifier) = verifier {
+            request = request.set_pkce_verifier(verifier);
+        }
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());
         }

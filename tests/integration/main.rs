@@ -4,6 +4,7 @@ mod support;
 
 mod action;
 mod actions;
+mod audit;
 mod binary;
 mod bounds;
 mod browser;
