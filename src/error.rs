@@ -35,6 +35,11 @@ pub enum RunError {
         "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
     )]
     Timeout(u64),
+    #[error(
+        "the device authorization was neither approved nor denied within {0} s (--timeout / \
+         OAUTH_TIMEOUT): was the code entered at the verification page?"
+    )]
+    DeviceTimeout(u64),
     #[error("interrupted before the sign-in completed")]
     Interrupted,
 }
@@ -57,7 +62,7 @@ impl RunError {
             | Self::Flow(_)
             | Self::Steps(_)
             | Self::Checks(_) => ExitStatus::FlowFailed,
-            Self::Timeout(_) => ExitStatus::Timeout,
+            Self::Timeout(_) | Self::DeviceTimeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }
     }
