@@ -12,6 +12,7 @@ mod conformance;
 mod discovery;
 mod flood;
 mod flow;
+mod grants;
 mod mcp;
 mod pages;
 mod providers;
