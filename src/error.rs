@@ -27,6 +27,9 @@ pub enum RunError {
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
     Flow(String),
+    /// `--grant client_credentials` or `device` got no tokens (the reason says why).
+    #[error("{0}")]
+    Grant(String),
     #[error("the sign-in worked, but a step failed: {0}")]
     Steps(String),
     #[error("tokens were received, but checks failed: {0}")]
@@ -60,6 +63,7 @@ impl RunError {
             | Self::Chain(_)
             | Self::Server(_)
             | Self::Flow(_)
+            | Self::Grant(_)
             | Self::Steps(_)
             | Self::Checks(_) => ExitStatus::FlowFailed,
             Self::Timeout(_) | Self::DeviceTimeout(_) => ExitStatus::Timeout,

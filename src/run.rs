@@ -78,7 +78,7 @@ async fn run_grant(headless: Headless) -> Result<ExitStatus, RunError> {
         }
         Some(Outcome::Failed { reason, document }) => {
             state.output.json(&document);
-            Err(RunError::Flow(reason))
+            Err(RunError::Grant(reason))
         }
         None => Err(RunError::DeviceTimeout(config.timeout.as_secs())),
     }
@@ -89,6 +89,7 @@ async fn obtain(state: actix_web::web::Data<AppState>, config: &Config) -> Optio
     match config.grant {
         Grant::ClientCredentials => Some(grants::client_credentials(&state, config).await),
         Grant::Device => grants::device(state, config).await,
+        // Never here: the code grant is served (`serve`), not run headless.
         Grant::Code => None,
     }
 }
