@@ -60,17 +60,13 @@ pub async fn device(state: web::Data<AppState>, config: &Config) -> Option<Outco
     tokio::pin!(polled);
     let timeout = tokio::time::sleep(config.timeout);
     tokio::pin!(timeout);
-    let (mut driver, mut driver_failed) = match driver {
-        Some(rx) => (rx, None),
-        None => {
-            let (_tx, rx) = oneshot::channel();
-            (rx, None)
-        }
-    };
-    let mut driver_running = config.sign_in.is_some();
+    let mut driver_running = driver.is_some();
+    // Without --sign-in, a channel that never answers (the branch is disabled anyway).
+    let mut driver = driver.unwrap_or_else(|| oneshot::channel().1);
+    let mut driver_failed = None;
     // After the driver stops on a page it cannot act on (the provider's "you may close this
     // window" page, say), the next poll decides: tokens, a refusal, or the driver's error.
-    let grace = tokio::time::sleep(Duration::MAX / 4);
+    let grace = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(grace);
     loop {
         tokio::select! {
@@ -88,7 +84,7 @@ pub async fn device(state: web::Data<AppState>, config: &Config) -> Option<Outco
                     driver_failed = Some(e);
                 }
             }
-            () = &mut grace => {
+            () = &mut grace, if driver_failed.is_some() => {
                 if let Some(e) = driver_failed.take() {
                     return Some(Outcome::Failed { reason: e.to_string(), document: e.to_json() });
                 }

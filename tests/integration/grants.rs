@@ -283,3 +283,43 @@ async fn a_device_code_nobody_enters_ends_at_the_timeout_with_exit_3() {
             .contains("neither approved nor denied within 2 s")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_password_at_the_verification_page_exits_1_naming_the_sign_in() {
+    // provider.mjs's own pages check the password (devInteractions take any).
+    let provider = LocalProvider::start_with(json!({
+        "device_interval": 1,
+        "interactions": "password",
+    }));
+    let artifacts = tempfile::tempdir().unwrap();
+    let mut all = vec!["--once", "--grant", "device", "--sign-in", "--artifacts"];
+    all.push(artifacts.path().to_str().unwrap());
+    let started = Instant::now();
+    let done = run(
+        &all,
+        &[
+            ("OAUTH_ISSUER", &provider.issuer),
+            ("CLIENT_ID", DEVICE_ID),
+            ("CLIENT_SECRET", DEVICE_SECRET),
+            ("OAUTH_SCOPES", "openid"),
+            ("OAUTH_TEST_USERNAME", crate::signin::USER),
+            ("OAUTH_TEST_PASSWORD", "wrong"),
+        ],
+    )
+    .await;
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    let doc = only_document(&done);
+    assert_eq!(doc["step"], "sign_in", "{doc}");
+    assert_eq!(doc["error"], "sign_in_rejected", "{doc}");
+    assert!(
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("did not accept the password"),
+        "{doc}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the driver's error ends the run at the next poll, not at the timeout"
+    );
+}
