@@ -162,6 +162,19 @@ pub struct Cli {
     #[arg(help_heading = "Provider")]
     pub jwks_url: Option<String>,
 
+    /// Device authorization endpoint, RFC 8628 (overrides discovery), for --grant device.
+    #[arg(long, env = "OAUTH_DEVICE_AUTHORIZATION_URL")]
+    #[arg(help_heading = "Provider")]
+    pub device_authorization_url: Option<String>,
+
+    /// How to get the tokens: code (a browser sign-in and a callback), device (RFC 8628: a
+    /// user code entered elsewhere, the token endpoint polled) or client_credentials (the
+    /// client itself, no user) [default: code]. device and client_credentials are one
+    /// command, as with --once.
+    #[arg(long, env = "OAUTH_GRANT")]
+    #[arg(help_heading = "Client")]
+    pub grant: Option<String>,
+
     /// URL of your own API, called with the access token by /api and `--then api`.
     #[arg(long, env = "RESOURCE_URL")]
     #[arg(help_heading = "Your API")]
@@ -307,6 +320,8 @@ impl std::fmt::Debug for Cli {
             introspection_url,
             revocation_url,
             jwks_url,
+            device_authorization_url,
+            grant,
             resource_url,
             resource_method,
             mcp,
@@ -359,6 +374,8 @@ impl std::fmt::Debug for Cli {
             .field("introspection_url", introspection_url)
             .field("revocation_url", revocation_url)
             .field("jwks_url", jwks_url)
+            .field("device_authorization_url", device_authorization_url)
+            .field("grant", grant)
             .field("resource_url", resource_url)
             .field("resource_method", resource_method)
             .field("mcp", mcp)

@@ -27,6 +27,9 @@ pub enum RunError {
     Server(std::io::Error),
     #[error("the sign-in failed: {0}")]
     Flow(String),
+    /// `--grant client_credentials` or `device` got no tokens (the reason says why).
+    #[error("{0}")]
+    Grant(String),
     #[error("the sign-in worked, but a step failed: {0}")]
     Steps(String),
     #[error("tokens were received, but checks failed: {0}")]
@@ -35,6 +38,11 @@ pub enum RunError {
         "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
     )]
     Timeout(u64),
+    #[error(
+        "the device authorization was neither approved nor denied within {0} s (--timeout / \
+         OAUTH_TIMEOUT): was the code entered at the verification page?"
+    )]
+    DeviceTimeout(u64),
     #[error("interrupted before the sign-in completed")]
     Interrupted,
 }
@@ -55,9 +63,10 @@ impl RunError {
             | Self::Chain(_)
             | Self::Server(_)
             | Self::Flow(_)
+            | Self::Grant(_)
             | Self::Steps(_)
             | Self::Checks(_) => ExitStatus::FlowFailed,
-            Self::Timeout(_) => ExitStatus::Timeout,
+            Self::Timeout(_) | Self::DeviceTimeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }
     }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod flow;
+pub mod grants;
 pub mod mcp;
 pub mod oauth;
 pub mod output;

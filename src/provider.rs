@@ -8,6 +8,7 @@
 pub mod calls;
 pub mod challenge;
 pub mod client_auth;
+pub mod device;
 pub mod discovery;
 pub mod dpop;
 pub mod exchange;
@@ -31,7 +32,7 @@ use crate::oauth::{AuthMethod, Endpoint};
 use client_auth::{ClientAuth, Signer};
 pub use discovery::DiscoveryError;
 pub use http::{HttpClient, HttpError};
-pub use token::{TokenError, TokenSet};
+pub use token::{DeviceCode, TokenError, TokenSet};
 
 type OAuthClient =
     BasicClient<EndpointSet, EndpointNotSet, EndpointMaybeSet, EndpointMaybeSet, EndpointSet>;
@@ -86,6 +87,8 @@ pub struct Endpoints {
     pub introspection: Option<IntrospectionUrl>,
     pub revocation: Option<RevocationUrl>,
     pub jwks: Option<Url>,
+    /// RFC 8628 section 3.1, for `--grant device`.
+    pub device_authorization: Option<Url>,
 }
 
 /// A provider with known endpoints.
@@ -224,6 +227,7 @@ impl Provider {
             Endpoint::Jwks => e.jwks.as_ref().map(Url::to_string),
             Endpoint::Registration => self.registration_endpoint.as_ref().map(Url::to_string),
             Endpoint::Par => self.par_endpoint.as_ref().map(Url::to_string),
+            Endpoint::DeviceAuthorization => e.device_authorization.as_ref().map(Url::to_string),
         }
     }
 

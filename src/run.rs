@@ -8,11 +8,12 @@ use crate::audit::{Audit, Event, Next};
 use crate::cli::Cli;
 use crate::config::{Config, SignIn};
 use crate::error::RunError;
+use crate::grants;
 use crate::mcp;
-use crate::oauth::{Check, ExitStatus, Report, Step, Verdict};
+use crate::oauth::{Check, ExitStatus, Grant, Report, Step, Verdict};
 use crate::output::Output;
 use crate::signin;
-use crate::startup::Application;
+use crate::startup::{Application, Headless};
 use crate::state::{AppState, Outcome};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
@@ -43,8 +44,17 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     }
 
     let (once, with_report) = (config.once, config.report);
-    match Application::build(config, output.clone()).await {
-        Ok(app) => serve(app).await,
+    let built = match config.grant.needs_callback() {
+        true => Application::build(config, output.clone())
+            .await
+            .map(Built::Served),
+        false => Headless::build(config, output.clone())
+            .await
+            .map(Built::Headless),
+    };
+    match built {
+        Ok(Built::Served(app)) => serve(app).await,
+        Ok(Built::Headless(headless)) => run_grant(headless).await,
         Err(RunError::Chain(failure)) => {
             // Where the chain broke is the result a CI job wants to read.
             if once && with_report {
@@ -53,6 +63,52 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
             Err(RunError::Chain(failure))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// What startup made: a server for the code flow, or the state alone for the other grants.
+enum Built {
+    Served(Application),
+    Headless(Headless),
+}
+
+/// `--grant client_credentials` or `device`: one command, no server; the same report, steps
+/// and exit statuses as `--once`.
+async fn run_grant(headless: Headless) -> Result<ExitStatus, RunError> {
+    let Headless { state, config } = headless;
+    let mut shutdown = Shutdown::listen();
+    let outcome = tokio::select! {
+        outcome = obtain(state.clone(), &config) => outcome,
+        () = shutdown.recv() => return Err(RunError::Interrupted),
+    };
+    match outcome {
+        Some(Outcome::SignedIn { token, report }) => {
+            match finish_once(&state, &config, token, report, false).await {
+                Finished::Done(result) => result,
+                Finished::StepUp(_) => Err(RunError::Flow(
+                    "the MCP server asked for more scopes (insufficient_scope): add them to OAUTH_SCOPES".into(),
+                )),
+            }
+        }
+        Some(Outcome::Failed { reason, document }) => {
+            state.output.json(&document);
+            Err(RunError::Grant(reason))
+        }
+        // Only the code flow's callback holds a code (for --audit, which needs that flow).
+        Some(Outcome::CodeHeld(_)) => Err(RunError::Flow(
+            "a code was held for --audit, which runs with the code grant only".into(),
+        )),
+        None => Err(RunError::DeviceTimeout(config.timeout.as_secs())),
+    }
+}
+
+/// The grant's tokens, or why there are none; `None`: `--timeout` passed.
+async fn obtain(state: actix_web::web::Data<AppState>, config: &Config) -> Option<Outcome> {
+    match config.grant {
+        Grant::ClientCredentials => Some(grants::client_credentials(&state, config).await),
+        Grant::Device => grants::device(state, config).await,
+        // Never here: the code grant is served (`serve`), not run headless.
+        Grant::Code => None,
     }
 }
 
@@ -478,6 +534,7 @@ fn start_sign_in(
         callback,
         root_certificates: config.ca.as_ref().map(|c| c.pem.clone()),
         artifacts: sign_in.artifacts.clone(),
+        ends_on_provider_page: false,
     };
     // Below --timeout, so a stuck sign-in says where it stopped instead of exiting 3.
     let limits = signin::Limits {

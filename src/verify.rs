@@ -13,7 +13,7 @@ pub mod token_response;
 use serde_json::Value;
 
 use crate::oauth::time::now;
-use crate::oauth::{Check, Report, TokenKind};
+use crate::oauth::{Check, Grant, Report, TokenKind};
 use crate::provider::{EndpointSource, Provider, TokenSet};
 
 /// Everything checked after a code exchange: discovery, the authorization response's `iss`,
@@ -41,6 +41,60 @@ pub async fn sign_in(
             "absent; the provider does not advertise authorization_response_iss_parameter_supported",
         ),
     });
+    token_checks(provider, tokens, nonce, requested, quirks, &mut report).await;
+    report
+}
+
+/// Everything checked after a grant with no authorization response (RFC 8628's device
+/// grant, RFC 6749 section 4.4's client credentials): discovery, the token response, the ID
+/// token (no nonce: the device grant has none to send), and a JWT access token.
+pub async fn grant(
+    provider: &Provider,
+    tokens: &TokenSet,
+    grant: Grant,
+    requested: &[String],
+    quirks: &[String],
+) -> Report {
+    let mut report = Report::default();
+    report.checks.push(discovery_check(provider));
+    report.checks.extend(
+        provider
+            .metadata_warnings
+            .iter()
+            .map(|w| Check::warn("discovery.metadata", w.to_string())),
+    );
+    if grant == Grant::ClientCredentials {
+        report.checks.push(match &tokens.refresh_token {
+            Some(_) => Check::warn(
+                "token.refresh_token",
+                "a refresh token came with the client credentials grant, which RFC 6749 section \
+                 4.4.3 says SHOULD NOT be included: the client can ask for a new token instead",
+            ),
+            None => Check::pass(
+                "token.refresh_token",
+                "none, as RFC 6749 section 4.4.3 expects for client credentials",
+            ),
+        });
+        if tokens.id_token.is_some() {
+            report.checks.push(Check::warn(
+                "token.id_token",
+                "an ID token came with the client credentials grant, where no user signed in",
+            ));
+        }
+    }
+    token_checks(provider, tokens, None, requested, quirks, &mut report).await;
+    report
+}
+
+/// The token response, the quirks met reading it, the ID token, a JWT access token.
+async fn token_checks(
+    provider: &Provider,
+    tokens: &TokenSet,
+    nonce: Option<&str>,
+    requested: &[String],
+    quirks: &[String],
+    report: &mut Report,
+) {
     report
         .checks
         .extend(token_response::checks(&tokens.raw, requested));
@@ -67,11 +121,10 @@ pub async fn sign_in(
         report.id_token_claims = outcome.claims;
         report.verified_sub = outcome.valid_sub;
     }
-    access_token_checks(provider, tokens.access_token.secret(), &mut report).await;
+    access_token_checks(provider, tokens.access_token.secret(), report).await;
     if let Some(key) = provider.dpop() {
-        dpop_checks(provider, key.thumbprint(), tokens, &mut report).await;
+        dpop_checks(provider, key.thumbprint(), tokens, report).await;
     }
-    report
 }
 
 /// With `--dpop`: `token_type` must be DPoP (in place of the bearer rule), and the token's

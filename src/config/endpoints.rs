@@ -19,6 +19,7 @@ pub struct EndpointOverrides {
     pub introspection: Option<Url>,
     pub revocation: Option<Url>,
     pub jwks: Option<Url>,
+    pub device_authorization: Option<Url>,
 }
 
 /// The setting that gives a metadata endpoint by hand, as a fix to offer in a message:
@@ -39,6 +40,10 @@ impl EndpointOverrides {
             introspection: parse(Endpoint::Introspection, &cli.introspection_url)?,
             revocation: parse(Endpoint::Revocation, &cli.revocation_url)?,
             jwks: parse(Endpoint::Jwks, &cli.jwks_url)?,
+            device_authorization: parse(
+                Endpoint::DeviceAuthorization,
+                &cli.device_authorization_url,
+            )?,
         })
     }
 
@@ -51,6 +56,7 @@ impl EndpointOverrides {
             Endpoint::Introspection => self.introspection.as_ref(),
             Endpoint::Revocation => self.revocation.as_ref(),
             Endpoint::Jwks => self.jwks.as_ref(),
+            Endpoint::DeviceAuthorization => self.device_authorization.as_ref(),
             Endpoint::Registration | Endpoint::Par => None,
         }
     }

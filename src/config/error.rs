@@ -119,6 +119,26 @@ pub enum ConfigError {
     Then(String),
     #[error("{0} works with the one-shot sign-in of --once: add --once")]
     NeedsOnce(&'static str),
+    #[error(
+        "OAUTH_GRANT (--grant) {0:?} is not a grant this client runs: use {names}",
+        names = crate::oauth::Grant::NAMES
+    )]
+    Grant(String),
+    #[error(
+        "--then {step} cannot follow --grant {grant}: {why}. Drop it (steps for this grant: \
+         api, tokeninfo:access, revoke:access)"
+    )]
+    StepNotForGrant {
+        step: String,
+        grant: &'static str,
+        why: &'static str,
+    },
+    #[error("{option} does not apply to --grant {grant}: {why}")]
+    NotForGrant {
+        option: &'static str,
+        grant: &'static str,
+        why: &'static str,
+    },
     #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
     Seconds { name: &'static str, value: String },
     #[error(

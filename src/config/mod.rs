@@ -5,8 +5,8 @@
 //! and `summary()`.
 
 mod ca;
-mod client_metadata;
 mod client_key;
+mod client_metadata;
 mod defaults;
 mod endpoints;
 mod error;
@@ -23,8 +23,8 @@ use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
 use serde_json::{Value, json};
 
 pub use ca::CaBundle;
-pub use client_metadata::ClientMetadataUrl;
 pub use client_key::{AssertionAudience, ClientKey, KeyType, SignError};
+pub use client_metadata::ClientMetadataUrl;
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
 use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
 pub use endpoints::{EndpointOverrides, by_hand};
@@ -36,7 +36,7 @@ pub use resource::Resource;
 pub use sign_in::SignIn;
 
 use crate::cli::Cli;
-use crate::oauth::{AuthMethod, Issuer, McpRevision, Step};
+use crate::oauth::{AuthMethod, Grant, Issuer, McpRevision, Step};
 
 /// Everything the app needs, checked.
 #[derive(Debug)]
@@ -98,6 +98,8 @@ pub struct Config {
     pub open_browser: bool,
     /// `--sign-in`: the app signs in by itself (with `--once`).
     pub sign_in: Option<SignIn>,
+    /// How the tokens are obtained (OAUTH_GRANT); all but `code` are one command, as `--once`.
+    pub grant: Grant,
 }
 
 impl Config {
@@ -111,12 +113,18 @@ impl Config {
         cli: &Cli,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
+        let grant = grant(cli)?;
         let endpoints = EndpointOverrides::from_cli(cli)?;
         let provider = ProviderSetting::from_cli(cli, &endpoints)?;
         // Without one, the app registers a client when the provider allows it (RFC 7591).
         let client_id = given(&cli.client_id).map(|s| ClientId::new(s.to_owned()));
         let (client_secret, auth_method, client_key) = client_authentication(cli)?;
-        let scopes = params::scopes(given(&cli.scopes));
+        // Client credentials: no user, so no `openid` by default; the scopes asked for are the
+        // ones given.
+        let scopes = match (grant, given(&cli.scopes)) {
+            (Grant::ClientCredentials, None) => Vec::new(),
+            (_, scopes) => params::scopes(scopes),
+        };
         let params = params::parse_params(&cli.params)?;
         let (listen, redirect) = Listen::from_cli(cli)?;
         let ca = given(&cli.ca_cert)
@@ -132,7 +140,7 @@ impl Config {
                 )
             })
             .transpose()?;
-        let then = then_steps(cli)?;
+        let then = then_steps(cli, grant)?;
         let mcp_revision = given(&cli.mcp_revision)
             .map(|r| McpRevision::parse(r).ok_or_else(|| ConfigError::McpRevision(r.to_owned())))
             .transpose()?
@@ -148,7 +156,21 @@ impl Config {
                 return Err(ConfigError::PrintClientMetadataNeedsPort);
             }
         }
-        let sign_in = SignIn::from_cli(cli, env)?;
+        let sign_in = SignIn::from_cli(cli, env, cli.once || !grant.needs_callback())?;
+        if cli.audit && grant != Grant::Code {
+            return Err(ConfigError::NotForGrant {
+                option: "--audit (OAUTH_AUDIT)",
+                grant: grant.name(),
+                why: "the probes replay the code flow's authorization codes and redirects",
+            });
+        }
+        if grant == Grant::ClientCredentials && sign_in.is_some() {
+            return Err(ConfigError::NotForGrant {
+                option: "--sign-in (OAUTH_SIGN_IN)",
+                grant: grant.name(),
+                why: "the client authenticates as itself, no user signs in",
+            });
+        }
         Ok(Self {
             provider,
             legacy_mcp: false,
@@ -172,7 +194,7 @@ impl Config {
             resource,
             mcp_revision,
             then,
-            once: cli.once,
+            once: cli.once || !grant.needs_callback(),
             report: cli.report,
             dpop: cli.dpop,
             audit: cli.audit,
@@ -185,8 +207,9 @@ impl Config {
                 DEFAULT_HTTP_TIMEOUT_SECS,
             )?,
             // --sign-in drives the sign-in itself: no browser to open.
-            open_browser: !cli.no_browser && sign_in.is_none(),
+            open_browser: !cli.no_browser && sign_in.is_none() && grant.needs_callback(),
             sign_in,
+            grant,
         })
     }
 
@@ -267,6 +290,7 @@ impl Config {
             "http_timeout_secs": self.http_timeout.as_secs(),
             "open_browser": self.open_browser,
             "sign_in": self.sign_in.as_ref().map(SignIn::summary),
+            "grant": self.grant.name(),
         })
     }
 
@@ -315,18 +339,37 @@ pub fn client_key_for_jwks(cli: &Cli) -> Result<ClientKey, ConfigError> {
     ClientKey::load(&PathBuf::from(path))
 }
 
-/// `--then` steps; they, and `--report`, only make sense with `--once`.
-fn then_steps(cli: &Cli) -> Result<Vec<Step>, ConfigError> {
+/// OAUTH_GRANT; `code` when unset.
+fn grant(cli: &Cli) -> Result<Grant, ConfigError> {
+    given(&cli.grant).map_or(Ok(Grant::Code), |g| {
+        Grant::parse(g).ok_or_else(|| ConfigError::Grant(g.to_owned()))
+    })
+}
+
+/// `--then` steps; they, and `--report`, only make sense with `--once` (which the grants
+/// other than `code` imply), and only those the grant's tokens allow.
+fn then_steps(cli: &Cli, grant: Grant) -> Result<Vec<Step>, ConfigError> {
     let then = cli
         .then
         .iter()
         .filter(|w| !w.trim().is_empty())
         .map(|w| Step::parse(w).ok_or_else(|| ConfigError::Then(w.clone())))
         .collect::<Result<Vec<_>, _>>()?;
-    if !then.is_empty() && !cli.once {
+    let once = cli.once || !grant.needs_callback();
+    if !then.is_empty() && !once {
         return Err(ConfigError::NeedsOnce("--then"));
     }
-    if cli.report && !cli.once {
+    if let Some((step, why)) = then
+        .iter()
+        .find_map(|s| grant.refuses(*s).map(|why| (s.name(), why)))
+    {
+        return Err(ConfigError::StepNotForGrant {
+            step,
+            grant: grant.name(),
+            why,
+        });
+    }
+    if cli.report && !once {
         return Err(ConfigError::NeedsOnce("--report"));
     }
     if cli.audit && !cli.once {
@@ -466,6 +509,38 @@ pub(crate) mod tests {
         raw.then.push("dance".into());
         let msg = Config::from_cli(&raw).unwrap_err().to_string();
         assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
+    }
+
+    #[test]
+    fn grants_imply_once_and_refuse_steps_their_tokens_cannot_take() {
+        let mut raw = cli();
+        assert_eq!(Config::from_cli(&raw).unwrap().grant, Grant::Code);
+        raw.grant = Some("client_credentials".into());
+        raw.then = vec!["api".into(), "tokeninfo:access".into()];
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.once && !c.open_browser);
+        assert!(c.scopes.is_empty(), "no openid by default without a user");
+        raw.then.push("refresh".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(
+            msg.contains("--then refresh") && msg.contains("4.4.3"),
+            "{msg}"
+        );
+        raw.then = vec!["userinfo".into()];
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::StepNotForGrant { .. })
+        ));
+        raw.then.clear();
+        raw.scopes = Some("api:read".into());
+        assert_eq!(Config::from_cli(&raw).unwrap().scope_string(), "api:read");
+        raw.grant = Some("device".into());
+        raw.then = vec!["refresh".into(), "userinfo".into()];
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.once && c.grant == Grant::Device);
+        raw.grant = Some("implicit".into());
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(msg.starts_with("OAUTH_GRANT") && msg.contains("client_credentials"));
     }
 
     #[test]

@@ -25,6 +25,7 @@ impl SignIn {
     pub(super) fn from_cli(
         cli: &Cli,
         env: &dyn Fn(&str) -> Option<String>,
+        once: bool,
     ) -> Result<Option<Self>, ConfigError> {
         if !cli.sign_in {
             for (set, name) in [
@@ -38,7 +39,7 @@ impl SignIn {
             }
             return Ok(None);
         }
-        if !cli.once {
+        if !once {
             return Err(ConfigError::NeedsOnce("--sign-in (OAUTH_SIGN_IN)"));
         }
         let driver = Driver::from_setting(given(&cli.sign_in_driver), env)?;

@@ -13,11 +13,13 @@ pub enum Endpoint {
     Registration,
     /// Pushed authorization requests (RFC 9126).
     Par,
+    /// The device authorization endpoint (RFC 8628 section 3.1).
+    DeviceAuthorization,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order pages and reports list them.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 9] = [
         Self::Authorization,
         Self::Token,
         Self::Userinfo,
@@ -26,16 +28,18 @@ impl Endpoint {
         Self::Jwks,
         Self::Registration,
         Self::Par,
+        Self::DeviceAuthorization,
     ];
 
     /// The endpoints a user can give by hand (those with a setting), in the same order.
-    pub const BY_HAND: [Self; 6] = [
+    pub const BY_HAND: [Self; 7] = [
         Self::Authorization,
         Self::Token,
         Self::Userinfo,
         Self::Introspection,
         Self::Revocation,
         Self::Jwks,
+        Self::DeviceAuthorization,
     ];
 
     /// Its field in provider metadata (RFC 8414 section 2; `userinfo_endpoint` from OpenID
@@ -50,6 +54,7 @@ impl Endpoint {
             Self::Jwks => "jwks_uri",
             Self::Registration => "registration_endpoint",
             Self::Par => "pushed_authorization_request_endpoint",
+            Self::DeviceAuthorization => "device_authorization_endpoint",
         }
     }
 
@@ -62,6 +67,7 @@ impl Endpoint {
             Self::Introspection => Some("OAUTH_INTROSPECTION_URL"),
             Self::Revocation => Some("OAUTH_REVOCATION_URL"),
             Self::Jwks => Some("OAUTH_JWKS_URL"),
+            Self::DeviceAuthorization => Some("OAUTH_DEVICE_AUTHORIZATION_URL"),
             Self::Registration | Self::Par => None,
         }
     }
@@ -75,6 +81,7 @@ impl Endpoint {
             Self::Introspection => Some("--introspection-url"),
             Self::Revocation => Some("--revocation-url"),
             Self::Jwks => Some("--jwks-url"),
+            Self::DeviceAuthorization => Some("--device-authorization-url"),
             Self::Registration | Self::Par => None,
         }
     }
@@ -90,6 +97,7 @@ impl Endpoint {
             Self::Jwks => "signing keys (JWKS)",
             Self::Registration => "registration endpoint",
             Self::Par => "pushed authorization request endpoint",
+            Self::DeviceAuthorization => "device authorization endpoint",
         }
     }
 

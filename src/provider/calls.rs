@@ -47,7 +47,7 @@ pub enum CallError {
 
 impl CallError {
     /// The response to `field`'s endpoint, when it is not JSON.
-    fn not_json(field: &'static str, response: &oauth2::HttpResponse) -> Option<Self> {
+    pub(super) fn not_json(field: &'static str, response: &oauth2::HttpResponse) -> Option<Self> {
         let content_type = response
             .headers()
             .get("content-type")
@@ -472,7 +472,7 @@ fn bearer_error(response: &oauth2::HttpResponse) -> Option<String> {
 }
 
 /// An RFC 6749 section 5.2 error body, a body that is not JSON described, or the bare status.
-fn oauth_error(field: &'static str, response: &oauth2::HttpResponse) -> CallError {
+pub(super) fn oauth_error(field: &'static str, response: &oauth2::HttpResponse) -> CallError {
     if let Some(e) = CallError::not_json(field, response) {
         return e;
     }

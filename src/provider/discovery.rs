@@ -111,6 +111,7 @@ struct Metadata {
     introspection_endpoint: Option<String>,
     revocation_endpoint: Option<String>,
     jwks_uri: Option<String>,
+    device_authorization_endpoint: Option<String>,
     #[serde(default)]
     authorization_response_iss_parameter_supported: bool,
     code_challenge_methods_supported: Option<Vec<String>>,
@@ -343,6 +344,10 @@ fn from_metadata(
         revocation: endpoint("revocation_endpoint", &meta.revocation_endpoint)?
             .map(RevocationUrl::from_url),
         jwks: endpoint("jwks_uri", &meta.jwks_uri)?,
+        device_authorization: endpoint(
+            "device_authorization_endpoint",
+            &meta.device_authorization_endpoint,
+        )?,
     };
     let registration = endpoint("registration_endpoint", &meta.registration_endpoint)?;
     let par = endpoint(
@@ -358,6 +363,10 @@ fn from_metadata(
         ("jwks_uri", endpoints.jwks.is_some()),
         ("registration_endpoint", registration.is_some()),
         ("pushed_authorization_request_endpoint", par.is_some()),
+        (
+            "device_authorization_endpoint",
+            endpoints.device_authorization.is_some(),
+        ),
     ];
     let origins = present
         .into_iter()
@@ -561,6 +570,7 @@ fn clerk_fixed_paths(issuer: &Issuer) -> Result<Found, DiscoveryError> {
             )?)),
             revocation: None,
             jwks: Some(url("jwks_uri", clerk::JWKS_PATH)?),
+            device_authorization: None,
         },
         EndpointSource::ClerkFixedPaths,
         EndpointOrigin::ClerkFixedPath,
@@ -597,6 +607,7 @@ fn manual(config: &Config, issuer: &Issuer) -> Result<Found, DiscoveryError> {
             introspection: None,
             revocation: None,
             jwks: None,
+            device_authorization: None,
         },
         EndpointSource::Manual,
         EndpointOrigin::ByHand("OAUTH_AUTHORIZE_URL, OAUTH_TOKEN_URL"),
@@ -681,6 +692,7 @@ fn apply_overrides(
             }
             Endpoint::Revocation => endpoints.revocation = Some(RevocationUrl::from_url(u)),
             Endpoint::Jwks => endpoints.jwks = Some(u),
+            Endpoint::DeviceAuthorization => endpoints.device_authorization = Some(u),
             // Not settings: only metadata names these.
             Endpoint::Registration | Endpoint::Par => continue,
         }

@@ -1,5 +1,7 @@
 //! The token endpoint: the code exchange (RFC 6749 section 4.1.3) and the refresh grant
-//! (section 6), through the oauth2 crate, keeping the provider's JSON whole.
+//! (section 6), through the oauth2 crate, keeping the provider's JSON whole; the client
+//! credentials grant (section 4.4) and the device grant's token request (RFC 8628 section
+//! 3.4), built here with `ClientAuth::form_post`.
 
 use oauth2::basic::{BasicErrorResponse, BasicTokenResponse};
 use oauth2::{
@@ -160,6 +162,94 @@ impl Provider {
             exchange: None,
             quirks: Vec::new(),
         }
+    }
+}
+
+impl Provider {
+    /// The client credentials grant (RFC 6749 section 4.4.2): `scope` when some are asked
+    /// for, `resource` (RFC 8707) when set, and `extra` (`audience`, ...).
+    pub async fn client_credentials(&self, scope: &str, extra: &[(&str, &str)]) -> TokenCall {
+        let mut form = vec![("grant_type", "client_credentials")];
+        if !scope.is_empty() {
+            form.push(("scope", scope));
+        }
+        if let Some(resource) = &self.resource_indicator {
+            form.push(("resource", resource.as_str()));
+        }
+        form.extend_from_slice(extra);
+        self.token_request(&form).await
+    }
+
+    /// The device access token request (RFC 8628 section 3.4), one poll.
+    pub async fn device_token(&self, device_code: &DeviceCode) -> TokenCall {
+        let mut form = vec![
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code.secret()),
+        ];
+        if let Some(resource) = &self.resource_indicator {
+            form.push(("resource", resource.as_str()));
+        }
+        self.token_request(&form).await
+    }
+
+    /// A token request built here, the client authenticated by `ClientAuth` (so every
+    /// method it knows applies), read as the oauth2 crate reads its own.
+    async fn token_request(&self, form: &[(&str, &str)]) -> TokenCall {
+        let http = Recording::for_tokens(self.http());
+        let raw = match self
+            .client_auth()
+            .form_post(self.endpoints.token.url(), form)
+        {
+            Ok(request) => match http.send(request).await {
+                Ok(response) => read_token_response(&response),
+                Err(e) => Err(RequestTokenError::Request(e)),
+            },
+            Err(e) => Err(RequestTokenError::Request(e)),
+        };
+        finish(&http, raw)
+    }
+}
+
+/// A device code (RFC 8628 section 3.2): `Debug` never prints it.
+#[derive(Clone)]
+pub struct DeviceCode(String);
+
+impl DeviceCode {
+    pub fn new(code: String) -> Self {
+        Self(code)
+    }
+
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DeviceCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DeviceCode([redacted])")
+    }
+}
+
+/// A token endpoint's answer (already normalised by `Recording::for_tokens`) read like the
+/// oauth2 crate reads it: a success on 2xx, else the RFC 6749 section 5.2 error.
+fn read_token_response(response: &oauth2::HttpResponse) -> Raw {
+    let body = response.body();
+    if response.status().is_success() {
+        return serde_json::from_slice::<BasicTokenResponse>(body).map_err(|e| {
+            RequestTokenError::Other(format!(
+                "not a token response ({:?} at line {} column {})",
+                e.classify(),
+                e.line(),
+                e.column()
+            ))
+        });
+    }
+    match serde_json::from_slice::<BasicErrorResponse>(body) {
+        Ok(error) => Err(RequestTokenError::ServerResponse(error)),
+        Err(_) => Err(RequestTokenError::Other(format!(
+            "HTTP {} without an OAuth error body",
+            response.status().as_u16()
+        ))),
     }
 }
 

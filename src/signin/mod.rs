@@ -123,6 +123,10 @@ pub struct Target {
     pub root_certificates: Option<Vec<u8>>,
     /// Where the last page is saved when the sign-in fails; `None`: a new temp folder.
     pub artifacts: Option<PathBuf>,
+    /// No redirect to `callback` will come (the device grant, RFC 8628): a page past the
+    /// first with nothing left to act on (the provider's "you can close this page") ends the
+    /// sign-in instead of failing it.
+    pub ends_on_provider_page: bool,
 }
 
 /// Bounds on one sign-in.
@@ -149,7 +153,8 @@ impl Default for Limits {
     }
 }
 
-/// A sign-in that reached the app's callback (whose answer, success or not, the app reports).
+/// A sign-in that reached the app's callback (whose answer, success or not, the app reports),
+/// or with `ends_on_provider_page` the provider's last page (`pages` and `callback_status` 0).
 #[derive(Debug, Clone)]
 pub struct Finished {
     pub pages: usize,
@@ -177,14 +182,21 @@ pub async fn sign_in(
 ) -> Result<Finished, SignInError> {
     let deadline = Instant::now() + limits.overall;
     let (result, last) = match &credentials.driver {
-        Driver::Http => http::sign_in(&target, credentials, consent, limits, deadline).await,
+        Driver::Http => ended(
+            &target,
+            http::sign_in(&target, credentials, consent, limits, deadline).await,
+        ),
         #[cfg(feature = "browser")]
-        Driver::Browser(settings) => {
-            browser::sign_in(&target, credentials, consent, limits, deadline, settings).await
-        }
+        Driver::Browser(settings) => ended(
+            &target,
+            browser::sign_in(&target, credentials, consent, limits, deadline, settings).await,
+        ),
         #[cfg(feature = "browser")]
         Driver::Auto(settings) => {
-            match http::sign_in(&target, credentials, consent, limits, deadline).await {
+            match ended(
+                &target,
+                http::sign_in(&target, credentials, consent, limits, deadline).await,
+            ) {
                 // Only a page with nothing to fill in: never after the provider refused the
                 // credentials, which would only be refused again.
                 (Err(e @ SignInError::NoForm { .. }), _) => {
@@ -192,8 +204,11 @@ pub async fn sign_in(
                         "sign-in: the http driver found no usable form ({}); trying the browser driver",
                         e.page().map_or_else(String::new, |p| p.url.clone())
                     );
-                    browser::sign_in(&target, credentials, consent, limits, deadline, settings)
-                        .await
+                    ended(
+                        &target,
+                        browser::sign_in(&target, credentials, consent, limits, deadline, settings)
+                            .await,
+                    )
                 }
                 other => other,
             }
@@ -217,6 +232,32 @@ pub async fn sign_in(
         }
     }
     Err(error)
+}
+
+/// With `ends_on_provider_page`, a page past the first with nothing to act on is the end.
+fn ended(
+    target: &Target,
+    result: (Result<Finished, SignInError>, Option<Last>),
+) -> (Result<Finished, SignInError>, Option<Last>) {
+    match result {
+        (Err(SignInError::NoForm { page, .. }), _)
+            if target.ends_on_provider_page && page.url != shown(&target.start) =>
+        {
+            log::info!(
+                "sign-in: ended on {} ({:?}), which has nothing left to do",
+                page.url,
+                page.title
+            );
+            (
+                Ok(Finished {
+                    pages: 0,
+                    callback_status: 0,
+                }),
+                None,
+            )
+        }
+        other => other,
+    }
 }
 
 /// Saves a page (already scrubbed) and its screenshot in `dir`, or a new temp folder; the

@@ -396,6 +396,23 @@ fn choose(page: &Page, consent: Consent) -> Result<Action, Problem> {
         .filter(|l| !l.is_empty())
         .take(8)
         .collect();
+    // A page that only carries hidden fields on, submitted by its script on load (a
+    // form_post response, oidc-provider's device code page): submitted as the script would.
+    if let [f] = page.forms.as_slice()
+        && page.scripts > 0
+        && f.submits.is_empty()
+        && f.visible_inputs() == 0
+        && !f.fields.is_empty()
+    {
+        return Ok(Action::Submit {
+            form: 0,
+            submit: None,
+            fills: Vec::new(),
+            submission: submission(f, None, |_| None),
+            stages: Vec::new(),
+            what: "submitting the form the page's script submits on load".into(),
+        });
+    }
     if page.forms.iter().all(|f| f.submits.is_empty()) {
         return Err(Problem::NoForm);
     }
@@ -606,6 +623,21 @@ mod tests {
                 seen: vec!["Looks good".into()]
             })
         );
+    }
+
+    #[test]
+    fn a_form_its_script_submits_on_load_is_submitted_with_its_hidden_fields() {
+        let auto = page(
+            r#"<script>document.addEventListener('DOMContentLoaded', function () { document.forms[0].submit() });</script>
+            <form action="http://idp.test/device" method="post">
+            <input name="xsrf" type="hidden" value="x1"><input name="user_code" type="hidden" value="ABCD-EFGH">
+            <noscript><button type="submit">Continue</button></noscript></form>"#,
+        );
+        for consent in [Consent::Approve, Consent::Deny] {
+            let (url, body, _) = submitted(plan(&auto, &[], &INPUTS, consent));
+            assert_eq!(url, "http://idp.test/device");
+            assert_eq!(body, pairs(&[("xsrf", "x1"), ("user_code", "ABCD-EFGH")]));
+        }
     }
 
     #[test]

@@ -38,33 +38,8 @@ pub struct Application {
 
 impl Application {
     /// Everything before serving; nothing is served until `run_until_stopped`.
-    pub async fn build(mut config: Config, output: Output) -> Result<Self, RunError> {
-        if let Some(secret) = &config.client_secret {
-            output.hold_secret(secret.secret());
-        }
-        if let Some(spec) = config.resource.as_ref().and_then(|r| r.mcp_call.as_deref()) {
-            spec.parse::<crate::mcp::ToolCall>()
-                .map_err(|e| RunError::Unsupported(format!("--mcp-call (OAUTH_MCP_CALL): {e}")))?;
-        }
-        let mut chain = match config.provider.is_from_resource() {
-            true => Some(resource_first::discover(&mut config).await?),
-            false => None,
-        };
-        let legacy = chain.as_ref().is_some_and(|c| c.legacy);
-        let mut provider = match Provider::discover(&config).await {
-            Err(DiscoveryError::NotFound { .. }) if legacy => {
-                default_endpoints(&mut config, chain.as_mut()).await?
-            }
-            other => other?,
-        };
-        if let Some(chain) = chain.as_mut() {
-            record_provider(chain, &provider);
-        }
-        if config.par && provider.par_endpoint.is_none() {
-            return Err(RunError::Unsupported(
-                "--par (OAUTH_PAR): the provider advertises no pushed_authorization_request_endpoint; drop --par".into(),
-            ));
-        }
+    pub async fn build(config: Config, output: Output) -> Result<Self, RunError> {
+        let (config, mut provider, mut chain) = discover(config, &output).await?;
         let listeners = Listeners::bind(&config.listen)?;
         let client_checks =
             registration::client_metadata(&mut provider, &config, listeners.port()).await;
@@ -94,7 +69,7 @@ impl Application {
             false => (None, None),
         };
         let (server, addrs, state) = serve(&config, provider, output, once, listeners)?;
-        if let Some(chain) = chain {
+        if let Some(chain) = chain.take() {
             let _ = state.chain.set(chain);
         }
         let _ = state.client_checks.set(client_checks.checks);
@@ -106,7 +81,79 @@ impl Application {
             outcomes,
         })
     }
+}
 
+/// The grants without a callback (device, client credentials): discovery and the shared
+/// state, nothing bound or served.
+pub struct Headless {
+    pub state: web::Data<AppState>,
+    pub config: Arc<Config>,
+}
+
+impl Headless {
+    pub async fn build(config: Config, output: Output) -> Result<Self, RunError> {
+        let (config, mut provider, chain) = discover(config, &output).await?;
+        // RFC 8707: the tokens are for RESOURCE_URL unless --param resource= names another.
+        if provider.resource_indicator.is_none()
+            && let Some(resource) = &config.resource
+        {
+            provider.resource_indicator = Some(resource.url.to_string());
+        }
+        if config.will_register() {
+            return Err(RunError::Unsupported(format!(
+                "--grant {} needs CLIENT_ID (and CLIENT_SECRET for a confidential client): \
+                 register the client at the provider for this grant and set them; dynamic \
+                 registration here registers a client for the code flow's redirect URI",
+                config.grant.name()
+            )));
+        }
+        let state = web::Data::new(shared_state(&config, provider, output, None, &[]));
+        if let Some(chain) = chain {
+            let _ = state.chain.set(chain);
+        }
+        Ok(Self {
+            state,
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// Everything before binding: resource-first discovery (RFC 9728), provider discovery, the
+/// PAR check.
+async fn discover(
+    mut config: Config,
+    output: &Output,
+) -> Result<(Config, Provider, Option<Chain>), RunError> {
+    if let Some(secret) = &config.client_secret {
+        output.hold_secret(secret.secret());
+    }
+    if let Some(spec) = config.resource.as_ref().and_then(|r| r.mcp_call.as_deref()) {
+        spec.parse::<crate::mcp::ToolCall>()
+            .map_err(|e| RunError::Unsupported(format!("--mcp-call (OAUTH_MCP_CALL): {e}")))?;
+    }
+    let mut chain = match config.provider.is_from_resource() {
+        true => Some(resource_first::discover(&mut config).await?),
+        false => None,
+    };
+    let legacy = chain.as_ref().is_some_and(|c| c.legacy);
+    let provider = match Provider::discover(&config).await {
+        Err(DiscoveryError::NotFound { .. }) if legacy => {
+            default_endpoints(&mut config, chain.as_mut()).await?
+        }
+        other => other?,
+    };
+    if let Some(chain) = chain.as_mut() {
+        record_provider(chain, &provider);
+    }
+    if config.par && provider.par_endpoint.is_none() {
+        return Err(RunError::Unsupported(
+            "--par (OAUTH_PAR): the provider advertises no pushed_authorization_request_endpoint; drop --par".into(),
+        ));
+    }
+    Ok((config, provider, chain))
+}
+
+impl Application {
     pub fn port(&self) -> u16 {
         self.addrs.first().map_or(0, SocketAddr::port)
     }
@@ -178,52 +225,8 @@ fn serve(
         .iter()
         .filter_map(|l| l.local_addr().ok())
         .collect();
-    let port = addrs.first().map_or(config.listen.port, SocketAddr::port);
-    let redirect = config.redirect_for_port(port);
-    let callback_path = redirect.url().path().to_owned();
-    let redirect_host = redirect.url().host_str().map(str::to_owned);
-    let mut summary = config.summary();
-    summary["redirect_uri"] = redirect.as_str().into();
-    summary["client_id"] = provider.client_id().into();
-    summary["client_secret"] = if provider.has_client_secret() {
-        "set"
-    } else {
-        "not set (public client)"
-    }
-    .into();
-    summary["auth_method"] = provider.auth_method.name().into();
-    summary["client_auth"] = provider.client_auth_json();
-    summary["listen"] = addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .into();
-
-    let state = web::Data::new(AppState {
-        provider,
-        flows: FlowStore::default(),
-        redirect,
-        scopes: config.scopes.clone(),
-        params: config.params.clone(),
-        par: config.par,
-        resource: config.resource.clone(),
-        summary,
-        output,
-        once,
-        last: Mutex::new(None),
-        session: Mutex::new(None),
-        audit: config.audit,
-        redeemed: Mutex::new(None),
-        hold_next_code: Default::default(),
-        audit_checks: Mutex::new(Vec::new()),
-        chain: Default::default(),
-        client_checks: Default::default(),
-        allowed_hosts: crate::web::guard::allowed_hosts(
-            &config.listen.addrs,
-            redirect_host.as_deref(),
-            &config.listen.allowed_hosts,
-        ),
-    });
+    let state = web::Data::new(shared_state(config, provider, output, once, &addrs));
+    let callback_path = state.redirect.url().path().to_owned();
     let data = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
@@ -248,6 +251,61 @@ fn serve(
             .map_err(|source| RunError::Bind { addr, source })?;
     }
     Ok((server.run(), addrs, state))
+}
+
+/// The state every worker shares (made once, outside the per-worker factory).
+fn shared_state(
+    config: &Config,
+    provider: Provider,
+    output: Output,
+    once: Option<UnboundedSender<Outcome>>,
+    addrs: &[SocketAddr],
+) -> AppState {
+    let port = addrs.first().map_or(config.listen.port, SocketAddr::port);
+    let redirect = config.redirect_for_port(port);
+    let redirect_host = redirect.url().host_str().map(str::to_owned);
+    let mut summary = config.summary();
+    summary["redirect_uri"] = redirect.as_str().into();
+    summary["client_id"] = provider.client_id().into();
+    summary["client_secret"] = if provider.has_client_secret() {
+        "set"
+    } else {
+        "not set (public client)"
+    }
+    .into();
+    summary["auth_method"] = provider.auth_method.name().into();
+    summary["client_auth"] = provider.client_auth_json();
+    summary["listen"] = addrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .into();
+
+    AppState {
+        provider,
+        flows: FlowStore::default(),
+        redirect,
+        scopes: config.scopes.clone(),
+        params: config.params.clone(),
+        par: config.par,
+        resource: config.resource.clone(),
+        summary,
+        output,
+        once,
+        last: Mutex::new(None),
+        session: Mutex::new(None),
+        audit: config.audit,
+        redeemed: Mutex::new(None),
+        hold_next_code: Default::default(),
+        audit_checks: Mutex::new(Vec::new()),
+        chain: Default::default(),
+        client_checks: Default::default(),
+        allowed_hosts: crate::web::guard::allowed_hosts(
+            &config.listen.addrs,
+            redirect_host.as_deref(),
+            &config.listen.allowed_hosts,
+        ),
+    }
 }
 
 /// MCP 2025-03-26, a server with no metadata at all: `/authorize`, `/token` and `/register`

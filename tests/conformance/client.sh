@@ -3,6 +3,7 @@
 # MCP_CONFORMANCE_SCENARIO and, for some scenarios, MCP_CONFORMANCE_CONTEXT (JSON: a
 # pre-registered client_id and client_secret, say). Runs the built binary resource-first:
 #   oauth-test-client --once --no-browser --report --sign-in --resource-url <server-url>
+# (auth/client-credentials-*: --grant client_credentials instead of --sign-in)
 # The scenarios' authorization server approves at once, so the sign-in driver (--sign-in) only
 # follows its redirects to the app's callback; the test user below is never asked for.
 set -euo pipefail
@@ -51,8 +52,15 @@ export OAUTH_CLIENT_METADATA_URL=https://conformance-test.local/client-metadata.
 case "${MCP_CONFORMANCE_SCENARIO:-}" in
   auth/2025-03-26-*) export OAUTH_MCP_REVISION=2025-03-26 ;;
 esac
+# The client credentials scenarios (the MCP authorization extension for headless agents):
+# no user, so no sign-in; the grant, with the scenario's pre-registered client.
+flow=(--sign-in)
+case "${MCP_CONFORMANCE_SCENARIO:-}" in
+  auth/client-credentials-*) flow=(--grant client_credentials) ;;
+esac
+
 export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
 # `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up
 # is asked for on tools/call).
-exec "$bin" --once --no-browser --report --sign-in --port 0 --http-timeout 10 --mcp \
+exec "$bin" --once --no-browser --report "${flow[@]}" --port 0 --http-timeout 10 --mcp \
   --mcp-call '*' --resource-url "$url"

@@ -15,6 +15,7 @@ mod discovery;
 mod dpop;
 mod flood;
 mod flow;
+mod grants;
 mod mcp;
 mod pages;
 mod providers;

@@ -57,6 +57,9 @@
 //                      client_id_metadata_document_supported, GET /client-metadata.json serves
 //                      the document, and a client with that URL as its client_id and the
 //                      document's metadata is loaded (oidc-provider fetches no documents itself)
+//   options.device_interval  seconds: the `interval` added to the device authorization
+//                      response (oidc-provider sends none, so clients wait the default 5 s)
+//   options.device_code_ttl  seconds a device code lives (default 600), for the expiry test
 //   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
 //                      answered since the last such call (T: the sum of their times, from the
 //                      request to its last byte), and starts counting again; bench/signin.sh
@@ -117,6 +120,27 @@ const defaultClients = [
     response_types: ['code'],
     application_type: 'native',
     redirect_uris: ['http://localhost:3000/oauth_callback', 'http://127.0.0.1:3000/oauth_callback'],
+  },
+  {
+    // Machine to machine (RFC 6749 section 4.4): no user, no redirect.
+    client_id: 'test-machine',
+    client_secret: 'test-machine-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    introspection_endpoint_auth_method: 'client_secret_basic',
+    revocation_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    scope: 'api:read api:write',
+  },
+  {
+    // A CLI or a TV (RFC 8628): the device grant, and refresh.
+    client_id: 'test-device',
+    client_secret: 'test-device-secret',
+    token_endpoint_auth_method: 'client_secret_post',
+    grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+    response_types: [],
+    redirect_uris: [],
   },
   {
     client_id: 'test-public',
@@ -501,7 +525,8 @@ server.listen(0, '127.0.0.1', () => {
       email: ['email', 'email_verified'],
       profile: ['name'],
     },
-    scopes: ['openid', 'offline_access', 'profile', 'email', 'public_metadata', 'private_metadata'],
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'public_metadata', 'private_metadata',
+      'api:read', 'api:write'],
     features: {
       devInteractions: { enabled: !options.interactions },
       introspection: {
@@ -525,6 +550,8 @@ server.listen(0, '127.0.0.1', () => {
           accessTokenFormat: options.jwt_access_tokens ? 'jwt' : 'opaque',
         }),
       },
+      clientCredentials: { enabled: true },
+      deviceFlow: { enabled: true },
       // RFC 7591, open (no initial access token), only for the tests that ask for it.
       registration: { enabled: options.registration === true },
     },
@@ -552,7 +579,10 @@ server.listen(0, '127.0.0.1', () => {
       revocation: '/oauth/revoke',
       jwks: '/.well-known/jwks.json',
       registration: '/oauth/register',
+      device_authorization: '/oauth/device/auth',
+      code_verification: '/oauth/device',
     },
+    ...(options.device_code_ttl && { ttl: { DeviceCode: options.device_code_ttl } }),
   });
   // The tests use http://127.0.0.1 redirect URIs with any port (RFC 8252 section 7.3).
   provider.proxy = false;
@@ -580,6 +610,15 @@ server.listen(0, '127.0.0.1', () => {
       await next();
       if (ctx.path === '/oauth/token' && ctx.body?.token_type) {
         ctx.body = { ...ctx.body, token_type: options.token_type };
+      }
+    });
+  }
+
+  if (options.device_interval) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/oauth/device/auth' && ctx.body?.device_code) {
+        ctx.body = { ...ctx.body, interval: options.device_interval };
       }
     });
   }
