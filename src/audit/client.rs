@@ -11,6 +11,14 @@ const NAME: &str = "audit.wrong_client_secret";
 /// with the secret in the body, 400 is allowed).
 pub async fn wrong_secret(state: &AppState) -> Check {
     let provider = &state.provider;
+    if provider.auth_method == AuthMethod::PrivateKeyJwt {
+        return Check::not_run(
+            NAME,
+            "private_key_jwt: the client sends no secret (a key the provider does not know is \
+             refused as invalid_client at the token step: try another OAUTH_CLIENT_KEY)",
+        )
+        .source("RFC 6749 §5.2");
+    }
     let Some(answer) = provider.token_with_wrong_secret(&state.redirect).await else {
         return Check::not_run(NAME, "a public client: there is no secret to get wrong")
             .source("RFC 6749 §5.2");

@@ -7,8 +7,9 @@ use serde_json::Value;
 use url::Url;
 
 use super::Provider;
-use super::client_auth::ClientAuth;
+use super::client_auth::{ClientAuth, Signer};
 use super::http::HttpError;
+use crate::oauth::AuthMethod;
 
 /// What an authorization endpoint did with a request, before any sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,7 +86,15 @@ impl Provider {
             wrong.push('x');
         }
         let wrong = ClientSecret::new(wrong.into_iter().collect());
-        let auth = ClientAuth::new(self.auth_method, &self.client_id, Some(&wrong));
+        // client_secret_jwt: an assertion keyed with the wrong secret; the others as usual.
+        let auth = match (self.auth_method, self.assertion_alg) {
+            (AuthMethod::ClientSecretJwt, Some(alg)) => ClientAuth::Jwt {
+                id: &self.client_id,
+                signer: Signer::Secret { secret: &wrong, alg },
+                audience: self.assertion_audience(),
+            },
+            (method, _) => ClientAuth::new(method, &self.client_id, Some(&wrong)),
+        };
         let bogus = CsrfToken::new_random();
         let form = [
             ("grant_type", "authorization_code"),
