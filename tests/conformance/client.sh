@@ -12,6 +12,8 @@ bin=${OAUTH_TEST_CLIENT:-$here/../../target/debug/oauth-test-client}
 url=${1:?usage: client.sh <server-url>}
 
 # A pre-registered client, when the scenario gives one.
+key_file=$(mktemp)
+trap 'rm -f "$key_file"' EXIT
 if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
   # shellcheck disable=SC2016 # JavaScript template literals, not shell
   while IFS= read -r -d '' setting; do
@@ -20,7 +22,14 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
     const c = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT);
     if (c.client_id) process.stdout.write(`CLIENT_ID=${c.client_id}\0`);
     if (c.client_secret) process.stdout.write(`CLIENT_SECRET=${c.client_secret}\0`);
-  ')
+    // private_key_jwt (auth/client-credentials-jwt): the key goes to a file only this user
+    // can read, as a user would keep it, and OAUTH_CLIENT_KEY names the file.
+    if (c.private_key_pem) {
+      const fs = require("node:fs");
+      fs.writeFileSync(process.argv[1], c.private_key_pem, { mode: 0o600 });
+      process.stdout.write(`OAUTH_CLIENT_KEY=${process.argv[1]}\0`);
+    }
+  ' "$key_file")
 fi
 # A pre-registered secret goes only to OAUTH_ISSUER (README, "Security"), and the scenario's
 # context names no issuer: the credentials are for the authorization server this scenario
@@ -29,6 +38,7 @@ fi
 # tool then pins it (OAUTH_ISSUER with --mcp) and refuses to go on if the server's
 # metadata names any other. A real user sets OAUTH_ISSUER from where the secret came from.
 if [ -n "${CLIENT_SECRET:-}" ] && [ -z "${OAUTH_ISSUER:-}" ]; then
+  # shellcheck disable=SC2016 # JavaScript template literals, not shell
   issuer=$(node -e '
     const u = new URL(process.argv[1]);
     const path = u.pathname === "/" ? "" : u.pathname;
@@ -62,5 +72,8 @@ esac
 export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
 # `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up
 # is asked for on tools/call).
-exec "$bin" --once --no-browser --report "${flow[@]}" --port 0 --http-timeout 10 --mcp \
-  --mcp-call '*' --resource-url "$url"
+# Not exec: the EXIT trap removes the key file afterwards.
+status=0
+"$bin" --once --no-browser --report "${flow[@]}" --port 0 --http-timeout 10 --mcp \
+  --mcp-call '*' --resource-url "$url" || status=$?
+exit "$status"
