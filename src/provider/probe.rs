@@ -90,7 +90,10 @@ impl Provider {
         let auth = match (self.auth_method, self.assertion_alg) {
             (AuthMethod::ClientSecretJwt, Some(alg)) => ClientAuth::Jwt {
                 id: &self.client_id,
-                signer: Signer::Secret { secret: &wrong, alg },
+                signer: Signer::Secret {
+                    secret: &wrong,
+                    alg,
+                },
                 audience: self.assertion_audience(),
             },
             (method, _) => ClientAuth::new(method, &self.client_id, Some(&wrong)),
