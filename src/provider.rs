@@ -16,6 +16,7 @@ pub mod jwks;
 pub mod quirks;
 pub mod resource;
 pub mod token;
+pub mod token_exchange;
 
 use oauth2::basic::BasicClient;
 use oauth2::{

@@ -1,6 +1,8 @@
 //! One run of the tool: configure, discover, serve, and (with `--once`) wait for the first
 //! callback. Returns the exit status; `main` prints the error, once.
 
+mod cross_app;
+
 use serde_json::{Value, json};
 
 use crate::actions::{StepReport, perform};
@@ -37,6 +39,8 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     }
     let (once, with_report) = (config.once, config.report);
     match Application::build(config, output.clone()).await {
+        // OAUTH_IDP_ID_TOKEN: cross-app access, a token with no browser and no callback.
+        Ok(app) if app.config().cross_app.is_some() => cross_app::run(app).await,
         Ok(app) => serve(app).await,
         Err(RunError::Chain(failure)) => {
             // Where the chain broke is the result a CI job wants to read.
@@ -309,10 +313,19 @@ struct McpResult {
 }
 
 async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
-    let resource = config.resource.as_ref()?;
     let token = state
         .session_tokens()
         .and_then(|s| s.access_token.map(|t| t.secret().clone()));
+    mcp_check_with(state, config, token.as_deref()).await
+}
+
+/// The MCP handshake with `token` (the session's, or cross-app access's).
+async fn mcp_check_with(
+    state: &AppState,
+    config: &Config,
+    token: Option<&str>,
+) -> Option<McpResult> {
+    let resource = config.resource.as_ref()?;
     let call = resource
         .mcp_call
         .as_deref()
@@ -328,12 +341,7 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
         }
     };
     let answer = client
-        .check_with_dpop(
-            &resource.url,
-            token.as_deref(),
-            call.as_ref(),
-            state.provider.dpop(),
-        )
+        .check_with_dpop(&resource.url, token, call.as_ref(), state.provider.dpop())
         .await;
     Some(match answer {
         Ok(handshake) => {

@@ -125,4 +125,6 @@ pub enum ConfigError {
          secret, or a fixed code)"
     )]
     TwoCodes,
+    #[error(transparent)]
+    CrossApp(#[from] super::cross_app::CrossAppProblem),
 }

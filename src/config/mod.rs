@@ -6,6 +6,7 @@
 
 mod ca;
 mod client_metadata;
+mod cross_app;
 mod defaults;
 mod endpoints;
 mod error;
@@ -23,6 +24,7 @@ use serde_json::{Value, json};
 
 pub use ca::CaBundle;
 pub use client_metadata::ClientMetadataUrl;
+pub use cross_app::{CrossApp, CrossAppProblem, IdpEndpoint, SubjectToken};
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
 use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
 pub use endpoints::{EndpointOverrides, by_hand};
@@ -89,6 +91,8 @@ pub struct Config {
     pub open_browser: bool,
     /// `--sign-in`: the app signs in by itself (with `--once`).
     pub sign_in: Option<SignIn>,
+    /// Cross-app access (OAUTH_IDP_ID_TOKEN): the token from the IdP's ID-JAG, no browser.
+    pub cross_app: Option<CrossApp>,
 }
 
 impl Config {
@@ -140,6 +144,7 @@ impl Config {
             }
         }
         let sign_in = SignIn::from_cli(cli, env)?;
+        let cross_app = CrossApp::from_cli(cli, env)?;
         Ok(Self {
             provider,
             legacy_mcp: false,
@@ -175,6 +180,7 @@ impl Config {
             // --sign-in drives the sign-in itself: no browser to open.
             open_browser: !cli.no_browser && sign_in.is_none(),
             sign_in,
+            cross_app,
         })
     }
 
@@ -247,6 +253,14 @@ impl Config {
             "http_timeout_secs": self.http_timeout.as_secs(),
             "open_browser": self.open_browser,
             "sign_in": self.sign_in.as_ref().map(SignIn::summary),
+            "cross_app": self.cross_app.as_ref().map(|c| json!({
+                "idp": match &c.idp {
+                    IdpEndpoint::Issuer(i) => i.as_str().to_owned(),
+                    IdpEndpoint::TokenUrl(u) => u.to_string(),
+                },
+                "idp_client_id": c.idp_client_id,
+                "idp_id_token": "set",
+            })),
         })
     }
 
