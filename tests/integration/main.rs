@@ -9,6 +9,7 @@ mod bounds;
 mod browser;
 mod callback;
 mod conformance;
+mod cross_app;
 mod discovery;
 mod dpop;
 mod flood;
