@@ -24,11 +24,11 @@ use serde_json::{Value, json};
 
 pub use ca::CaBundle;
 pub use client_metadata::ClientMetadataUrl;
-pub use cross_app::{CrossApp, CrossAppProblem, IdpEndpoint, SubjectToken};
+pub use cross_app::{CrossApp, IdpEndpoint, SubjectToken};
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
 use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
 pub use endpoints::{EndpointOverrides, by_hand};
-pub use error::ConfigError;
+pub use error::{ConfigError, CrossAppProblem};
 pub use listen::Listen;
 pub use params::{RESERVED_PARAMS, scope_string};
 pub use provider::ProviderSetting;
