@@ -94,6 +94,14 @@ impl CrossApp {
         if given(&cli.resource_url).is_none() {
             return Err(ConfigError::CrossApp(CrossAppProblem::NoResource));
         }
+        if cli.dpop {
+            return Err(ConfigError::CrossApp(CrossAppProblem::NotWith(
+                "--dpop (OAUTH_DPOP)",
+            )));
+        }
+        if !cli.then.is_empty() {
+            return Err(ConfigError::CrossApp(CrossAppProblem::NotWith("--then")));
+        }
         if given(&cli.client_id).is_none() {
             return Err(ConfigError::CrossApp(CrossAppProblem::NoClientId));
         }
@@ -173,5 +181,8 @@ mod tests {
             "http://127.0.0.1:4000/token",
         ];
         assert!(msg(&no_client).contains("CLIENT_ID"));
+        let mut dpop = BASE.to_vec();
+        dpop.extend(["--idp-token-url", "http://127.0.0.1:4000/token", "--dpop"]);
+        assert!(msg(&dpop).contains("--dpop"));
     }
 }

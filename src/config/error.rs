@@ -159,4 +159,9 @@ pub enum CrossAppProblem {
          server: set CLIENT_ID (and CLIENT_SECRET for a confidential client)"
     )]
     NoClientId,
+    #[error(
+        "{0} does not work with cross-app access (OAUTH_IDP_ID_TOKEN), which has no sign-in \
+         session: drop it, or unset OAUTH_IDP_ID_TOKEN to sign in with a browser"
+    )]
+    NotWith(&'static str),
 }
