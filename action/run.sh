@@ -57,7 +57,7 @@ summary() {
     jq -r '
       def cell: tostring | gsub("\\|"; "\\|") | gsub("\n"; " ");
       (.checks // []) as $c
-      | "\($c | map(select(.result == "pass")) | length) passed, \($c | map(select(.result == "warn")) | length) warnings, \($c | map(select(.result == "fail")) | length) failed",
+      | "\($c | map(select(.result == "pass")) | length) passed, \($c | map(select(.result == "warn")) | length) warnings, \($c | map(select(.result == "fail")) | length) failed\($c | map(select(.result == "not_run")) | length | if . > 0 then ", \(.) not run" else "" end)",
         "",
         "| check | result | detail |", "|---|---|---|",
         ($c[] | "| \(.check | cell) | \(.result | cell) | \(.detail | cell) |"),

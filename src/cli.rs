@@ -65,11 +65,24 @@ pub struct Cli {
     #[arg(help_heading = "Client")]
     pub print_client_metadata: bool,
 
-    /// Client authentication: client_secret_post, client_secret_basic or none
-    /// [default: what the provider's metadata lists and the secret allow].
+    /// Client authentication: client_secret_post, client_secret_basic, client_secret_jwt,
+    /// private_key_jwt or none [default: private_key_jwt with OAUTH_CLIENT_KEY, else what the
+    /// provider's metadata lists and the secret allow].
     #[arg(long, env = "OAUTH_AUTH_METHOD")]
     #[arg(help_heading = "Client")]
     pub auth_method: Option<String>,
+
+    /// Path of the client's private key for private_key_jwt: a PKCS#8 PEM file (RSA, EC
+    /// P-256 or Ed25519) or a private JWK.
+    #[arg(long, env = "OAUTH_CLIENT_KEY")]
+    #[arg(help_heading = "Client")]
+    pub client_key: Option<String>,
+
+    /// The `aud` of client assertions (private_key_jwt, client_secret_jwt): issuer or
+    /// token_endpoint [default: issuer].
+    #[arg(long, env = "OAUTH_ASSERTION_AUDIENCE")]
+    #[arg(help_heading = "Client")]
+    pub assertion_audience: Option<String>,
 
     /// Space-separated scopes to request.
     #[arg(long, env = "OAUTH_SCOPES")]
@@ -213,6 +226,14 @@ pub struct Cli {
     #[arg(help_heading = "CI")]
     pub report: bool,
 
+    /// With --once: after the sign-in, probe whether the provider refuses what it must (a
+    /// code used twice, a wrong client secret, an old refresh token, a revoked token, an
+    /// unregistered redirect URI, ...); each probe is a check in the report. Signs in again
+    /// between probes that use up the tokens, so the tokens at the end are fresh.
+    #[arg(long, env = "OAUTH_AUDIT", value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(help_heading = "CI")]
+    pub audit: bool,
+
     /// Mask token values in the JSON printed on stdout (first characters kept), for CI logs
     /// that others can read.
     #[arg(long, env = "OAUTH_REDACT", value_parser = clap::builder::FalseyValueParser::new())]
@@ -263,6 +284,11 @@ pub struct Cli {
     #[arg(long)]
     #[arg(help_heading = "CI")]
     pub print_config: bool,
+
+    /// Print the public JWK set of OAUTH_CLIENT_KEY (to register at the provider) and exit.
+    #[arg(long)]
+    #[arg(help_heading = "CI")]
+    pub print_jwks: bool,
 }
 
 /// Every option but the client secret, which shows as `[redacted]` when set. The fields are
@@ -280,6 +306,8 @@ impl std::fmt::Debug for Cli {
             client_metadata_url,
             print_client_metadata,
             auth_method,
+            client_key,
+            assertion_audience,
             scopes,
             port,
             host,
@@ -306,6 +334,7 @@ impl std::fmt::Debug for Cli {
             then,
             once,
             report,
+            audit,
             redact,
             timeout,
             http_timeout,
@@ -315,6 +344,7 @@ impl std::fmt::Debug for Cli {
             artifacts,
             no_browser,
             print_config,
+            print_jwks,
         } = self;
         f.debug_struct("Cli")
             .field("command", command)
@@ -330,6 +360,9 @@ impl std::fmt::Debug for Cli {
             .field("client_metadata_url", client_metadata_url)
             .field("print_client_metadata", print_client_metadata)
             .field("auth_method", auth_method)
+            // A path, not the key.
+            .field("client_key", client_key)
+            .field("assertion_audience", assertion_audience)
             .field("scopes", scopes)
             .field("port", port)
             .field("host", host)
@@ -356,6 +389,7 @@ impl std::fmt::Debug for Cli {
             .field("then", then)
             .field("once", once)
             .field("report", report)
+            .field("audit", audit)
             .field("redact", redact)
             .field("timeout", timeout)
             .field("http_timeout", http_timeout)
@@ -365,6 +399,7 @@ impl std::fmt::Debug for Cli {
             .field("artifacts", artifacts)
             .field("no_browser", no_browser)
             .field("print_config", print_config)
+            .field("print_jwks", print_jwks)
             .finish()
     }
 }

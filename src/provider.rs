@@ -13,6 +13,7 @@ pub mod dpop;
 pub mod exchange;
 pub mod http;
 pub mod jwks;
+pub mod probe;
 pub mod quirks;
 pub mod resource;
 pub mod token;
@@ -26,8 +27,9 @@ use oauth2::{
 use serde_json::Value;
 use url::Url;
 
+use crate::config::{AssertionAudience, ClientKey};
 use crate::oauth::{AuthMethod, Endpoint};
-use client_auth::ClientAuth;
+use client_auth::{ClientAuth, Signer};
 pub use discovery::DiscoveryError;
 pub use http::{HttpClient, HttpError};
 pub use token::{TokenError, TokenSet};
@@ -106,8 +108,15 @@ pub struct Provider {
     pub iss_parameter_supported: bool,
     /// `id_token_signing_alg_values_supported`, when discovery gave it.
     pub id_token_signing_algs: Option<Vec<String>>,
+    /// `code_challenge_methods_supported`, when discovery gave it.
+    pub code_challenge_methods: Option<Vec<String>>,
     /// How the client authenticates, chosen once at start.
     pub auth_method: AuthMethod,
+    /// The JWS algorithm of client assertions (private_key_jwt, client_secret_jwt).
+    pub assertion_alg: Option<&'static str>,
+    /// OAUTH_CLIENT_KEY, for private_key_jwt.
+    pub client_key: Option<ClientKey>,
+    pub assertion_audience: AssertionAudience,
     /// RFC 7591 dynamic client registration, when offered.
     pub registration_endpoint: Option<Url>,
     /// RFC 9126 pushed authorization requests, when offered.
@@ -131,11 +140,51 @@ pub struct Provider {
 impl Provider {
     /// How this client authenticates: the one source for every call that does.
     pub(crate) fn client_auth(&self) -> ClientAuth<'_> {
-        ClientAuth::new(
-            self.auth_method,
-            &self.client_id,
-            self.client_secret.as_ref(),
-        )
+        let id = &self.client_id;
+        let signer = match (self.auth_method, self.assertion_alg) {
+            (AuthMethod::PrivateKeyJwt, Some(alg)) => {
+                self.client_key.as_ref().map(|key| Signer::Key { key, alg })
+            }
+            (AuthMethod::ClientSecretJwt, Some(alg)) => self
+                .client_secret
+                .as_ref()
+                .map(|secret| Signer::Secret { secret, alg }),
+            _ => None,
+        };
+        match signer {
+            Some(signer) => ClientAuth::Jwt {
+                id,
+                signer,
+                audience: self.assertion_audience(),
+            },
+            None => ClientAuth::new(self.auth_method, id, self.client_secret.as_ref()),
+        }
+    }
+
+    /// The `aud` of client assertions (OAUTH_ASSERTION_AUDIENCE).
+    pub fn assertion_audience(&self) -> &str {
+        match self.assertion_audience {
+            AssertionAudience::Issuer => &self.issuer,
+            AssertionAudience::TokenEndpoint => self.endpoints.token.url().as_str(),
+        }
+    }
+
+    /// How the client authenticated, for the report: the method, and for a signed
+    /// assertion its algorithm, `kid` and audience.
+    pub fn client_auth_json(&self) -> Value {
+        let auth = self.client_auth();
+        let mut doc = serde_json::json!({ "method": auth.method().name() });
+        if let ClientAuth::Jwt {
+            signer, audience, ..
+        } = auth
+        {
+            doc["alg"] = signer.alg().into();
+            doc["aud"] = audience.into();
+            if let Signer::Key { key, .. } = signer {
+                doc["kid"] = key.kid().into();
+            }
+        }
+        doc
     }
 
     /// The oauth2 crate's client for this provider's endpoints, authenticating as

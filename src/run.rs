@@ -6,6 +6,7 @@ mod cross_app;
 use serde_json::{Value, json};
 
 use crate::actions::{StepReport, perform};
+use crate::audit::{Audit, Event, Next};
 use crate::cli::Cli;
 use crate::config::{Config, SignIn};
 use crate::error::RunError;
@@ -24,6 +25,11 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         output.text(&text);
         return Ok(ExitStatus::Success);
     }
+    if cli.print_jwks {
+        let key = crate::config::client_key_for_jwks(&cli)?;
+        output.json(&key.jwks(key.key_type().algs()[0]));
+        return Ok(ExitStatus::Success);
+    }
     let config = Config::from_cli(&cli)?;
     let output = output.redacted(config.redact);
     if let Some(document) = config
@@ -37,6 +43,7 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         output.json(&config.summary());
         return Ok(ExitStatus::Success);
     }
+
     let (once, with_report) = (config.once, config.report);
     match Application::build(config, output.clone()).await {
         // OAUTH_IDP_ID_TOKEN: cross-app access, a token with no browser and no callback.
@@ -72,10 +79,35 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
             let deadline = tokio::time::sleep(config.timeout);
             tokio::pin!(deadline);
             let mut step_ups = 0;
+            let mut audit = config.audit.then(|| Audit::new(config.sign_in.is_some()));
+            let mut audited = Vec::new();
             loop {
                 break tokio::select! {
                     outcome = rx.recv() => match outcome {
-                        Some(Outcome::SignedIn { token, report }) => {
+                        Some(Outcome::CodeHeld(held)) if audit.is_some() => {
+                            if let Some(pending) = audit.as_mut() {
+                                let next = pending.advance(&state, Event::CodeHeld(held)).await;
+                                audit_next(&state, &config, next, &mut audit, &mut audited);
+                            }
+                            continue;
+                        }
+                        Some(Outcome::Failed { document, .. })
+                            if audit.as_ref().is_some_and(Audit::expects_refusal) =>
+                        {
+                            if let Some(pending) = audit.as_mut() {
+                                let next = pending.advance(&state, Event::Refused(document)).await;
+                                audit_next(&state, &config, next, &mut audit, &mut audited);
+                            }
+                            continue;
+                        }
+                        Some(Outcome::SignedIn { token, mut report }) => {
+                            if let Some(pending) = audit.as_mut() {
+                                let next = pending.advance(&state, Event::SignedIn).await;
+                                if audit_next(&state, &config, next, &mut audit, &mut audited) {
+                                    continue;
+                                }
+                            }
+                            report.checks.extend(audited.iter().cloned());
                             match finish_once(&state, &config, token, report, step_ups < MAX_STEP_UPS).await {
                                 Finished::Done(result) => result,
                                 Finished::StepUp(scope) => {
@@ -88,6 +120,9 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
                         Some(Outcome::Failed { reason, document }) => {
                             state.output.json(&document);
                             Err(RunError::Flow(reason))
+                        }
+                        Some(Outcome::CodeHeld(_)) => {
+                            Err(RunError::Flow("a code was kept with no audit running".into()))
                         }
                         None => Err(RunError::Flow("the server stopped before a callback".into())),
                     },
@@ -131,6 +166,55 @@ fn sign_in_again(state: &actix_web::web::Data<AppState>, config: &Config, scope:
         Some(sign_in) => start_sign_in(sign_in, config, state.clone(), Some(scope)),
         None => {
             eprintln!("Sign in again at {url}");
+            if config.open_browser {
+                let _ = open::that_detached(url.as_str());
+            }
+        }
+    }
+}
+
+/// `--audit`'s next step: a new sign-in (true: wait for it), or the checks, kept in
+/// `audited` once the audit is over.
+fn audit_next(
+    state: &actix_web::web::Data<AppState>,
+    config: &Config,
+    next: Next,
+    audit: &mut Option<Audit>,
+    audited: &mut Vec<Check>,
+) -> bool {
+    if let Some(pending) = audit.as_ref() {
+        *crate::sync::lock(&state.audit_checks) = pending.checks().to_vec();
+    }
+    match next {
+        Next::SignInAgain { why, scope, hold } => {
+            state
+                .hold_next_code
+                .store(hold, std::sync::atomic::Ordering::SeqCst);
+            sign_in_for_audit(state, config, why, scope.as_deref());
+            true
+        }
+        Next::Done(checks) => {
+            *audit = None;
+            *audited = checks;
+            false
+        }
+    }
+}
+
+/// `--audit`: a new sign-in between probes that use tokens up, by the sign-in driver when it
+/// is configured, else by the person at the browser, told what it is for.
+fn sign_in_for_audit(
+    state: &actix_web::web::Data<AppState>,
+    config: &Config,
+    why: &str,
+    scope: Option<&str>,
+) {
+    log::info!("{why}: signing in again");
+    match &config.sign_in {
+        Some(sign_in) => start_sign_in(sign_in, config, state.clone(), scope),
+        None => {
+            let url = state.login_url(scope);
+            eprintln!("{why}: sign in again at {url}");
             if config.open_browser {
                 let _ = open::that_detached(url.as_str());
             }
@@ -280,6 +364,7 @@ async fn finish_report(
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
             document["endpoints"] = state.provider.endpoints_json();
+            document["client_auth"] = state.provider.client_auth_json();
             if let Some(m) = &mcp {
                 document["mcp"] = m.document.clone();
             }

@@ -5,7 +5,7 @@
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::SystemTime;
 
-use oauth2::{AccessToken, RedirectUrl, RefreshToken, Scope};
+use oauth2::{AccessToken, AuthorizationCode, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope};
 use serde_json::{Map, Value};
 use tokio::sync::mpsc::UnboundedSender;
 
@@ -58,6 +58,8 @@ pub enum Outcome {
     SignedIn { token: Value, report: Report },
     /// The flow failed: why, for stderr, and the error JSON.
     Failed { reason: String, document: Value },
+    /// `--audit` asked for the next code to be kept, not redeemed: here it is.
+    CodeHeld(Redeemed),
 }
 
 pub struct AppState {
@@ -83,6 +85,30 @@ pub struct AppState {
     pub chain: OnceLock<Chain>,
     /// Checks made at start about the client itself (its Client ID Metadata Document).
     pub client_checks: OnceLock<Vec<crate::oauth::Check>>,
+    /// `--audit`: the callback keeps what it redeemed, for the probes.
+    pub audit: bool,
+    /// The latest redeemed code, kept only with `--audit`.
+    pub redeemed: Mutex<Option<Redeemed>>,
+    /// `--audit`: the next callback keeps its code for a probe instead of redeeming it.
+    pub hold_next_code: std::sync::atomic::AtomicBool,
+    /// `--audit`: the probes' checks so far, for the result page of the last sign-in.
+    pub audit_checks: Mutex<Vec<crate::oauth::Check>>,
+}
+
+/// What the latest callback redeemed, kept for `--audit` to redeem a second time (RFC 6749
+/// section 10.5): the code, its PKCE verifier, and the token response's headers. `Debug`
+/// prints no secret; nothing here is ever logged.
+pub struct Redeemed {
+    pub code: AuthorizationCode,
+    pub verifier: PkceCodeVerifier,
+    /// The headers the token response was recorded with (`Cache-Control`, ...).
+    pub response_headers: Option<Vec<(String, String)>>,
+}
+
+impl std::fmt::Debug for Redeemed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Redeemed([redacted])")
+    }
 }
 
 impl AppState {
@@ -111,6 +137,12 @@ impl AppState {
             at: SystemTime::now(),
             token: tokens.raw.clone(),
         });
+    }
+
+    /// Every token of a response the session does not keep (an audit's probe), for
+    /// `--redact` to mask all the same.
+    pub fn hold_token_secrets(&self, tokens: &TokenSet) {
+        self.hold_secrets(tokens);
     }
 
     /// Every token of a response, for `--redact` to mask wherever it is echoed.
@@ -155,6 +187,29 @@ impl AppState {
                 TokenKind::Refresh => session.refresh_token = None,
             }
         }
+    }
+
+    /// Keeps what a callback redeemed, with `--audit` only.
+    pub fn keep_redeemed(&self, redeemed: Redeemed) {
+        if self.audit {
+            *lock(&self.redeemed) = Some(redeemed);
+        }
+    }
+
+    /// The audit's checks so far, for the result page.
+    pub fn audit_checks(&self) -> Vec<crate::oauth::Check> {
+        lock(&self.audit_checks).clone()
+    }
+
+    /// Whether this callback keeps its code for `--audit` (asked for once, used once).
+    pub fn take_hold(&self) -> bool {
+        self.hold_next_code
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// What the latest callback redeemed, once.
+    pub fn take_redeemed(&self) -> Option<Redeemed> {
+        lock(&self.redeemed).take()
     }
 
     pub fn last(&self) -> MutexGuard<'_, Option<LastResult>> {

@@ -61,9 +61,21 @@ pub enum ConfigError {
     HalfManual,
     #[error(
         "OAUTH_AUTH_METHOD {0:?} is not one this client supports: use client_secret_post, \
-         client_secret_basic or none"
+         client_secret_basic, client_secret_jwt, private_key_jwt or none"
     )]
     AuthMethod(String),
+    #[error(
+        "OAUTH_CLIENT_KEY {path:?} cannot be used: {problem}. Give the path of the client's \
+         private key: a PKCS#8 PEM file (RSA, EC P-256 or Ed25519) or a private JWK (JSON)"
+    )]
+    ClientKey { path: PathBuf, problem: String },
+    #[error(
+        "{0} needs OAUTH_CLIENT_KEY (--client-key): the path of the client's private key, a \
+         PKCS#8 PEM file (RSA, EC P-256 or Ed25519) whose public key is registered at the provider"
+    )]
+    NeedsClientKey(&'static str),
+    #[error("OAUTH_ASSERTION_AUDIENCE {0:?} is not one of issuer (the default) or token_endpoint")]
+    AssertionAudience(String),
     #[error("OAUTH_AUTH_METHOD={0} needs CLIENT_SECRET: set it, or use none for a public client")]
     AuthMethodNeedsSecret(&'static str),
     #[error("--param {0:?} is not key=value: e.g. --param audience=https://api.example.com")]

@@ -5,6 +5,7 @@
 //! and `summary()`.
 
 mod ca;
+mod client_key;
 mod client_metadata;
 mod cross_app;
 mod defaults;
@@ -23,6 +24,7 @@ use oauth2::{ClientId, ClientSecret, RedirectUrl, Scope};
 use serde_json::{Value, json};
 
 pub use ca::CaBundle;
+pub use client_key::{AssertionAudience, ClientKey, KeyType, SignError};
 pub use client_metadata::ClientMetadataUrl;
 pub use cross_app::{CrossApp, IdpEndpoint, SubjectToken};
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
@@ -55,8 +57,13 @@ pub struct Config {
     pub client_metadata_url: Option<ClientMetadataUrl>,
     /// `--print-client-metadata`: print the document to host at that URL and exit.
     pub print_client_metadata: bool,
-    /// As set; `None` lets the provider's metadata and the secret decide.
+    /// As set; `None` lets the provider's metadata and the secret decide (private_key_jwt
+    /// when OAUTH_CLIENT_KEY is set).
     pub auth_method: Option<AuthMethod>,
+    /// OAUTH_CLIENT_KEY, checked: the private key for private_key_jwt.
+    pub client_key: Option<ClientKey>,
+    /// The `aud` of client assertions.
+    pub assertion_audience: AssertionAudience,
     pub scopes: Vec<Scope>,
     /// OAUTH_SCOPES was set (else a resource's scopes_supported may replace the default).
     pub scopes_given: bool,
@@ -82,6 +89,8 @@ pub struct Config {
     pub report: bool,
     /// `--dpop` (OAUTH_DPOP): DPoP-bound tokens (RFC 9449).
     pub dpop: bool,
+    /// `--audit` (OAUTH_AUDIT, with `--once`): probe what the provider must refuse.
+    pub audit: bool,
     /// `--redact` (OAUTH_REDACT): mask token values in what is printed on stdout.
     pub redact: bool,
     /// `--print-config`: print `summary()` and exit.
@@ -110,7 +119,7 @@ impl Config {
         let provider = ProviderSetting::from_cli(cli, &endpoints)?;
         // Without one, the app registers a client when the provider allows it (RFC 7591).
         let client_id = given(&cli.client_id).map(|s| ClientId::new(s.to_owned()));
-        let (client_secret, auth_method) = client_authentication(cli)?;
+        let (client_secret, auth_method, client_key) = client_authentication(cli)?;
         let scopes = params::scopes(given(&cli.scopes));
         let params = params::parse_params(&cli.params)?;
         let (listen, redirect) = Listen::from_cli(cli)?;
@@ -156,6 +165,8 @@ impl Config {
             client_metadata_url,
             print_client_metadata: cli.print_client_metadata,
             auth_method,
+            client_key,
+            assertion_audience: AssertionAudience::parse(given(&cli.assertion_audience))?,
             scopes,
             scopes_given: given(&cli.scopes).is_some(),
             params,
@@ -169,6 +180,7 @@ impl Config {
             once: cli.once,
             report: cli.report,
             dpop: cli.dpop,
+            audit: cli.audit,
             redact: cli.redact,
             print_config: cli.print_config,
             timeout: seconds("OAUTH_TIMEOUT", &cli.timeout, DEFAULT_TIMEOUT_SECS)?,
@@ -237,6 +249,13 @@ impl Config {
             "client_secret": if self.client_secret.is_some() { "set" } else { "not set (public client)" },
             "client_metadata_url": self.client_metadata_url.as_ref().map(ClientMetadataUrl::as_str),
             "auth_method": self.auth_method.map_or("from the provider's metadata", AuthMethod::name),
+            "client_key": self.client_key.as_ref().map(|k| json!({
+                "path": k.path.display().to_string(),
+                "type": k.key_type().name(),
+                "kid": k.kid(),
+                "algs": k.key_type().algs(),
+            })),
+            "assertion_audience": self.assertion_audience.name(),
             "scopes": self.scope_string(),
             "params": self.params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
             "par": self.par,
@@ -248,6 +267,7 @@ impl Config {
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
             "mcp_revision": self.mcp_revision.as_str(),
             "once": self.once,
+            "audit": self.audit,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
             "timeout_secs": self.timeout.as_secs(),
             "http_timeout_secs": self.http_timeout.as_secs(),
@@ -275,20 +295,38 @@ impl Config {
     }
 }
 
-/// CLIENT_SECRET, and OAUTH_AUTH_METHOD checked against it.
-fn client_authentication(
-    cli: &Cli,
-) -> Result<(Option<ClientSecret>, Option<AuthMethod>), ConfigError> {
+/// CLIENT_SECRET, OAUTH_CLIENT_KEY, and OAUTH_AUTH_METHOD checked against them.
+type ClientAuthentication = (Option<ClientSecret>, Option<AuthMethod>, Option<ClientKey>);
+
+fn client_authentication(cli: &Cli) -> Result<ClientAuthentication, ConfigError> {
     let client_secret = given(&cli.client_secret).map(|s| ClientSecret::new(s.to_owned()));
     let auth_method = given(&cli.auth_method)
         .map(|m| AuthMethod::parse(m).ok_or_else(|| ConfigError::AuthMethod(m.to_owned())))
         .transpose()?;
-    if let Some(m @ (AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic)) = auth_method
+    let client_key = given(&cli.client_key)
+        .map(|p| ClientKey::load(&PathBuf::from(p)))
+        .transpose()?;
+    if let Some(
+        m @ (AuthMethod::ClientSecretPost
+        | AuthMethod::ClientSecretBasic
+        | AuthMethod::ClientSecretJwt),
+    ) = auth_method
         && client_secret.is_none()
     {
         return Err(ConfigError::AuthMethodNeedsSecret(m.name()));
     }
-    Ok((client_secret, auth_method))
+    if client_key.is_none() && auth_method == Some(AuthMethod::PrivateKeyJwt) {
+        return Err(ConfigError::NeedsClientKey(
+            "OAUTH_AUTH_METHOD=private_key_jwt",
+        ));
+    }
+    Ok((client_secret, auth_method, client_key))
+}
+
+/// `--print-jwks`: OAUTH_CLIENT_KEY alone, checked; no provider is needed to print it.
+pub fn client_key_for_jwks(cli: &Cli) -> Result<ClientKey, ConfigError> {
+    let path = given(&cli.client_key).ok_or(ConfigError::NeedsClientKey("--print-jwks"))?;
+    ClientKey::load(&PathBuf::from(path))
 }
 
 /// `--then` steps; they, and `--report`, only make sense with `--once`.
@@ -304,6 +342,9 @@ fn then_steps(cli: &Cli) -> Result<Vec<Step>, ConfigError> {
     }
     if cli.report && !cli.once {
         return Err(ConfigError::NeedsOnce("--report"));
+    }
+    if cli.audit && !cli.once {
+        return Err(ConfigError::NeedsOnce("--audit"));
     }
     Ok(then)
 }
@@ -498,6 +539,21 @@ pub(crate) mod tests {
             msg.starts_with("OAUTH_MCP_REVISION") && msg.contains("2025-03-26"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn audit_runs_with_once_only() {
+        let mut raw = cli();
+        raw.audit = true;
+        assert!(matches!(
+            Config::from_cli(&raw),
+            Err(ConfigError::NeedsOnce("--audit"))
+        ));
+        raw.once = true;
+        let c = Config::from_cli(&raw).unwrap();
+        assert!(c.audit);
+        assert_eq!(c.summary()["audit"], true);
+        assert!(format!("{raw:?}").contains("audit: true"));
     }
 
     #[test]

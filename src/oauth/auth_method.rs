@@ -5,6 +5,10 @@
 pub enum AuthMethod {
     ClientSecretPost,
     ClientSecretBasic,
+    /// A JWT signed with the client secret (HMAC), RFC 7523 section 2.2.
+    ClientSecretJwt,
+    /// A JWT signed with the client's private key, RFC 7523 section 2.2.
+    PrivateKeyJwt,
     None,
 }
 
@@ -13,13 +17,26 @@ impl AuthMethod {
         match self {
             Self::ClientSecretPost => "client_secret_post",
             Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
             Self::None => "none",
         }
     }
 
+    /// The client authenticates with a signed JWT (`client_assertion`).
+    pub fn is_jwt(self) -> bool {
+        matches!(self, Self::ClientSecretJwt | Self::PrivateKeyJwt)
+    }
+
     pub fn parse(word: &str) -> Option<Self> {
-        [Self::ClientSecretPost, Self::ClientSecretBasic, Self::None]
-            .into_iter()
-            .find(|m| m.name() == word)
+        [
+            Self::ClientSecretPost,
+            Self::ClientSecretBasic,
+            Self::ClientSecretJwt,
+            Self::PrivateKeyJwt,
+            Self::None,
+        ]
+        .into_iter()
+        .find(|m| m.name() == word)
     }
 }

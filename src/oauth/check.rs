@@ -15,6 +15,10 @@ pub enum Verdict {
     /// what it says proves nothing (Core 3.1.3.7 step 6). Never a pass; the signature row
     /// itself is the failure.
     Unverified,
+    /// A probe that could not run here (no such endpoint, a public client, ...); the detail
+    /// says why. Never a pass, never a failure.
+    #[serde(rename = "not_run")]
+    NotRun,
 }
 
 impl Verdict {
@@ -25,6 +29,7 @@ impl Verdict {
             Self::Warn => "warn",
             Self::Fail => "fail",
             Self::Unverified => "unverified",
+            Self::NotRun => "not_run",
         }
     }
 }
@@ -35,6 +40,9 @@ pub struct Check {
     pub check: String,
     pub result: Verdict,
     pub detail: String,
+    /// The rule's source (an RFC section), for the audit's probes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<&'static str>,
 }
 
 impl Check {
@@ -48,6 +56,18 @@ impl Check {
 
     pub fn fail(check: &str, detail: impl Into<String>) -> Self {
         Self::new(check, Verdict::Fail, detail)
+    }
+
+    pub fn not_run(check: &str, detail: impl Into<String>) -> Self {
+        Self::new(check, Verdict::NotRun, detail)
+    }
+
+    /// The same check, naming the rule's source.
+    pub fn source(self, source: &'static str) -> Self {
+        Self {
+            source: Some(source),
+            ..self
+        }
     }
 
     /// The same rule applied to claims read from a token whose signature did not verify: a
@@ -72,6 +92,7 @@ impl Check {
             check: check.to_owned(),
             result,
             detail: detail.into(),
+            source: None,
         }
     }
 }

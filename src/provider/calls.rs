@@ -110,10 +110,28 @@ impl Provider {
         let client = self.oauth_client();
         let http = Recording::for_tokens(self.http());
         let token = AccessToken::new(token.to_owned());
-        let request = match client.introspect(&token) {
+        let mut request = match client.introspect(&token) {
             Ok(r) => r.set_token_type_hint(kind.hint()),
             Err(_) => return not_advertised("introspection_endpoint"),
         };
+        match self.client_auth().assertion_params() {
+            Ok(fields) => {
+                for (name, value) in fields {
+                    request = request.add_extra_param(name, value);
+                }
+            }
+            Err(e) => {
+                let url = self
+                    .endpoints
+                    .introspection
+                    .as_ref()
+                    .map_or("", |u| u.as_str());
+                return Call {
+                    result: Err(CallError::Http(HttpError::invalid_request(url, e))),
+                    exchange: None,
+                };
+            }
+        }
         let typed = request.request_async(&http).await;
         let (status, body) = http.last_response();
         let result = match typed {

@@ -52,6 +52,16 @@ pub enum DiscoveryError {
         problem: String,
     },
     #[error(
+        "{what} can sign with {can}, but the provider's \
+         token_endpoint_auth_signing_alg_values_supported lists only {listed:?}: use a key of a \
+         type it accepts in OAUTH_CLIENT_KEY, or another OAUTH_AUTH_METHOD"
+    )]
+    NoAssertionAlg {
+        what: String,
+        can: String,
+        listed: Vec<String>,
+    },
+    #[error(
         "the provider at {issuer} cannot be reached: {source}. Check OAUTH_ISSUER (or \
          CLERK_PUBLISHABLE_KEY) and that this machine can reach it (network, HTTPS_PROXY)"
     )]
@@ -106,6 +116,7 @@ struct Metadata {
     code_challenge_methods_supported: Option<Vec<String>>,
     id_token_signing_alg_values_supported: Option<Vec<String>>,
     token_endpoint_auth_methods_supported: Option<Vec<String>>,
+    token_endpoint_auth_signing_alg_values_supported: Option<Vec<String>>,
     registration_endpoint: Option<String>,
     pushed_authorization_request_endpoint: Option<String>,
     #[serde(default)]
@@ -127,8 +138,13 @@ impl Provider {
         for warning in &found.warnings {
             log::warn!("discovery: {warning}");
         }
+        let auth_method = choose_auth_method(config, found.auth_methods.as_deref());
+        let assertion_alg = choose_assertion_alg(config, auth_method, found.assertion_algs)?;
         let provider = Self {
-            auth_method: choose_auth_method(config, found.auth_methods.as_deref()),
+            auth_method,
+            assertion_alg,
+            client_key: config.client_key.clone(),
+            assertion_audience: config.assertion_audience,
             registration_endpoint: found.registration,
             par_endpoint: found.par,
             require_par: found.require_par,
@@ -152,6 +168,7 @@ impl Provider {
             } else {
                 None
             },
+            code_challenge_methods: found.code_challenge_methods,
             jwks: Default::default(),
             // Empty until `register` fills it in.
             client_id: config
@@ -161,6 +178,13 @@ impl Provider {
             client_secret: config.client_secret.clone(),
             http,
         };
+        if config.will_register() && config.client_key.is_some() {
+            log::warn!(
+                "OAUTH_CLIENT_KEY is set, but a client is registered at start (no CLIENT_ID, or \
+                 --register): the registered client authenticates as registered, without the key; \
+                 set CLIENT_ID to the client whose key set holds it"
+            );
+        }
         // A client about to be registered has no method yet: registration decides it.
         if !config.will_register() {
             provider.warn_if_auth_method_unlisted();
@@ -250,7 +274,10 @@ struct Found {
     warnings: Vec<MetadataWarning>,
     iss_parameter_supported: bool,
     id_token_signing_algs: Option<Vec<String>>,
+    code_challenge_methods: Option<Vec<String>>,
     auth_methods: Option<Vec<String>>,
+    /// `token_endpoint_auth_signing_alg_values_supported`.
+    assertion_algs: Option<Vec<String>>,
     registration: Option<Url>,
     par: Option<Url>,
     require_par: bool,
@@ -345,11 +372,13 @@ fn from_metadata(
         warnings: Vec::new(),
         iss_parameter_supported: meta.authorization_response_iss_parameter_supported,
         id_token_signing_algs: meta.id_token_signing_alg_values_supported,
+        code_challenge_methods: meta.code_challenge_methods_supported,
         // RFC 8414 section 2: when omitted, the default is client_secret_basic.
         auth_methods: Some(
             meta.token_endpoint_auth_methods_supported
                 .unwrap_or_else(|| vec!["client_secret_basic".into()]),
         ),
+        assertion_algs: meta.token_endpoint_auth_signing_alg_values_supported,
         registration,
         par,
         require_par: meta.require_pushed_authorization_requests,
@@ -409,7 +438,9 @@ impl Found {
             warnings: Vec::new(),
             iss_parameter_supported: false,
             id_token_signing_algs: None,
+            code_challenge_methods: None,
             auth_methods: Some(vec!["client_secret_post".into(), "none".into()]),
+            assertion_algs: None,
             registration: None,
             par: None,
             require_par: false,
@@ -572,13 +603,15 @@ fn manual(config: &Config, issuer: &Issuer) -> Result<Found, DiscoveryError> {
     ))
 }
 
-/// OAUTH_AUTH_METHOD when set; else `none` without a secret; with one: client_secret_post
+/// OAUTH_AUTH_METHOD when set; else private_key_jwt when OAUTH_CLIENT_KEY is set (a key is
+/// given only to be used); else `none` without a secret; with one: client_secret_post
 /// for a Clerk key (as Clerk's own client does), or when the provider lists it; else
 /// client_secret_basic when listed; else post.
 fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMethod {
     let lists = |m: AuthMethod| supported.is_some_and(|s| s.iter().any(|x| x == m.name()));
     let chosen = match (config.auth_method, &config.client_secret) {
         (Some(m), _) => m,
+        (None, _) if config.client_key.is_some() => AuthMethod::PrivateKeyJwt,
         (None, None) => AuthMethod::None,
         // Clerk's discovery lists basic and none, but its own test client posts the secret,
         // and Clerk accepts that: keep to what Clerk's client does.
@@ -589,6 +622,46 @@ fn choose_auth_method(config: &Config, supported: Option<&[String]>) -> AuthMeth
     };
     log::info!("client authentication: {}", chosen.name());
     chosen
+}
+
+/// The JWS algorithm of client assertions: the first the key (or, for client_secret_jwt,
+/// HMAC) can sign with that the provider's `token_endpoint_auth_signing_alg_values_supported`
+/// lists; without the list, the first the key can sign with.
+fn choose_assertion_alg(
+    config: &Config,
+    method: AuthMethod,
+    listed: Option<Vec<String>>,
+) -> Result<Option<&'static str>, DiscoveryError> {
+    let (can, what): (&'static [&'static str], String) = match (method, &config.client_key) {
+        (AuthMethod::PrivateKeyJwt, Some(key)) => (
+            key.key_type().algs(),
+            format!("OAUTH_CLIENT_KEY (an {} key)", key.key_type().name()),
+        ),
+        (AuthMethod::ClientSecretJwt, _) => (
+            &["HS256", "HS384", "HS512"],
+            "client_secret_jwt (HMAC with CLIENT_SECRET)".to_owned(),
+        ),
+        _ => return Ok(None),
+    };
+    match first_listed(can, listed.as_deref()) {
+        Some(alg) => {
+            log::info!("client assertions signed with {alg}");
+            Ok(Some(alg))
+        }
+        None => Err(DiscoveryError::NoAssertionAlg {
+            what,
+            can: can.join(", "),
+            listed: listed.unwrap_or_default(),
+        }),
+    }
+}
+
+/// The first of `can` that `listed` holds; without a list, the first of `can`.
+fn first_listed(can: &[&'static str], listed: Option<&[String]>) -> Option<&'static str> {
+    match listed {
+        None => can.first().copied(),
+        Some(listed) => can.iter().find(|a| listed.iter().any(|l| l == *a)).copied(),
+    }
 }
 
 /// Each endpoint given by hand replaces what discovery said.
@@ -642,4 +715,36 @@ async fn fetch_metadata(http: &HttpClient, url: &str) -> Result<Metadata, Fetch>
     let doc: Value = serde_json::from_slice(&response.body)
         .map_err(|e| Fetch::Unusable(format!("not JSON: {e}")))?;
     serde_json::from_value(doc).map_err(|e| Fetch::Unusable(format!("not provider metadata: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_assertion_alg_is_the_keys_first_that_the_provider_lists() {
+        let listed = |algs: &[&str]| algs.iter().map(|a| (*a).to_owned()).collect::<Vec<_>>();
+        let rsa: &[&'static str] = &["RS256", "PS256"];
+        assert_eq!(first_listed(rsa, None), Some("RS256"));
+        let ps_only = listed(&["PS256", "ES256"]);
+        assert_eq!(first_listed(rsa, Some(&ps_only)), Some("PS256"));
+        let ed: &[&'static str] = &["EdDSA", "Ed25519"];
+        assert_eq!(
+            first_listed(ed, Some(&listed(&["Ed25519"]))),
+            Some("Ed25519")
+        );
+        assert_eq!(first_listed(&["ES256"], Some(&listed(&["RS256"]))), None);
+        let e = DiscoveryError::NoAssertionAlg {
+            what: "OAUTH_CLIENT_KEY (an EC P-256 key)".into(),
+            can: "ES256".into(),
+            listed: listed(&["RS256"]),
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("OAUTH_CLIENT_KEY")
+                && text.contains("token_endpoint_auth_signing_alg_values_supported")
+                && text.contains("RS256"),
+            "{text}"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use reqwest::redirect::Policy;
 use super::dpop::{self, Dpop};
 use super::exchange::{Exchange, RecordedRequest, RecordedResponse};
 use super::quirks::normalize;
-use crate::config::CaBundle;
+use crate::config::{CaBundle, SignError};
 use crate::redact::untrusted;
 use crate::sync::lock;
 
@@ -384,8 +384,28 @@ impl HttpClient {
     }
 }
 
+/// A form body with its `client_assertion` replaced.
+fn with_assertion(body: &[u8], assertion: &str) -> Vec<u8> {
+    let pairs = url::form_urlencoded::parse(body).map(|(k, v)| {
+        let v = if k == "client_assertion" {
+            assertion.to_owned()
+        } else {
+            v.into_owned()
+        };
+        (k.into_owned(), v)
+    });
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish()
+        .into_bytes()
+}
+
 /// The status, body and `content-type` of the last response.
 type Last = (u16, Vec<u8>, Option<String>);
+
+/// Signs a new client assertion (RFC 7523), for a request sent again: the provider may have
+/// seen the first one's `jti` already.
+pub type FreshAssertion<'a> = &'a (dyn Fn() -> Result<Option<String>, SignError> + Send + Sync);
 
 /// An `AsyncHttpClient` for the oauth2 crate that records the exchange it carries (masked)
 /// and keeps the raw response, so the provider's JSON can be shown whole. One per call: each
@@ -397,6 +417,8 @@ pub struct Recording<'a> {
     dpop: Option<(&'a Dpop, Option<&'a str>)>,
     /// Token and introspection responses: read through `quirks::normalize`.
     normalize: bool,
+    /// Client assertion requests: a retry carries a new `client_assertion`.
+    fresh_assertion: Option<FreshAssertion<'a>>,
     exchange: Mutex<Option<Exchange>>,
     last: Mutex<Option<Last>>,
     quirks: Mutex<Vec<String>>,
@@ -408,6 +430,7 @@ impl<'a> Recording<'a> {
             http,
             dpop: None,
             normalize: false,
+            fresh_assertion: None,
             exchange: Mutex::new(None),
             last: Mutex::new(None),
             quirks: Mutex::new(Vec::new()),
@@ -427,6 +450,13 @@ impl<'a> Recording<'a> {
     /// `access_token`; a nonce challenge is answered once.
     pub fn with_dpop(mut self, dpop: Option<&'a Dpop>, access_token: Option<&'a str>) -> Self {
         self.dpop = dpop.map(|d| (d, access_token));
+        self
+    }
+
+    /// A request sent again (a DPoP nonce challenge) signs a new client assertion with
+    /// `fresh`, when the client authenticates with one.
+    pub fn with_fresh_assertion(mut self, fresh: FreshAssertion<'a>) -> Self {
+        self.fresh_assertion = Some(fresh);
         self
     }
 
@@ -497,7 +527,7 @@ impl<'a> Recording<'a> {
             );
         };
         let url = request.uri().to_string();
-        let (parts, body) = request.into_parts();
+        let (parts, mut body) = request.into_parts();
         let mut retried = false;
         loop {
             let mut attempt = http::Request::new(body.clone());
@@ -542,6 +572,13 @@ impl<'a> Recording<'a> {
                 "{} asked for a DPoP nonce (use_dpop_nonce): sending the request again with it",
                 untrusted(&url)
             );
+            if let Some(fresh) = self.fresh_assertion {
+                match fresh() {
+                    Ok(Some(assertion)) => body = with_assertion(&body, &assertion),
+                    Ok(None) => {}
+                    Err(e) => return (recorded, Err(HttpError::invalid_request(&url, e))),
+                }
+            }
             retried = true;
         }
     }

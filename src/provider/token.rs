@@ -93,11 +93,36 @@ impl Provider {
         verifier: PkceCodeVerifier,
         redirect: &RedirectUrl,
     ) -> TokenCall {
+        self.exchange_code_with(code, Some(verifier), redirect)
+            .await
+    }
+
+    /// The code exchange with a PKCE verifier or none, as `--audit` probes it (a correct
+    /// client always sends one).
+    pub async fn exchange_code_with(
+        &self,
+        code: AuthorizationCode,
+        verifier: Option<PkceCodeVerifier>,
+        redirect: &RedirectUrl,
+    ) -> TokenCall {
         let client = self.oauth_client().set_redirect_uri(redirect.clone());
-        let http = Recording::for_tokens(self.http()).with_dpop(self.dpop(), None);
-        let mut request = client.exchange_code(code).set_pkce_verifier(verifier);
+        let fresh = || self.client_auth().fresh_assertion();
+        let http = Recording::for_tokens(self.http())
+            .with_dpop(self.dpop(), None)
+            .with_fresh_assertion(&fresh);
+        let mut request = client.exchange_code(code);
+        if let Some(verifier) = verifier {
+            request = request.set_pkce_verifier(verifier);
+        }
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());
+        }
+        let assertion = match self.client_auth().assertion_params() {
+            Ok(fields) => fields,
+            Err(e) => return self.unsigned(e),
+        };
+        for (name, value) in assertion {
+            request = request.add_extra_param(name, value);
         }
         let raw = request.request_async(&http).await;
         finish(&http, raw)
@@ -106,13 +131,35 @@ impl Provider {
     /// The refresh-token grant (RFC 6749 section 6), client authentication as configured.
     pub async fn refresh(&self, refresh_token: &RefreshToken) -> TokenCall {
         let client = self.oauth_client();
-        let http = Recording::for_tokens(self.http()).with_dpop(self.dpop(), None);
+        let fresh = || self.client_auth().fresh_assertion();
+        let http = Recording::for_tokens(self.http())
+            .with_dpop(self.dpop(), None)
+            .with_fresh_assertion(&fresh);
         let mut request = client.exchange_refresh_token(refresh_token);
         if let Some(resource) = &self.resource_indicator {
             request = request.add_extra_param("resource", resource.clone());
         }
+        let assertion = match self.client_auth().assertion_params() {
+            Ok(fields) => fields,
+            Err(e) => return self.unsigned(e),
+        };
+        for (name, value) in assertion {
+            request = request.add_extra_param(name, value);
+        }
         let raw = request.request_async(&http).await;
         finish(&http, raw)
+    }
+
+    /// No request: the client assertion could not be signed.
+    fn unsigned(&self, e: crate::config::SignError) -> TokenCall {
+        TokenCall {
+            result: Err(TokenError::Http(HttpError::invalid_request(
+                self.endpoints.token.url().as_str(),
+                e,
+            ))),
+            exchange: None,
+            quirks: Vec::new(),
+        }
     }
 }
 

@@ -192,6 +192,7 @@ fn serve(
     }
     .into();
     summary["auth_method"] = provider.auth_method.name().into();
+    summary["client_auth"] = provider.client_auth_json();
     summary["listen"] = addrs
         .iter()
         .map(ToString::to_string)
@@ -211,6 +212,10 @@ fn serve(
         once,
         last: Mutex::new(None),
         session: Mutex::new(None),
+        audit: config.audit,
+        redeemed: Mutex::new(None),
+        hold_next_code: Default::default(),
+        audit_checks: Mutex::new(Vec::new()),
         chain: Default::default(),
         client_checks: Default::default(),
         allowed_hosts: crate::web::guard::allowed_hosts(

@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use oauth2::AuthorizationCode;
+use oauth2::{AuthorizationCode, PkceCodeVerifier};
 use serde_json::Value;
 
 use super::error::{Failure, FlowError};
@@ -14,7 +14,7 @@ use super::login::BROWSER_COOKIE;
 use super::{action_links, flow_failure, page, wants_json};
 use crate::oauth::Report;
 use crate::provider::TokenSet;
-use crate::state::{AppState, Outcome};
+use crate::state::{AppState, Outcome, Redeemed};
 use crate::verify;
 use crate::web::templates::{Expiry, Field, ResultPage};
 
@@ -77,16 +77,20 @@ pub async fn callback(
     )
     .await
     {
-        Ok((tokens, report)) => Ok(success(&req, &state, tokens, report)),
+        Ok(Some((tokens, report))) => Ok(success(&req, &state, tokens, report)),
+        Ok(None) => Ok(HttpResponse::Ok().json(serde_json::json!({
+            "audit": "the authorization code was kept for a probe, not redeemed"
+        }))),
         Err(e) => Err(flow_failure(&req, &state, e)),
     }
 }
 
+/// The tokens and their checks; `None` when `--audit` asked to keep the code instead.
 async fn finish(
     query: &str,
     browser: Option<&str>,
     state: &AppState,
-) -> Result<(TokenSet, Report), FlowError> {
+) -> Result<Option<(TokenSet, Report)>, FlowError> {
     let params = CallbackParams::parse(query).map_err(FlowError::BadQuery)?;
     let flow = state.flows.take(params.state.as_deref(), browser)?;
     log::info!("flow {}: callback received", flow.id);
@@ -112,11 +116,38 @@ async fn finish(
         .code
         .filter(|c| !c.is_empty())
         .ok_or(FlowError::MissingCode)?;
+    if state.take_hold() {
+        log::info!("flow {}: code kept for an audit probe", flow.id);
+        state.finish(Outcome::CodeHeld(Redeemed {
+            code: AuthorizationCode::new(code),
+            verifier: flow.verifier,
+            response_headers: None,
+        }));
+        return Ok(None);
+    }
+    // --audit redeems the same code again (RFC 6749 section 10.5): a copy is kept.
+    let kept = state.audit.then(|| {
+        (
+            AuthorizationCode::new(code.clone()),
+            PkceCodeVerifier::new(flow.verifier.secret().clone()),
+        )
+    });
     let call = state
         .provider
         .exchange_code(AuthorizationCode::new(code), flow.verifier, &state.redirect)
         .await;
     let quirks = call.quirks;
+    if let Some((code, verifier)) = kept {
+        state.keep_redeemed(Redeemed {
+            code,
+            verifier,
+            response_headers: call
+                .exchange
+                .as_ref()
+                .and_then(|e| e.response.as_ref())
+                .map(|r| r.headers.clone()),
+        });
+    }
     let tokens = call.result?;
     log::info!(
         "flow {}: tokens received (fields: {})",
@@ -146,7 +177,7 @@ async fn finish(
             check.detail
         );
     }
-    Ok((tokens, report))
+    Ok(Some((tokens, report)))
 }
 
 fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report) -> HttpResponse {
@@ -156,6 +187,8 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
     if state.once.is_none() {
         state.output.json(&json);
     }
+    // --audit: the probes run before this last sign-in, shown with its checks.
+    let audited = state.audit_checks();
     let response = if wants_json(req) {
         HttpResponse::Ok().json(&json)
     } else {
@@ -166,9 +199,17 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
                 fields: token_fields(&tokens),
                 token_json: serde_json::to_string_pretty(&json).unwrap_or_default(),
                 actions: action_links(state),
-                checks: report.checks.clone(),
-                failed: report.failed().len(),
-                warnings: report.warnings(),
+                checks: [report.checks.clone(), audited.clone()].concat(),
+                failed: report.failed().len()
+                    + audited
+                        .iter()
+                        .filter(|c| c.result == crate::oauth::Verdict::Fail)
+                        .count(),
+                warnings: report.warnings()
+                    + audited
+                        .iter()
+                        .filter(|c| c.result == crate::oauth::Verdict::Warn)
+                        .count(),
                 id_token_claims: claim_rows(report.id_token_claims.as_ref()),
                 access_token_claims: claim_rows(report.access_token_claims.as_ref()),
             },

@@ -141,7 +141,8 @@ impl FlowError {
                 .into(),
             "invalid_client" | "unauthorized_client" if matches!(self, Self::Token(_)) => {
                 "The provider did not accept the client's credentials: check that CLIENT_ID and CLIENT_SECRET \
-                 match the OAuth application in the dashboard (for a public client, leave CLIENT_SECRET empty)."
+                 match the OAuth application in the dashboard (for a public client, leave CLIENT_SECRET empty; \
+                 for private_key_jwt, register the key set --print-jwks prints for OAUTH_CLIENT_KEY)."
                     .into()
             }
             "invalid_client" | "unauthorized_client" => {

@@ -97,7 +97,12 @@ pub async fn login(
     );
     let url = if state.par || state.provider.require_par {
         match state.provider.push_authorization_request(&url).await {
-            Ok(short) => short,
+            Ok(short) => {
+                log::info!(
+                    "pushed the authorization request (RFC 9126): the browser gets its request_uri"
+                );
+                short
+            }
             Err(e) => return Err(flow_failure(&req, &state, FlowError::Par(e))),
         }
     } else {

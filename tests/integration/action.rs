@@ -123,9 +123,29 @@ fn a_wrong_password_fails_the_step_with_the_saved_page_and_a_summary() {
 }
 
 #[test]
-fn audit_on_says_plainly_when_the_tool_has_no_audit() {
+fn audit_on_adds_the_probes_to_the_report_and_the_summary() {
     let provider = LocalProvider::start_with(json!({ "interactions": "password" }));
     let run = run_action(&provider.issuer, PASSWORD, "", "true");
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
-    assert!(run.stderr.contains("audit: true needs"), "{}", run.stderr);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let report = run.report();
+    let probes: Vec<&Value> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["check"].as_str().unwrap().starts_with("audit."))
+        .collect();
+    assert!(probes.len() > 10, "{report}");
+    assert!(
+        run.summary.contains("| audit.code_redeemed_twice | pass |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.summary.contains("| audit.pkce_wrong_verifier | pass |"),
+        "{}",
+        run.summary
+    );
+    for text in [&run.stderr, &run.summary] {
+        assert!(!text.contains(PASSWORD) && !text.contains(CONFIDENTIAL_SECRET));
+    }
 }

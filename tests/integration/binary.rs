@@ -92,6 +92,11 @@ fn spawn_program(program: &Path, args: &[&str], env: &[(&str, &str)], cwd: &Path
 }
 
 impl Running {
+    /// What the binary wrote to stderr so far.
+    pub fn stderr_so_far(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -4,10 +4,12 @@ mod support;
 
 mod action;
 mod actions;
+mod audit;
 mod binary;
 mod bounds;
 mod browser;
 mod callback;
+mod client_jwt;
 mod conformance;
 mod cross_app;
 mod discovery;

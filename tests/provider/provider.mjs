@@ -60,6 +60,29 @@
 //   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
 //                      answered since the last such call (T: the sum of their times, from the
 //                      request to its last byte), and starts counting again; bench/signin.sh
+//   options.pkce_required  "all" (the default: OAuth 2.1, every client), "public" (oidc-provider's
+//                      own default: confidential clients may skip PKCE), or "none" (a public
+//                      client too: the misconfiguration --audit looks for)
+//   options.rotate_refresh_tokens  false: a refresh token is reused, never rotated
+//   options.audit_misbehave  array: ways to get wrong what --audit probes, each from
+//                      middleware around the real provider:
+//                      "listed_plain"        discovery lists code_challenge_methods_supported
+//                                            ["plain", "S256"]
+//                      "token_cacheable"     token responses lose Cache-Control: no-store
+//                      "secret_unchecked"    invalid_client becomes invalid_grant (HTTP 400), as
+//                                            if the client were checked after the code
+//                      "loose_redirect_uri"  an authorization request whose redirect_uri is not
+//                                            registered goes on with a registered one
+//                      "code_replay"         a code redeemed again gets its first response again
+//                      "revocation_noop"     revocation answers 200 and revokes nothing
+//                      "refresh_replay"      a refresh token used again gets its first response
+//                                            again (rotation without reuse refusal)
+//                      "code_lax"            a code is redeemed whatever its PKCE verifier (or
+//                                            none) and redirect_uri
+//                      "scope_dropped"       token responses lose their `scope`
+//                      "scope_refused"       (not a misbehaviour: the other correct answer) an
+//                                            authorization request with an unknown scope is
+//                                            refused with invalid_scope at the redirect URI
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -513,7 +536,14 @@ server.listen(0, '127.0.0.1', () => {
       return client.grantTypeAllowed('refresh_token');
     },
     // Rotate on every use, so the tests see rotation and reuse rejection (RFC 9700 4.14.2).
-    rotateRefreshToken: true,
+    rotateRefreshToken: options.rotate_refresh_tokens !== false,
+    pkce: {
+      required: (_ctx, client) => ({
+        all: true,
+        public: client.clientAuthMethod === 'none',
+        none: false,
+      })[options.pkce_required || 'all'],
+    },
     routes: {
       authorization: '/oauth/authorize',
       token: '/oauth/token',
@@ -554,8 +584,85 @@ server.listen(0, '127.0.0.1', () => {
     });
   }
 
-  // The discovery documents, edited on the way out (split_metadata, listed_auth_methods, cimd).
-  if (options.split_metadata || options.listed_auth_methods || cimd) {
+  const audit = new Set(options.audit_misbehave || []);
+  if (audit.size) {
+    const redeemed = new Map();
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/oauth/revoke' && audit.has('revocation_noop')) {
+        ctx.status = 200;
+        ctx.body = '';
+        return;
+      }
+      if (ctx.path === '/oauth/authorize' && audit.has('scope_refused')) {
+        const query = new URLSearchParams(ctx.querystring);
+        const known = new Set(['openid', 'offline_access', 'profile', 'email', 'public_metadata', 'private_metadata']);
+        const unknown = (query.get('scope') || '').split(' ').filter((v) => v && !known.has(v));
+        if (unknown.length && query.get('redirect_uri')) {
+          const back = new URL(query.get('redirect_uri'));
+          back.searchParams.set('error', 'invalid_scope');
+          back.searchParams.set('error_description', `unknown scope: ${unknown.join(' ')}`);
+          if (query.get('state')) back.searchParams.set('state', query.get('state'));
+          back.searchParams.set('iss', issuer);
+          ctx.redirect(back.toString());
+          return;
+        }
+      }
+      if (ctx.path === '/oauth/authorize' && audit.has('loose_redirect_uri')) {
+        const query = new URLSearchParams(ctx.querystring);
+        const given = query.get('redirect_uri');
+        if (given) {
+          const u = new URL(given);
+          if (u.pathname !== '/oauth_callback' || u.search || !['localhost', '127.0.0.1'].includes(u.hostname)) {
+            query.set('redirect_uri', 'http://localhost:3000/oauth_callback');
+            ctx.querystring = query.toString();
+          }
+        }
+      }
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST' && audit.has('code_lax')) {
+        // Read the form here; oidc-provider then takes ctx.request.body as parsed.
+        const chunks = [];
+        for await (const chunk of ctx.req) chunks.push(chunk);
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        if (form.grant_type === 'authorization_code' && form.code) {
+          const code = await provider.AuthorizationCode.find(form.code);
+          if (code) {
+            delete form.code_verifier;
+            form.redirect_uri = code.redirectUri;
+            code.codeChallenge = undefined;
+            code.codeChallengeMethod = undefined;
+            await code.save();
+          }
+        }
+        ctx.request.body = form;
+      }
+      await next();
+      if (ctx.path !== '/oauth/token') return;
+      if (audit.has('token_cacheable')) ctx.remove('cache-control');
+      if (audit.has('scope_dropped') && ctx.body?.scope) {
+        const { scope: _dropped, ...rest } = ctx.body;
+        ctx.body = rest;
+      }
+      if (audit.has('secret_unchecked') && ctx.body?.error === 'invalid_client') {
+        ctx.remove('www-authenticate');
+        ctx.status = 400;
+        ctx.body = { error: 'invalid_grant', error_description: 'grant request is invalid' };
+      }
+      const params = ctx.oidc?.params || {};
+      const used = (params.grant_type === 'authorization_code' && audit.has('code_replay') && params.code)
+        || (params.grant_type === 'refresh_token' && audit.has('refresh_replay') && params.refresh_token);
+      if (used) {
+        if (ctx.status === 200) redeemed.set(used, ctx.body);
+        else if (redeemed.has(used)) {
+          ctx.status = 200;
+          ctx.body = redeemed.get(used);
+        }
+      }
+    });
+  }
+
+  // The discovery documents, edited on the way out (split_metadata, listed_auth_methods,
+  // cimd, audit_misbehave listed_plain).
+  if (options.split_metadata || options.listed_auth_methods || cimd || audit.has('listed_plain')) {
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.path.startsWith('/.well-known/') || !ctx.body?.issuer) return;
@@ -566,6 +673,7 @@ server.listen(0, '127.0.0.1', () => {
       if (options.listed_auth_methods) {
         doc.token_endpoint_auth_methods_supported = options.listed_auth_methods;
       }
+      if (audit.has('listed_plain')) doc.code_challenge_methods_supported = ['plain', 'S256'];
       if (options.split_metadata && ctx.path === '/.well-known/openid-configuration') {
         delete doc.revocation_endpoint;
         delete doc.introspection_endpoint;
