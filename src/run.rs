@@ -360,6 +360,9 @@ async fn finish_report(
                 document["discovery"] = json!(chain.hops);
             }
             document["id_token_claims"] = json!(report.id_token_claims);
+            if report.id_jag_claims.is_some() {
+                document["id_jag_claims_unverified"] = json!(report.id_jag_claims);
+            }
             if report.access_token_claims.is_some() {
                 document["access_token_claims"] = json!(report.access_token_claims);
             }

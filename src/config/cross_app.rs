@@ -99,6 +99,11 @@ impl CrossApp {
                 "--dpop (OAUTH_DPOP)",
             )));
         }
+        if cli.audit {
+            return Err(ConfigError::CrossApp(CrossAppProblem::NotWith(
+                "--audit (OAUTH_AUDIT)",
+            )));
+        }
         if !cli.then.is_empty() {
             return Err(ConfigError::CrossApp(CrossAppProblem::NotWith("--then")));
         }

@@ -71,7 +71,7 @@ pub(super) async fn run(app: Application) -> Result<ExitStatus, RunError> {
         resource: &resource,
         now: now(),
     };
-    let (jag_checks, _claims) =
+    let (jag_checks, claims) =
         verify::id_jag::checks(&jag.assertion, jag.issued_token_type.as_deref(), &expected);
     checks.extend(jag_checks);
     log::info!(
@@ -99,6 +99,7 @@ pub(super) async fn run(app: Application) -> Result<ExitStatus, RunError> {
     output.hold_secret(&access);
     let report = Report {
         checks,
+        id_jag_claims: claims.map(Box::new),
         ..Report::default()
     };
     let mcp_server = config.resource.as_ref().is_some_and(|r| r.mcp);
