@@ -205,6 +205,22 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_MCP_REVISION")]
     pub mcp_revision: Option<String>,
 
+    /// Cross-app access (with OAUTH_IDP_ID_TOKEN in the environment): the enterprise IdP's
+    /// issuer, whose metadata names the token endpoint where the ID token becomes an ID-JAG.
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_IDP_ISSUER")]
+    pub idp_issuer: Option<String>,
+
+    /// Cross-app access: the IdP's token endpoint itself (instead of OAUTH_IDP_ISSUER).
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_IDP_TOKEN_URL")]
+    pub idp_token_url: Option<String>,
+
+    /// Cross-app access: this app's client ID at the IdP.
+    #[arg(help_heading = "Your API")]
+    #[arg(long, env = "OAUTH_IDP_CLIENT_ID")]
+    pub idp_client_id: Option<String>,
+
     /// With --once: steps to run after the code exchange, in order, comma-separated:
     /// refresh, userinfo, tokeninfo[:access], revoke[:access], api.
     #[arg(long, value_delimiter = ',')]
@@ -327,6 +343,9 @@ impl std::fmt::Debug for Cli {
             mcp,
             mcp_call,
             mcp_revision,
+            idp_issuer,
+            idp_token_url,
+            idp_client_id,
             then,
             once,
             report,
@@ -381,6 +400,9 @@ impl std::fmt::Debug for Cli {
             .field("mcp", mcp)
             .field("mcp_call", mcp_call)
             .field("mcp_revision", mcp_revision)
+            .field("idp_issuer", idp_issuer)
+            .field("idp_token_url", idp_token_url)
+            .field("idp_client_id", idp_client_id)
             .field("then", then)
             .field("once", once)
             .field("report", report)

@@ -18,6 +18,7 @@ pub mod probe;
 pub mod quirks;
 pub mod resource;
 pub mod token;
+pub mod token_exchange;
 
 use oauth2::basic::BasicClient;
 use oauth2::{

@@ -21,6 +21,8 @@ const SECRET_FIELDS: &[&str] = &[
     "device_code",
     "password",
     "registration_access_token",
+    "subject_token",
+    "assertion",
 ];
 
 /// Of those, the ones a recorded request never shows even in part: nobody needs to tell two
@@ -30,6 +32,8 @@ const NEVER_SHOWN: &[&str] = &[
     "code_verifier",
     "client_assertion",
     "password",
+    "subject_token",
+    "assertion",
 ];
 
 /// Header-like keys whose whole value is a credential (an echoed request, say).

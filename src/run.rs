@@ -1,6 +1,8 @@
 //! One run of the tool: configure, discover, serve, and (with `--once`) wait for the first
 //! callback. Returns the exit status; `main` prints the error, once.
 
+mod cross_app;
+
 use serde_json::{Value, json};
 
 use crate::actions::{StepReport, perform};
@@ -53,6 +55,8 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
             .map(Built::Headless),
     };
     match built {
+        // OAUTH_IDP_ID_TOKEN: cross-app access, a token with no browser and no callback.
+        Ok(Built::Served(app)) if app.config().cross_app.is_some() => cross_app::run(app).await,
         Ok(Built::Served(app)) => serve(app).await,
         Ok(Built::Headless(headless)) => run_grant(headless).await,
         Err(RunError::Chain(failure)) => {
@@ -412,6 +416,9 @@ async fn finish_report(
                 document["discovery"] = json!(chain.hops);
             }
             document["id_token_claims"] = json!(report.id_token_claims);
+            if report.id_jag_claims.is_some() {
+                document["id_jag_claims_unverified"] = json!(report.id_jag_claims);
+            }
             if report.access_token_claims.is_some() {
                 document["access_token_claims"] = json!(report.access_token_claims);
             }
@@ -450,10 +457,19 @@ struct McpResult {
 }
 
 async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
-    let resource = config.resource.as_ref()?;
     let token = state
         .session_tokens()
         .and_then(|s| s.access_token.map(|t| t.secret().clone()));
+    mcp_check_with(state, config, token.as_deref()).await
+}
+
+/// The MCP handshake with `token` (the session's, or cross-app access's).
+async fn mcp_check_with(
+    state: &AppState,
+    config: &Config,
+    token: Option<&str>,
+) -> Option<McpResult> {
+    let resource = config.resource.as_ref()?;
     let call = resource
         .mcp_call
         .as_deref()
@@ -469,12 +485,7 @@ async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
         }
     };
     let answer = client
-        .check_with_dpop(
-            &resource.url,
-            token.as_deref(),
-            call.as_ref(),
-            state.provider.dpop(),
-        )
+        .check_with_dpop(&resource.url, token, call.as_ref(), state.provider.dpop())
         .await;
     Some(match answer {
         Ok(handshake) => {

@@ -6,6 +6,7 @@
 
 pub mod client_metadata;
 pub mod dpop;
+pub mod id_jag;
 pub mod id_token;
 pub mod keys;
 pub mod token_response;

@@ -157,4 +157,43 @@ pub enum ConfigError {
          secret, or a fixed code)"
     )]
     TwoCodes,
+    #[error(transparent)]
+    CrossApp(#[from] CrossAppProblem),
+}
+
+/// A cross-app access setting that cannot work, and its fix.
+#[derive(Debug, thiserror::Error)]
+pub enum CrossAppProblem {
+    #[error(
+        "OAUTH_IDP_ID_TOKEN is set (cross-app access), but not where to exchange it: set \
+         OAUTH_IDP_ISSUER (--idp-issuer, the IdP's issuer URL) or OAUTH_IDP_TOKEN_URL \
+         (--idp-token-url, its token endpoint)"
+    )]
+    NoIdp,
+    #[error(
+        "OAUTH_IDP_ISSUER and OAUTH_IDP_TOKEN_URL are both set: set one (the issuer, whose \
+         metadata names the token endpoint, or the token endpoint itself)"
+    )]
+    TwoIdps,
+    #[error("{name} {value:?} is not usable: {problem}")]
+    Url {
+        name: &'static str,
+        value: String,
+        problem: String,
+    },
+    #[error(
+        "cross-app access (OAUTH_IDP_ID_TOKEN) gets a token for one resource: set RESOURCE_URL \
+         (--resource-url) to the MCP server or API"
+    )]
+    NoResource,
+    #[error(
+        "cross-app access (OAUTH_IDP_ID_TOKEN) needs the client registered at the authorization \
+         server: set CLIENT_ID (and CLIENT_SECRET for a confidential client)"
+    )]
+    NoClientId,
+    #[error(
+        "{0} does not work with cross-app access (OAUTH_IDP_ID_TOKEN), which has no sign-in \
+         session: drop it, or unset OAUTH_IDP_ID_TOKEN to sign in with a browser"
+    )]
+    NotWith(&'static str),
 }

@@ -7,6 +7,7 @@
 mod ca;
 mod client_key;
 mod client_metadata;
+mod cross_app;
 mod defaults;
 mod endpoints;
 mod error;
@@ -25,10 +26,11 @@ use serde_json::{Value, json};
 pub use ca::CaBundle;
 pub use client_key::{AssertionAudience, ClientKey, KeyType, SignError};
 pub use client_metadata::ClientMetadataUrl;
+pub use cross_app::{CrossApp, IdpEndpoint, SubjectToken};
 pub use defaults::{DEFAULT_CALLBACK_PATH, DEFAULT_PORT, DEFAULT_SCOPES};
 use defaults::{DEFAULT_HTTP_TIMEOUT_SECS, DEFAULT_TIMEOUT_SECS, given};
 pub use endpoints::{EndpointOverrides, by_hand};
-pub use error::ConfigError;
+pub use error::{ConfigError, CrossAppProblem};
 pub use listen::Listen;
 pub use params::{RESERVED_PARAMS, scope_string};
 pub use provider::ProviderSetting;
@@ -100,6 +102,8 @@ pub struct Config {
     pub sign_in: Option<SignIn>,
     /// How the tokens are obtained (OAUTH_GRANT); all but `code` are one command, as `--once`.
     pub grant: Grant,
+    /// Cross-app access (OAUTH_IDP_ID_TOKEN): the token from the IdP's ID-JAG, no browser.
+    pub cross_app: Option<CrossApp>,
 }
 
 impl Config {
@@ -157,6 +161,14 @@ impl Config {
             }
         }
         let sign_in = SignIn::from_cli(cli, env, cli.once || !grant.needs_callback())?;
+        let cross_app = CrossApp::from_cli(cli, env)?;
+        if cross_app.is_some() && grant != Grant::Code {
+            return Err(ConfigError::NotForGrant {
+                option: "OAUTH_IDP_ID_TOKEN (cross-app access)",
+                grant: grant.name(),
+                why: "cross-app access is a grant of its own: the IdP's ID-JAG for a token",
+            });
+        }
         if cli.audit && grant != Grant::Code {
             return Err(ConfigError::NotForGrant {
                 option: "--audit (OAUTH_AUDIT)",
@@ -210,6 +222,7 @@ impl Config {
             open_browser: !cli.no_browser && sign_in.is_none() && grant.needs_callback(),
             sign_in,
             grant,
+            cross_app,
         })
     }
 
@@ -291,6 +304,14 @@ impl Config {
             "open_browser": self.open_browser,
             "sign_in": self.sign_in.as_ref().map(SignIn::summary),
             "grant": self.grant.name(),
+            "cross_app": self.cross_app.as_ref().map(|c| json!({
+                "idp": match &c.idp {
+                    IdpEndpoint::Issuer(i) => i.as_str().to_owned(),
+                    IdpEndpoint::TokenUrl(u) => u.to_string(),
+                },
+                "idp_client_id": c.idp_client_id,
+                "idp_id_token": "set",
+            })),
         })
     }
 

@@ -105,6 +105,9 @@ pub struct Report {
     pub id_token_claims: Option<Map<String, Value>>,
     /// A JWT access token's claims, decoded.
     pub access_token_claims: Option<Map<String, Value>>,
+    /// Cross-app access: the ID-JAG's claims, decoded and unverified.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_jag_claims: Option<Box<Map<String, Value>>>,
     /// The `sub` of an ID token that passed every check, for the userinfo comparison.
     #[serde(skip)]
     pub verified_sub: Option<String>,

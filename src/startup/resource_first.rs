@@ -188,7 +188,8 @@ fn follow(config: &mut Config, chain: Chain) -> Chain {
         resource.method = "POST".into();
     }
     let mcp = config.resource.as_ref().is_some_and(|r| r.mcp);
-    if config.once && !mcp && !config.then.contains(&Step::Api) {
+    // Cross-app access has no sign-in session for the steps: it calls the API itself.
+    if config.once && !mcp && config.cross_app.is_none() && !config.then.contains(&Step::Api) {
         config.then.push(Step::Api);
     }
     chain

@@ -22,6 +22,11 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
     const c = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT);
     if (c.client_id) process.stdout.write(`CLIENT_ID=${c.client_id}\0`);
     if (c.client_secret) process.stdout.write(`CLIENT_SECRET=${c.client_secret}\0`);
+    // Cross-app access (auth/cross-app-access-complete-flow): the IdP and the ID token it gave the user.
+    if (c.idp_id_token) process.stdout.write(`OAUTH_IDP_ID_TOKEN=${c.idp_id_token}\0`);
+    if (c.idp_issuer) process.stdout.write(`OAUTH_IDP_ISSUER=${c.idp_issuer}\0`);
+    else if (c.idp_token_endpoint) process.stdout.write(`OAUTH_IDP_TOKEN_URL=${c.idp_token_endpoint}\0`);
+    if (c.idp_client_id) process.stdout.write(`OAUTH_IDP_CLIENT_ID=${c.idp_client_id}\0`);
     // private_key_jwt (auth/client-credentials-jwt): the key goes to a file only this user
     // can read, as a user would keep it, and OAUTH_CLIENT_KEY names the file.
     if (c.private_key_pem) {

@@ -11,6 +11,7 @@ mod browser;
 mod callback;
 mod client_jwt;
 mod conformance;
+mod cross_app;
 mod discovery;
 mod dpop;
 mod flood;
