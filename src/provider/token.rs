@@ -195,7 +195,11 @@ impl Provider {
     /// A token request built here, the client authenticated by `ClientAuth` (so every
     /// method it knows applies), read as the oauth2 crate reads its own.
     async fn token_request(&self, form: &[(&str, &str)]) -> TokenCall {
-        let http = Recording::for_tokens(self.http());
+        // As for the code exchange: a DPoP proof with --dpop, a fresh assertion on its retry.
+        let fresh = || self.client_auth().fresh_assertion();
+        let http = Recording::for_tokens(self.http())
+            .with_dpop(self.dpop(), None)
+            .with_fresh_assertion(&fresh);
         let raw = match self
             .client_auth()
             .form_post(self.endpoints.token.url(), form)

@@ -323,3 +323,40 @@ async fn a_wrong_password_at_the_verification_page_exits_1_naming_the_sign_in() 
         "the driver's error ends the run at the next poll, not at the timeout"
     );
 }
+
+/// `--grant client_credentials --dpop` against a provider that asks for DPoP nonces and an API
+/// that takes only DPoP-bound tokens with a proof: the token request carries a proof (and is
+/// sent again with the nonce), the token is bound to this run's key, and the API takes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_with_dpop_gets_a_bound_token_that_the_api_takes() {
+    let provider = LocalProvider::start_with(json!({ "dpop": "nonce" }));
+    let api = crate::support::resource::start(&provider.issuer).await;
+    let resource_url = format!("{}/dpop", api.base);
+    let done = client_credentials(&provider, &resource_url, &["--dpop", "--then", "api"]).await;
+    assert_eq!(done.code, Some(0), "{}\n{}", done.stdout, done.stderr);
+    let doc = only_document(&done);
+    assert_every_check_passes(&doc);
+    assert!(
+        doc["token"]["token_type"]
+            .as_str()
+            .is_some_and(|t| t.eq_ignore_ascii_case("dpop")),
+        "{doc}"
+    );
+    let names = check_names(&doc);
+    for expected in [
+        "token.token_type",
+        "dpop.cnf_jkt",
+        "dpop.api_refuses_bearer",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
+        );
+    }
+    assert_eq!(steps(&doc), [("api".into(), true)]);
+    assert!(
+        done.stderr.contains("asked for a DPoP nonce"),
+        "the provider's nonce challenge was answered: {}",
+        done.stderr
+    );
+}
