@@ -139,6 +139,12 @@ pub enum ConfigError {
         grant: &'static str,
         why: &'static str,
     },
+    #[error(
+        "--audit (OAUTH_AUDIT) and --dpop (OAUTH_DPOP) cannot run together: the probes redeem \
+         codes and tokens without a proof, so a DPoP-bound provider would refuse them for that \
+         reason and every probe would pass for the wrong one. Run the audit without --dpop"
+    )]
+    AuditWithDpop,
     #[error("{name} {value:?} is not a number of seconds: use a whole number above 0")]
     Seconds { name: &'static str, value: String },
     #[error(

@@ -169,6 +169,9 @@ impl Config {
                 why: "cross-app access is a grant of its own: the IdP's ID-JAG for a token",
             });
         }
+        if cli.audit && cli.dpop {
+            return Err(ConfigError::AuditWithDpop);
+        }
         if cli.audit && grant != Grant::Code {
             return Err(ConfigError::NotForGrant {
                 option: "--audit (OAUTH_AUDIT)",
@@ -621,6 +624,16 @@ pub(crate) mod tests {
             msg.starts_with("OAUTH_MCP_REVISION") && msg.contains("2025-03-26"),
             "{msg}"
         );
+    }
+
+    #[test]
+    fn audit_is_refused_with_dpop_naming_both() {
+        let mut raw = cli();
+        raw.once = true;
+        raw.audit = true;
+        raw.dpop = true;
+        let msg = Config::from_cli(&raw).unwrap_err().to_string();
+        assert!(msg.contains("--audit") && msg.contains("--dpop"), "{msg}");
     }
 
     #[test]
