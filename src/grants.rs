@@ -223,12 +223,7 @@ async fn tokens_outcome(
     log::info!(
         "{} grant: tokens received (fields: {})",
         grant.name(),
-        tokens
-            .raw
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+        tokens.field_names()
     );
     let requested: Vec<String> = config
         .scopes

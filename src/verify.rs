@@ -27,14 +27,7 @@ pub async fn sign_in(
     response_iss: Option<&str>,
     quirks: &[String],
 ) -> Report {
-    let mut report = Report::default();
-    report.checks.push(discovery_check(provider));
-    report.checks.extend(
-        provider
-            .metadata_warnings
-            .iter()
-            .map(|w| Check::warn("discovery.metadata", w.to_string())),
-    );
+    let mut report = discovery_report(provider);
     report.checks.push(match response_iss {
         Some(_) => Check::pass("authorization_response.iss", "equals the issuer (RFC 9207)"),
         None => Check::pass(
@@ -43,6 +36,19 @@ pub async fn sign_in(
         ),
     });
     token_checks(provider, tokens, nonce, requested, quirks, &mut report).await;
+    report
+}
+
+/// A report that starts with discovery: the issuer check and each metadata warning.
+fn discovery_report(provider: &Provider) -> Report {
+    let mut report = Report::default();
+    report.checks.push(discovery_check(provider));
+    report.checks.extend(
+        provider
+            .metadata_warnings
+            .iter()
+            .map(|w| Check::warn("discovery.metadata", w.to_string())),
+    );
     report
 }
 
@@ -56,14 +62,7 @@ pub async fn grant(
     requested: &[String],
     quirks: &[String],
 ) -> Report {
-    let mut report = Report::default();
-    report.checks.push(discovery_check(provider));
-    report.checks.extend(
-        provider
-            .metadata_warnings
-            .iter()
-            .map(|w| Check::warn("discovery.metadata", w.to_string())),
-    );
+    let mut report = discovery_report(provider);
     if grant == Grant::ClientCredentials {
         report.checks.push(match &tokens.refresh_token {
             Some(_) => Check::warn(

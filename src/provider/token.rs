@@ -59,6 +59,17 @@ pub struct TokenSet {
     pub id_token: Option<IdToken>,
 }
 
+impl TokenSet {
+    /// The names of the fields the provider sent, for a log line (never their values).
+    pub fn field_names(&self) -> String {
+        self.raw
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// An ID token as sent (a compact JWS), like the oauth2 crate's token types: `Debug` never
 /// prints it.
 #[derive(Clone)]

@@ -152,12 +152,7 @@ async fn finish(
     log::info!(
         "flow {}: tokens received (fields: {})",
         flow.id,
-        tokens
-            .raw
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", ")
+        tokens.field_names()
     );
     let requested: Vec<String> = flow.scopes.iter().map(|s| s.as_str().to_owned()).collect();
     let report = verify::sign_in(
