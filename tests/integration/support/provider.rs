@@ -72,13 +72,14 @@ impl LocalProvider {
             // Keep draining: the provider also logs to stdout, and a closed pipe kills it.
             let _ = std::io::copy(&mut reader, &mut std::io::sink());
         });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        // Generous: under a heavy load (2 cores, a load average of 13) Node took over 30 s.
+        let line = rx.recv_timeout(Duration::from_secs(90)).unwrap_or_default();
         let ready: Value = match serde_json::from_str(&line) {
             Ok(v) => v,
             Err(_) => {
                 let _ = child.kill();
                 panic!(
-                    "the test provider did not start; its stderr:\n{}",
+                    "the test provider did not start in 90 s; its stderr:\n{}",
                     std::fs::read_to_string(&stderr_path).unwrap_or_default()
                 );
             }
