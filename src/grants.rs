@@ -182,11 +182,7 @@ fn start_sign_in(
         artifacts: sign_in.artifacts.clone(),
         ends_on_provider_page: true,
     };
-    let limits = signin::Limits {
-        overall: config.timeout.mul_f64(0.9).min(SIGN_IN_TIMEOUT),
-        per_request: config.http_timeout,
-        ..signin::Limits::default()
-    };
+    let limits = signin::Limits::within(config.timeout, config.http_timeout);
     let (credentials, consent) = (sign_in.credentials.clone(), sign_in.consent);
     let (tx, rx) = oneshot::channel();
     tokio::spawn(async move {
@@ -194,9 +190,6 @@ fn start_sign_in(
     });
     rx
 }
-
-/// The longest a `--sign-in` may take, whatever `--timeout` allows.
-const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// `--param` pairs but `resource` (sent once, as the provider's resource indicator).
 fn extra_params(config: &Config) -> Vec<(&str, &str)> {

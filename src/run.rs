@@ -526,9 +526,6 @@ async fn mcp_check_with(
     })
 }
 
-/// The longest a `--sign-in` may take, whatever `--timeout` allows.
-const SIGN_IN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
-
 /// `--sign-in`: the driver plays the browser, from `/login` on the redirect URI's host (the
 /// app's cookies must come back with the callback, which arrives there). The callback reports
 /// its own outcome; a sign-in that never reaches it is reported here, as step `sign_in`.
@@ -547,12 +544,7 @@ fn start_sign_in(
         artifacts: sign_in.artifacts.clone(),
         ends_on_provider_page: false,
     };
-    // Below --timeout, so a stuck sign-in says where it stopped instead of exiting 3.
-    let limits = signin::Limits {
-        overall: config.timeout.mul_f64(0.9).min(SIGN_IN_TIMEOUT),
-        per_request: config.http_timeout,
-        ..signin::Limits::default()
-    };
+    let limits = signin::Limits::within(config.timeout, config.http_timeout);
     let (credentials, consent) = (sign_in.credentials.clone(), sign_in.consent);
     tokio::spawn(async move {
         if let Err(e) = signin::sign_in(target, &credentials, consent, &limits).await {

@@ -141,14 +141,30 @@ pub struct Limits {
     pub max_page_bytes: usize,
 }
 
+/// The longest a sign-in may take, whatever `--timeout` allows.
+const OVERALL: Duration = Duration::from_secs(120);
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_pages: 15,
             max_redirects: 20,
-            overall: Duration::from_secs(120),
+            overall: OVERALL,
             per_request: Duration::from_secs(30),
             max_page_bytes: 2 * 1024 * 1024,
+        }
+    }
+}
+
+impl Limits {
+    /// Within a run's `--timeout` (90% of it, so a stuck sign-in says where it stopped
+    /// instead of the run ending on its timeout) and at most 120 s; each request within
+    /// `--http-timeout`.
+    pub fn within(timeout: Duration, per_request: Duration) -> Self {
+        Self {
+            overall: timeout.mul_f64(0.9).min(OVERALL),
+            per_request,
+            ..Self::default()
         }
     }
 }
