@@ -205,7 +205,7 @@ impl Provider {
 
     /// A token request built here, the client authenticated by `ClientAuth` (so every
     /// method it knows applies), read as the oauth2 crate reads its own.
-    async fn token_request(&self, form: &[(&str, &str)]) -> TokenCall {
+    pub(super) async fn token_request(&self, form: &[(&str, &str)]) -> TokenCall {
         // As for the code exchange: a DPoP proof with --dpop, a fresh assertion on its retry.
         let fresh = || self.client_auth().fresh_assertion();
         let http = Recording::for_tokens(self.http())

@@ -9,6 +9,7 @@ use url::Url;
 
 use super::Provider;
 use super::http::{HttpError, Recording};
+use super::token::TokenError;
 use crate::oauth::Issuer;
 use crate::redact::untrusted;
 
@@ -208,8 +209,8 @@ impl Provider {
     }
 
     /// RFC 7523 section 2.1 at the authorization server's token endpoint: the ID-JAG as the
-    /// authorization grant, the client authenticated as for any token request. The token
-    /// response as sent.
+    /// authorization grant, sent like every other token request here (`token_request`: the
+    /// client authenticated, a DPoP proof with `--dpop`). The token response as sent.
     pub async fn jwt_bearer_grant(
         &self,
         assertion: &str,
@@ -224,19 +225,31 @@ impl Provider {
         if let Some(resource) = resource {
             form.push(("resource", resource));
         }
-        let request = self
-            .client_auth()
-            .form_post(self.endpoints.token.url(), &form)
-            .map_err(|source| CrossAppError::Http { step, source })?;
-        let (status, body) = send(self, step, request).await?;
-        if !body.get("access_token").is_some_and(Value::is_string) {
-            return Err(CrossAppError::Malformed {
+        let call = self.token_request(&form).await;
+        let status = call
+            .exchange
+            .as_ref()
+            .and_then(|e| e.response.as_ref())
+            .map_or(0, |r| r.status);
+        call.result.map(|tokens| tokens.raw).map_err(|e| match e {
+            TokenError::Provider {
+                status,
+                error,
+                description,
+                ..
+            } => CrossAppError::Refused {
                 step,
                 status,
-                problem: "no access_token in the response".into(),
-            });
-        }
-        Ok(body)
+                error,
+                description,
+            },
+            TokenError::Http(source) => CrossAppError::Http { step, source },
+            other => CrossAppError::Malformed {
+                step,
+                status,
+                problem: other.to_string(),
+            },
+        })
     }
 }
 
