@@ -23,11 +23,6 @@ impl AuthMethod {
         }
     }
 
-    /// The client authenticates with a signed JWT (`client_assertion`).
-    pub fn is_jwt(self) -> bool {
-        matches!(self, Self::ClientSecretJwt | Self::PrivateKeyJwt)
-    }
-
     pub fn parse(word: &str) -> Option<Self> {
         [
             Self::ClientSecretPost,
