@@ -190,6 +190,12 @@ fn denying_consent_exits_1_with_access_denied() {
     let provider = LocalProvider::start();
     let artifacts = tempfile::tempdir().unwrap();
     let done = run_sign_in(&provider, &["--consent", "deny"], &[], artifacts.path());
+    assert_denied_with_the_cancel_link(&done);
+}
+
+/// `--consent deny` on devInteractions' consent page: its Cancel link was followed, and the
+/// provider's `access_denied` ends the run with 1.
+pub fn assert_denied_with_the_cancel_link(done: &Finished) {
     assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
     let docs = done.documents();
     assert_eq!(docs[0]["error"], "access_denied", "{}", done.stdout);

@@ -256,15 +256,7 @@ fn denying_consent_in_the_browser_exits_1_with_access_denied() {
     let provider = LocalProvider::start();
     let artifacts = tempfile::tempdir().unwrap();
     let done = browser(&provider, &["--consent", "deny"], &[], artifacts.path());
-    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
-    let docs = done.documents();
-    assert_eq!(docs[0]["error"], "access_denied", "{}", done.stdout);
-    assert_eq!(docs[0]["step"], "authorization");
-    assert!(
-        done.stderr.contains("following the link \"[ Cancel ]\""),
-        "{}",
-        done.stderr
-    );
+    crate::signin::assert_denied_with_the_cancel_link(&done);
 }
 
 /// Clerk's Testing Token, against provider.mjs's stand-ins: its Backend API issues tokens
