@@ -17,6 +17,7 @@ mod dpop;
 mod flood;
 mod flow;
 mod grants;
+mod install;
 mod mcp;
 mod pages;
 mod providers;
