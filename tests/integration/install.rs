@@ -72,30 +72,22 @@ fn asset_name(name: &str) -> String {
     format!("{name}-{VERSION}-{TARGET}.tar.gz")
 }
 
-/// The release asset as the release workflow packs it: <name>-<version>-<target>/ holding the
-/// binary (this build's, so the installed one really runs) and README.md.
+/// The release asset as the release workflow packs it (.ci/pack-release.sh), around this
+/// build's binary, so the installed one really runs.
 fn pack_asset(name: &str, dir: &Path) -> Vec<u8> {
-    let folder = format!("{name}-{VERSION}-{TARGET}");
-    let stage = dir.join("stage");
-    std::fs::create_dir_all(stage.join(&folder)).unwrap();
-    std::fs::copy(
-        env!("CARGO_BIN_EXE_oauth-test-client"),
-        stage.join(&folder).join("oauth-test-client"),
-    )
-    .unwrap();
-    std::fs::write(stage.join(&folder).join("README.md"), "readme").unwrap();
-    let tarball = dir.join(asset_name(name));
-    let ok = Command::new("tar")
-        .arg("-czf")
-        .arg(&tarball)
-        .arg("-C")
-        .arg(&stage)
-        .arg(&folder)
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let ok = Command::new("bash")
+        .arg(repo.join(".ci/pack-release.sh"))
+        .arg(env!("CARGO_BIN_EXE_oauth-test-client"))
+        .args([name, VERSION, TARGET])
+        .arg(dir)
+        .current_dir(repo)
+        .stdout(std::process::Stdio::null())
         .status()
         .unwrap()
         .success();
-    assert!(ok, "tar packs the fake asset");
-    std::fs::read(tarball).unwrap()
+    assert!(ok, ".ci/pack-release.sh packs the asset");
+    std::fs::read(dir.join(asset_name(name))).unwrap()
 }
 
 fn hex_sha256(bytes: &[u8]) -> String {
@@ -362,5 +354,108 @@ fn the_cache_key_changes_with_any_source_of_the_tool() {
     assert!(
         third.starts_with("key=oauth-test-client-Linux-X64-1.2.4-"),
         "{third}"
+    );
+}
+
+/// A `key = "value"` line of Cargo.toml (the first one).
+fn manifest_value(key: &str) -> String {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key} = \"")))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{key} in Cargo.toml"))
+        .to_owned()
+}
+
+#[test]
+fn cargo_binstall_metadata_names_the_assets_the_release_packs() {
+    let repo = manifest_value("repository");
+    let expand = |template: &str| {
+        template
+            .replace("{ repo }", &repo)
+            .replace("{ version }", VERSION)
+            .replace("{ name }", "oauth-test-client")
+            .replace("{ target }", TARGET)
+            .replace("{ bin }", "oauth-test-client")
+            .replace("{ binary-ext }", "")
+    };
+    assert_eq!(
+        expand(&manifest_value("pkg-url")),
+        format!(
+            "{repo}/releases/download/v{VERSION}/{}",
+            asset_name("oauth-test-client")
+        ),
+        "the URL action/install.sh downloads"
+    );
+    assert_eq!(manifest_value("pkg-fmt"), "tgz");
+    let dir = tempfile::tempdir().unwrap();
+    pack_asset("oauth-test-client", dir.path());
+    let listing = Command::new("tar")
+        .arg("-tzf")
+        .arg(dir.path().join(asset_name("oauth-test-client")))
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(listing.stdout).unwrap();
+    let bin_dir = expand(&manifest_value("bin-dir"));
+    assert!(
+        listing.lines().any(|l| l == bin_dir),
+        "{bin_dir} in {listing}"
+    );
+}
+
+/// Every place that names this project's repository (an install line, `uses:`) names the one
+/// in Cargo.toml.
+#[test]
+fn every_install_line_names_the_repository_of_cargo_toml() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let repo = manifest_value("repository");
+    let slug = repo
+        .strip_prefix("https://github.com/")
+        .expect("a GitHub URL");
+    let mut files = vec![
+        root.join("README.md"),
+        root.join("action.yml"),
+        root.join("Dockerfile"),
+    ];
+    for dir in ["docs", "docs/pending", "examples"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+            continue; // docs/pending/ exists only while documentation waits to be folded in
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md" || e == "yml") {
+                files.push(path);
+            }
+        }
+    }
+    let mut wrong = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            // github.com/<owner>/oauth-test-client..., and `uses: <owner>/oauth-test-client@`.
+            let named = line
+                .match_indices("/oauth-test-client")
+                .filter_map(|(at, _)| {
+                    let before = &line[..at];
+                    let owner_at = before
+                        .rfind(|c: char| !(c.is_ascii_alphanumeric() || "-_.".contains(c)))?;
+                    let prefix = &before[..=owner_at];
+                    let owner = &before[owner_at + 1..];
+                    let rest = &line[at + "/oauth-test-client".len()..];
+                    let is_repo = prefix.ends_with("github.com/")
+                        || (prefix.ends_with("uses: ") && rest.starts_with('@'));
+                    is_repo.then(|| format!("{owner}/oauth-test-client"))
+                })
+                .filter(|named| named != slug);
+            for named in named {
+                wrong.push(format!("{}:{}: {named}", file.display(), n + 1));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "not Cargo.toml's repository ({slug}):\n{}",
+        wrong.join("\n")
     );
 }
