@@ -65,7 +65,9 @@ if [ "${1:-}" = "--cache-key" ]; then
     if [ -e "$here/$p" ]; then paths+=("$p"); fi
   done
   digest=$(cd "$here" && find "${paths[@]}" -type f | LC_ALL=C sort | xargs "${sha256sum[@]}" | sha256)
-  echo "key=$name-$runner_os-$runner_arch-$(package_field version)-${digest:0:20}"
+  how=release
+  [ "${FROM_SOURCE:-false}" = "true" ] && how=source
+  echo "key=$name-$runner_os-$runner_arch-$(package_field version)-$how-${digest:0:20}"
   exit 0
 fi
 

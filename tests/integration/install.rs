@@ -338,7 +338,7 @@ fn the_cache_key_changes_with_any_source_of_the_tool() {
     std::fs::write(root.join("src/web/page.rs"), "fn a() {}\n").unwrap();
     let first = cache_key(root);
     assert!(
-        first.starts_with("key=oauth-test-client-Linux-X64-1.2.3-"),
+        first.starts_with("key=oauth-test-client-Linux-X64-1.2.3-release-"),
         "{first}"
     );
     assert_eq!(cache_key(root), first, "the same sources, the same key");
@@ -352,7 +352,7 @@ fn the_cache_key_changes_with_any_source_of_the_tool() {
     .unwrap();
     let third = cache_key(root);
     assert!(
-        third.starts_with("key=oauth-test-client-Linux-X64-1.2.4-"),
+        third.starts_with("key=oauth-test-client-Linux-X64-1.2.4-release-"),
         "{third}"
     );
 }
