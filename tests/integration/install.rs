@@ -459,3 +459,23 @@ fn every_install_line_names_the_repository_of_cargo_toml() {
         wrong.join("\n")
     );
 }
+
+/// action.yml hands the installer its settings and keys the cache with the installer's key
+/// (hashFiles() cannot see the action's own folder: a key built with it never changed).
+#[test]
+fn action_yml_installs_with_install_sh_and_its_cache_key() {
+    let action =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    assert!(!action.contains("hashFiles("), "{action}");
+    assert!(action.contains("key: ${{ steps.key.outputs.key }}"));
+    assert!(action.contains(r#"action/install.sh" --cache-key >> "$GITHUB_OUTPUT""#));
+    for setting in [
+        "INSTALL_FEATURES: ${{ inputs.sign-in-driver == 'browser' && 'browser' || '' }}",
+        "RELEASE_BASE_URL: ${{ inputs.release-base-url }}",
+        "FROM_SOURCE: ${{ inputs.from-source }}",
+        "OAUTH_TEST_CLIENT_ROOT: ~/.oauth-test-client",
+        "OAUTH_TEST_CLIENT_BIN: ~/.oauth-test-client/bin/oauth-test-client",
+    ] {
+        assert!(action.contains(setting), "{setting}");
+    }
+}
