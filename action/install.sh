@@ -72,7 +72,8 @@ if [ "${1:-}" = "--cache-key" ]; then
 fi
 
 from_source() {
-  say "$1; building it from source with cargo install (several minutes)"
+  # A notice, so the job's summary shows why this run took minutes.
+  echo "::notice title=oauth-test-client install::$1; building it from source with cargo install (several minutes)" >&2
   command -v cargo >/dev/null || fail "$1, and cargo is not installed to build it: add a Rust toolchain step (dtolnay/rust-toolchain) before this action"
   cargo install --locked --path "$here" --root "$root" ${features:+--features "$features"}
 }
