@@ -307,9 +307,14 @@ fn a_plain_http_release_url_off_loopback_is_refused() {
 }
 
 fn cache_key(checkout: &Path) -> String {
+    cache_key_with(checkout, "false")
+}
+
+fn cache_key_with(checkout: &Path, from_source: &str) -> String {
     let out = Command::new("bash")
         .arg(checkout.join("action/install.sh"))
         .arg("--cache-key")
+        .env("FROM_SOURCE", from_source)
         .env("RUNNER_OS", "Linux")
         .env("RUNNER_ARCH", "X64")
         .output()
@@ -350,6 +355,12 @@ fn the_cache_key_changes_with_any_source_of_the_tool() {
         "[package]\nname = \"oauth-test-client\"\nversion = \"1.2.4\"\n",
     )
     .unwrap();
+    let built = cache_key_with(root, "true");
+    assert_eq!(
+        built.replace("-source-", "-release-"),
+        second,
+        "a from-source build is cached apart"
+    );
     let third = cache_key(root);
     assert!(
         third.starts_with("key=oauth-test-client-Linux-X64-1.2.4-release-"),
