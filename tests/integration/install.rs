@@ -350,17 +350,18 @@ fn the_cache_key_changes_with_any_source_of_the_tool() {
     std::fs::write(root.join("src/web/page.rs"), "fn b() {}\n").unwrap();
     let second = cache_key(root);
     assert_ne!(second, first, "a source change is a new key");
-    std::fs::write(
-        root.join("Cargo.toml"),
-        "[package]\nname = \"oauth-test-client\"\nversion = \"1.2.4\"\n",
-    )
-    .unwrap();
     let built = cache_key_with(root, "true");
+    assert_ne!(built, second);
     assert_eq!(
         built.replace("-source-", "-release-"),
         second,
         "a from-source build is cached apart"
     );
+    std::fs::write(
+        root.join("Cargo.toml"),
+        "[package]\nname = \"oauth-test-client\"\nversion = \"1.2.4\"\n",
+    )
+    .unwrap();
     let third = cache_key(root);
     assert!(
         third.starts_with("key=oauth-test-client-Linux-X64-1.2.4-release-"),
