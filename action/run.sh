@@ -33,14 +33,15 @@ if [ "${INPUT_AUDIT:-false}" = "true" ]; then
   args+=(--audit)
 fi
 if [ -n "${INPUT_ARGS:-}" ]; then
-  # Word splitting on purpose: "args" is a space-separated list of options.
-  read -r -a extra <<<"$INPUT_ARGS"
-  args+=("${extra[@]}")
+  # The tool splits this with shell-word rules (quotes, backslashes), so
+  # `--scopes "openid email"` stays two words; a quote left open is its exit-2 error.
+  export OAUTH_TEST_CLIENT_ARGS="$INPUT_ARGS"
 fi
 
-"$bin" "${args[@]}" >"$report" 2> >(tee "$out/stderr.log" >&2)
-status=$?
-wait
+# stderr through a pipe, not a process substitution: the pipeline ends only when tee has
+# written all of stderr.log, which the summary reads.
+"$bin" "${args[@]}" 2>&1 >"$report" | tee "$out/stderr.log" >&2
+status=${PIPESTATUS[0]}
 
 summary() {
   local verdict
@@ -53,9 +54,14 @@ summary() {
   esac
   echo "### oauth-test-client: $verdict (exit $status)"
   echo
-  if command -v jq >/dev/null && jq -e . "$report" >/dev/null 2>&1; then
+  # (jq -e passes an empty file: -s first.)
+  if command -v jq >/dev/null && [ -s "$report" ] && jq -e 'type == "object"' "$report" >/dev/null 2>&1; then
+    # Report text can quote the provider (an error_description, a claim): every ASCII
+    # punctuation character gets a backslash, which CommonMark reads as that character and
+    # nothing more (no link, image, HTML, code span, emphasis or autolink), and a line break
+    # becomes a space so a cell stays one table cell.
     jq -r '
-      def cell: tostring | gsub("\\|"; "\\|") | gsub("\n"; " ");
+      def cell: tostring | gsub("[\r\n\t]+"; " ") | gsub("(?<c>[!-/:-@\\[-`{-~])"; "\\\(.c)");
       (.checks // []) as $c
       | "\($c | map(select(.result == "pass")) | length) passed, \($c | map(select(.result == "warn")) | length) warnings, \($c | map(select(.result == "fail")) | length) failed\($c | map(select(.result == "not_run")) | length | if . > 0 then ", \(.) not run" else "" end)",
         "",
@@ -63,12 +69,12 @@ summary() {
         ($c[] | "| \(.check | cell) | \(.result | cell) | \(.detail | cell) |"),
         (if (.steps // []) | length > 0 then
           "", "| step | ok | status | error |", "|---|---|---|---|",
-          (.steps[] | "| \(.step | cell) | \(.ok) | \(.status // "" | cell) | \(.error // "" | cell) |")
+          (.steps[] | "| \(.step | cell) | \(.ok | cell) | \(.status // "" | cell) | \(.error // "" | cell) |")
         else empty end)' "$report"
   else
-    echo '```'
-    tail -n 5 "$out/stderr.log"
-    echo '```'
+    # No report: the last lines of stderr as an indented code block, which Markdown shows
+    # as literal text whatever it holds (a fence could be closed by a line of backticks).
+    tail -n 5 "$out/stderr.log" | tr -d '\r' | sed 's/^/    /'
   fi
 }
 

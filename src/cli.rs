@@ -18,6 +18,9 @@ pub const VERSION: &str = concat!(
 /// folder (copy .env.sample to .env to start).
 #[derive(Default, Parser)]
 #[command(name = "oauth-test-client", version = VERSION, about, long_about = None)]
+#[command(
+    after_help = "More options can come from OAUTH_TEST_CLIENT_ARGS: one string, split into words as a shell would, read before the command line's own."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,

@@ -1,6 +1,7 @@
 //! oauth-test-client: prove an OAuth 2.0 / OpenID Connect application is configured right.
 
 pub mod actions;
+pub mod args;
 pub mod audit;
 pub mod clerk;
 pub mod cli;

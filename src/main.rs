@@ -32,7 +32,14 @@ fn main() -> ExitCode {
             return ExitStatus::Usage.into();
         }
     }
-    let cli = Cli::parse();
+    let argv = match oauth_test_client::args::from_env() {
+        Ok(argv) => argv,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitStatus::Usage.into();
+        }
+    };
+    let cli = Cli::parse_from(argv);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

