@@ -198,9 +198,9 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_MCP_CALL")]
     pub mcp_call: Option<String>,
 
-    /// With an MCP server: the MCP revision whose authorization rules apply and whose
-    /// protocol version initialize asks for: 2025-03-26, 2025-06-18 or 2025-11-25
-    /// [default: 2025-11-25].
+    /// With an MCP server: an override of the detected MCP revision, whose authorization
+    /// rules then apply and whose protocol is spoken: 2025-03-26, 2025-06-18, 2025-11-25 or
+    /// 2026-07-28 [default: detected: server/discover first, then initialize].
     #[arg(help_heading = "Your API")]
     #[arg(long, env = "OAUTH_MCP_REVISION")]
     pub mcp_revision: Option<String>,

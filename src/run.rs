@@ -475,7 +475,9 @@ async fn mcp_check_with(
         .as_deref()
         .and_then(|spec| spec.parse::<mcp::ToolCall>().ok());
     let client = match mcp::Client::new(config.http_timeout) {
-        Ok(client) => client.asking_for(config.mcp_revision.as_str()),
+        // OAUTH_MCP_REVISION overrides; otherwise the server's revision is detected.
+        Ok(client) if config.mcp_revision_given => client.asking_for(config.mcp_revision.as_str()),
+        Ok(client) => client,
         Err(e) => {
             return Some(McpResult {
                 checks: vec![Check::fail("mcp.initialize", e.to_string())],

@@ -78,6 +78,8 @@ pub struct Config {
     pub resource: Option<Resource>,
     /// `--mcp-revision`: the MCP revision whose authorization rules apply.
     pub mcp_revision: McpRevision,
+    /// OAUTH_MCP_REVISION was set: the MCP protocol is not detected but this revision spoken.
+    pub mcp_revision_given: bool,
     /// An MCP server of the 2025-03-26 revision (no protected-resource metadata): its origin
     /// locates the authorization server metadata, whose issuer is then taken as it is.
     pub legacy_mcp: bool,
@@ -208,6 +210,7 @@ impl Config {
             ca,
             resource,
             mcp_revision,
+            mcp_revision_given: given(&cli.mcp_revision).is_some(),
             then,
             once: cli.once || !grant.needs_callback(),
             report: cli.report,
@@ -612,7 +615,7 @@ pub(crate) mod tests {
         let mut raw = cli();
         assert_eq!(
             Config::from_cli(&raw).unwrap().mcp_revision,
-            McpRevision::V2025_11_25
+            McpRevision::V2026_07_28
         );
         raw.mcp_revision = Some("2025-06-18".into());
         let c = Config::from_cli(&raw).unwrap();
