@@ -34,6 +34,9 @@ pub enum RunError {
     Steps(String),
     #[error("tokens were received, but checks failed: {0}")]
     Checks(String),
+    /// An MCP server that answered without a token failed a check.
+    #[error("the MCP server needs no access token, but checks failed: {0}")]
+    OpenServerChecks(String),
     #[error(
         "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
     )]
@@ -65,7 +68,8 @@ impl RunError {
             | Self::Flow(_)
             | Self::Grant(_)
             | Self::Steps(_)
-            | Self::Checks(_) => ExitStatus::FlowFailed,
+            | Self::Checks(_)
+            | Self::OpenServerChecks(_) => ExitStatus::FlowFailed,
             Self::Timeout(_) | Self::DeviceTimeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }

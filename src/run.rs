@@ -2,6 +2,7 @@
 //! callback. Returns the exit status; `main` prints the error, once.
 
 mod cross_app;
+mod open_server;
 
 use serde_json::{Value, json};
 
@@ -45,6 +46,10 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         return Ok(ExitStatus::Success);
     }
 
+    // An MCP server that needs no token is checked without OAuth.
+    if let Some(result) = open_server::check(&config, &output).await {
+        return result;
+    }
     let (once, with_report) = (config.once, config.report);
     let built = match config.grant.needs_callback() {
         true => Application::build(config, output.clone())
