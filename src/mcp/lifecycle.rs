@@ -3,7 +3,7 @@
 //! revision), then `tools/list` and the optional `tools/call`, each recorded as a check.
 
 use reqwest::header::HeaderValue;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use url::Url;
 
 use super::transport::{Delivery, Transport};
@@ -97,14 +97,18 @@ pub async fn run(
         Vec::new()
     };
 
-    // `*`: the first tool the server lists, without arguments (a client that just uses it).
+    // `*`: the first tool the server lists (a client that just uses it), with the arguments
+    // given, else with a value for each argument its input schema requires.
     let first;
     let call = match call {
         Some(c) if c.name == FIRST_TOOL => match tools.first() {
             Some(tool) => {
                 first = ToolCall {
                     name: tool.name.clone(),
-                    arguments: c.arguments.clone(),
+                    arguments: match c.arguments.is_empty() {
+                        true => required_arguments(tool.input_schema.as_ref()),
+                        false => c.arguments.clone(),
+                    },
                 };
                 Some(&first)
             }
@@ -132,6 +136,41 @@ pub async fn run(
         call,
         checks: std::mem::take(&mut progress.checks),
     })
+}
+
+/// A value for each property `schema` requires: its `const`, `default` or first `enum`
+/// value, else a plain one of its `type`.
+fn required_arguments(schema: Option<&Value>) -> Map<String, Value> {
+    let mut arguments = Map::new();
+    let Some(schema) = schema else {
+        return arguments;
+    };
+    let properties = schema.get("properties");
+    let required = schema.get("required").and_then(Value::as_array);
+    for name in required.into_iter().flatten().filter_map(Value::as_str) {
+        let property = properties.and_then(|p| p.get(name));
+        let pick = |key: &str| property.and_then(|p| p.get(key)).cloned();
+        let value = pick("const")
+            .or_else(|| pick("default"))
+            .or_else(|| {
+                property
+                    .and_then(|p| p.get("enum"))
+                    .and_then(Value::as_array)
+                    .and_then(|e| e.first().cloned())
+            })
+            .unwrap_or_else(|| {
+                match property.and_then(|p| p.get("type")).and_then(Value::as_str) {
+                    Some("number" | "integer") => json!(1),
+                    Some("boolean") => json!(true),
+                    Some("array") => json!([]),
+                    Some("object") => json!({}),
+                    Some("null") => Value::Null,
+                    _ => json!("test"),
+                }
+            });
+        arguments.insert(name.to_owned(), value);
+    }
+    arguments
 }
 
 /// An error that says nothing about the revision (the server refused the token, or could
@@ -435,6 +474,7 @@ async fn list_tools(transport: &mut Transport<'_>) -> Result<Vec<Tool>, McpError
                     .get("description")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
+                input_schema: tool.get("inputSchema").filter(|s| s.is_object()).cloned(),
             });
         }
         cursor = result
@@ -587,6 +627,27 @@ mod tests {
             let e = Initialized::read(&result).err().unwrap();
             assert!(e.contains(problem), "{e}");
         }
+    }
+
+    #[test]
+    fn the_first_tool_gets_a_value_for_each_required_argument() {
+        let args = required_arguments(Some(&json!({
+            "type": "object",
+            "properties": {
+                "a": {"type": "number"},
+                "b": {"type": "integer"},
+                "unit": {"type": "string", "enum": ["m", "km"]},
+                "note": {"type": "string"},
+                "loud": {"type": "boolean", "default": false},
+                "optional": {"type": "string"}
+            },
+            "required": ["a", "b", "unit", "note", "loud"]
+        })));
+        assert_eq!(
+            Value::Object(args),
+            json!({"a": 1, "b": 1, "unit": "m", "note": "test", "loud": false})
+        );
+        assert!(required_arguments(None).is_empty());
     }
 
     #[test]

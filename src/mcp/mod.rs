@@ -62,6 +62,9 @@ pub struct Tool {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    /// Its `inputSchema`, whole (JSON Schema keywords kept as sent).
+    #[serde(rename = "inputSchema", skip_serializing_if = "Option::is_none")]
+    pub input_schema: Option<Value>,
 }
 
 /// The outcome of the optional `tools/call`.
