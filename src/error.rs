@@ -48,6 +48,13 @@ pub enum RunError {
     DeviceTimeout(u64),
     #[error("interrupted before the sign-in completed")]
     Interrupted,
+    /// SEP-2352: RESOURCE_URL's metadata named another authorization server after the
+    /// sign-in; the run starts over there once.
+    #[error(
+        "the MCP server refused the access token from {from}, and its metadata now names the \
+         authorization server {to}: the client must register and sign in there"
+    )]
+    AuthorizationServerMoved { from: String, to: String },
 }
 
 /// Where the RFC 9728 chain broke, and the hops and checks seen on the way.
@@ -69,7 +76,8 @@ impl RunError {
             | Self::Grant(_)
             | Self::Steps(_)
             | Self::Checks(_)
-            | Self::OpenServerChecks(_) => ExitStatus::FlowFailed,
+            | Self::OpenServerChecks(_)
+            | Self::AuthorizationServerMoved { .. } => ExitStatus::FlowFailed,
             Self::Timeout(_) | Self::DeviceTimeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }

@@ -142,6 +142,18 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
     Ok(follow(config, chain))
 }
 
+/// The authorization server RESOURCE_URL's metadata names now (SEP-2352: it may change
+/// during a run); `None` when the chain does not lead to one.
+pub async fn authorization_server_now(config: &Config) -> Option<String> {
+    let resource = config.resource.as_ref()?;
+    let http = HttpClient::new(config.http_timeout, config.ca.as_ref()).ok()?;
+    let (mut hops, mut checks) = (Vec::new(), Vec::new());
+    resource::discover(&http, resource, &mut hops, &mut checks)
+        .await
+        .ok()
+        .map(|chain| chain.authorization_server)
+}
+
 /// OAUTH_ISSUER pins the authorization server: it must be among those the metadata lists
 /// (a trailing slash aside), else nothing is sent anywhere. A CLIENT_SECRET is then only
 /// ever sent to it.
