@@ -17,8 +17,8 @@ use crate::oauth::{Check, ExitStatus, Grant, Report, Step, Verdict};
 use crate::output::Output;
 use crate::signin;
 use crate::startup::{Application, Headless};
-use mcp::{McpResult, mcp_check, mcp_check_with, moved_authorization_server};
 use crate::state::{AppState, Outcome};
+use mcp::{McpResult, mcp_check, mcp_check_with, moved_authorization_server};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     if let Some(command) = &cli.command {
@@ -387,12 +387,10 @@ async fn finish_report(
                 .iter()
                 .position(|s| s.step == "api" && matches!(s.status, Some(404..=406)))
             && let Some(found) = mcp_check(state, config).await.filter(|m| {
-                m.checks
-                    .iter()
-                    .any(|c| {
-                        matches!(c.check.as_str(), "mcp.initialize" | "mcp.discover")
-                            && c.result == Verdict::Pass
-                    })
+                m.checks.iter().any(|c| {
+                    matches!(c.check.as_str(), "mcp.initialize" | "mcp.discover")
+                        && c.result == Verdict::Pass
+                })
             })
         {
             log::info!(

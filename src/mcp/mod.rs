@@ -21,6 +21,7 @@ mod jsonrpc;
 mod lifecycle;
 mod sse;
 mod tool_call;
+mod tools;
 mod transport;
 
 use std::fmt;
@@ -232,4 +233,3 @@ impl Client {
         })
     }
 }
-

@@ -321,7 +321,10 @@ mod tests {
         assert!(found.to_string().starts_with("DPoP "), "{found}");
         let both = parse([r#"DPoP algs="ES256", Bearer scope="a""#]).unwrap();
         let found = Bearer::find(&both).unwrap();
-        assert!(!found.dpop, "Bearer is taken when offered: DPoP is then optional");
+        assert!(
+            !found.dpop,
+            "Bearer is taken when offered: DPoP is then optional"
+        );
         assert_eq!(found.scope.as_deref(), Some("a"));
     }
 

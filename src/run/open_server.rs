@@ -68,7 +68,7 @@ pub(super) async fn check(
 
 /// Whether the server answered the opening request (`server/discover` or `initialize`).
 fn opened(checks: &[Check]) -> bool {
-    checks
-        .iter()
-        .any(|c| c.result == Verdict::Pass && matches!(c.check.as_str(), "mcp.discover" | "mcp.initialize"))
+    checks.iter().any(|c| {
+        c.result == Verdict::Pass && matches!(c.check.as_str(), "mcp.discover" | "mcp.initialize")
+    })
 }
