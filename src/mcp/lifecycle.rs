@@ -6,6 +6,7 @@ use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 use url::Url;
 
+use super::progress::Progress;
 use super::tools::{call_tool, list_tools, required_arguments};
 use super::transport::{Delivery, Transport};
 use super::{
@@ -17,30 +18,6 @@ use crate::redact::untrusted;
 
 /// JSON-RPC error of a 2026-07-28 server for a protocol version it does not support.
 const UNSUPPORTED_VERSION: i64 = -32022;
-
-/// The checks so far, and the step a failure would be filed under.
-#[derive(Default)]
-pub struct Progress {
-    checks: Vec<Check>,
-    next: Option<&'static str>,
-}
-
-impl Progress {
-    pub(super) fn expect(&mut self, step: &'static str) {
-        self.next = Some(step);
-    }
-
-    pub(super) fn push(&mut self, check: Check) {
-        self.checks.push(check);
-    }
-
-    /// The checks with the failure, filed under the step that was under way.
-    pub fn failed(mut self, detail: String) -> Vec<Check> {
-        let step = self.next.unwrap_or("mcp.initialize");
-        self.checks.push(Check::fail(step, detail));
-        self.checks
-    }
-}
 
 /// What opening a conversation learned, in either generation.
 struct Opened {
@@ -480,20 +457,5 @@ mod tests {
             let e = Initialized::read(&result).err().unwrap();
             assert!(e.contains(problem), "{e}");
         }
-    }
-
-    #[test]
-    fn a_failure_is_filed_under_the_step_under_way() {
-        assert_eq!(
-            Progress::default().failed("x".into())[0].check,
-            "mcp.initialize"
-        );
-        let mut progress = Progress::default();
-        progress.expect("mcp.discover");
-        progress.push(Check::pass("mcp.discover", ""));
-        progress.expect("mcp.tools_list");
-        let checks = progress.failed("boom".into());
-        assert_eq!(checks.len(), 2);
-        assert_eq!(checks[1].check, "mcp.tools_list");
     }
 }

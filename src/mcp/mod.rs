@@ -19,6 +19,7 @@
 mod error;
 mod jsonrpc;
 mod lifecycle;
+mod progress;
 mod sse;
 mod tool_call;
 mod tools;
@@ -224,7 +225,7 @@ impl Client {
             meta: None,
             next_id: 0,
         };
-        let mut progress = lifecycle::Progress::default();
+        let mut progress = progress::Progress::default();
         let outcome = lifecycle::run(&mut transport, url, call, self.revision, &mut progress).await;
         transport.close().await;
         outcome.map_err(|error| Failure {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::lifecycle::Progress;
+use super::progress::Progress;
 use super::transport::Transport;
 use super::{CallOutcome, McpError, Tool, ToolCall};
 use crate::oauth::Check;
