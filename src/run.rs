@@ -134,6 +134,7 @@ async fn run_grant(headless: Headless) -> Result<ExitStatus, RunError> {
 async fn obtain(state: actix_web::web::Data<AppState>, config: &Config) -> Option<Outcome> {
     match config.grant {
         Grant::ClientCredentials => Some(grants::client_credentials(&state, config).await),
+        Grant::JwtBearer => Some(grants::jwt_bearer(&state, config).await),
         Grant::Device => grants::device(state, config).await,
         // Never here: the code grant is served (`serve`), not run headless.
         Grant::Code => None,

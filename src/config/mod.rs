@@ -16,6 +16,7 @@ mod params;
 mod provider;
 mod resource;
 mod sign_in;
+mod workload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub use params::{RESERVED_PARAMS, scope_string};
 pub use provider::ProviderSetting;
 pub use resource::Resource;
 pub use sign_in::SignIn;
+pub use workload::{Secret, WorkloadAssertion};
 
 use crate::cli::Cli;
 use crate::oauth::{AuthMethod, Grant, Issuer, McpRevision, Step};
@@ -106,6 +108,8 @@ pub struct Config {
     pub grant: Grant,
     /// Cross-app access (OAUTH_IDP_ID_TOKEN): the token from the IdP's ID-JAG, no browser.
     pub cross_app: Option<CrossApp>,
+    /// `--grant jwt_bearer`: the workload's JWT, or where to fetch it.
+    pub workload: Option<WorkloadAssertion>,
 }
 
 impl Config {
@@ -128,7 +132,7 @@ impl Config {
         // Client credentials: no user, so no `openid` by default; the scopes asked for are the
         // ones given.
         let scopes = match (grant, given(&cli.scopes)) {
-            (Grant::ClientCredentials, None) => Vec::new(),
+            (g, None) if g.without_user() => Vec::new(),
             (_, scopes) => params::scopes(scopes),
         };
         let params = params::parse_params(&cli.params)?;
@@ -181,7 +185,11 @@ impl Config {
                 why: "the probes replay the code flow's authorization codes and redirects",
             });
         }
-        if grant == Grant::ClientCredentials && sign_in.is_some() {
+        let workload = match grant {
+            Grant::JwtBearer => Some(WorkloadAssertion::from_cli(cli, env)?),
+            _ => None,
+        };
+        if grant.without_user() && sign_in.is_some() {
             return Err(ConfigError::NotForGrant {
                 option: "--sign-in (OAUTH_SIGN_IN)",
                 grant: grant.name(),
@@ -229,6 +237,7 @@ impl Config {
             sign_in,
             grant,
             cross_app,
+            workload,
         })
     }
 

@@ -191,6 +191,30 @@ impl Provider {
         self.token_request(&form).await
     }
 
+    /// The JWT-bearer grant (RFC 7523 section 2.1): `assertion` as the grant, `scope` when
+    /// some are asked for, `resource` (RFC 8707) when set, and `extra`. Workload identity
+    /// (`--grant jwt_bearer`) and cross-app access's ID-JAG both come here.
+    pub async fn jwt_bearer(
+        &self,
+        assertion: &str,
+        scope: &str,
+        resource: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> TokenCall {
+        let mut form = vec![
+            ("grant_type", super::token_exchange::JWT_BEARER),
+            ("assertion", assertion),
+        ];
+        if !scope.is_empty() {
+            form.push(("scope", scope));
+        }
+        if let Some(resource) = resource {
+            form.push(("resource", resource));
+        }
+        form.extend_from_slice(extra);
+        self.token_request(&form).await
+    }
+
     /// The device access token request (RFC 8628 section 3.4), one poll.
     pub async fn device_token(&self, device_code: &DeviceCode) -> TokenCall {
         let mut form = vec![
