@@ -18,6 +18,7 @@ mod flood;
 mod flow;
 mod grants;
 mod mcp;
+mod mcp2026;
 mod pages;
 mod providers;
 mod resource_first;
