@@ -249,17 +249,6 @@ impl HttpClient {
         self.send(url, request).await
     }
 
-    /// GET a URL with a bearer token (a platform's own token service, e.g. GitHub Actions'
-    /// OIDC endpoint), accepting JSON. The token goes in the header, never in a message.
-    pub async fn get_with_bearer(&self, url: &str, token: &str) -> Result<Response, HttpError> {
-        let request = self
-            .client
-            .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .bearer_auth(token);
-        self.send(url, request).await
-    }
-
     /// A request to a protected resource without a token: its status and each
     /// `WWW-Authenticate` field line (RFC 9110 section 11.6.1 allows several).
     pub async fn request_without_token(

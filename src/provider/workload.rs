@@ -47,16 +47,26 @@ pub async fn github_actions_token(
         u.set_query(None);
         u.to_string()
     };
-    let response = http.get_with_bearer(url.as_str(), request_token).await?;
-    if !(200..300).contains(&response.status) {
-        let text = String::from_utf8_lossy(&response.body[..response.body.len().min(300)]);
+    // Through `execute`: no redirect followed, the body bounded, the time limited.
+    let request = oauth2::http::Request::builder()
+        .method("GET")
+        .uri(url.as_str())
+        .header("authorization", format!("Bearer {request_token}"))
+        .header("accept", "application/json")
+        .body(Vec::new())
+        .map_err(|e| HttpError::invalid_request(&shown, e))?;
+    let response = http.execute(request).await?;
+    let status = response.status().as_u16();
+    let body = response.body();
+    if !(200..300).contains(&status) {
+        let text = String::from_utf8_lossy(&body[..body.len().min(300)]);
         return Err(WorkloadError::Refused {
             url: shown,
-            status: response.status,
+            status,
             first_line: text.lines().next().unwrap_or_default().to_owned(),
         });
     }
-    serde_json::from_slice::<Value>(&response.body)
+    serde_json::from_slice::<Value>(body)
         .ok()
         .and_then(|v| v.get("value").and_then(Value::as_str).map(str::to_owned))
         .filter(|jwt| jwt.split('.').count() == 3)

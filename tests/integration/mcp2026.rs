@@ -23,7 +23,7 @@ fn check<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {
 
 /// `--once --report --resource-url <server>` as a new user runs it (a client registered, the
 /// sign-in, the MCP check): the report's `mcp.revision`.
-async fn report_for(provider: &LocalProvider, url: &str) -> Value {
+async fn report_for(url: &str) -> Value {
     let dir = tempfile::tempdir().unwrap();
     let done = spawn(
         &[
@@ -50,7 +50,7 @@ async fn report_for(provider: &LocalProvider, url: &str) -> Value {
 async fn the_sdk_v2_server_is_spoken_to_as_2026_07_28_and_the_v1_server_as_2025_11_25() {
     let provider = LocalProvider::start_with(json!({ "registration": true }));
     let v2 = McpServer::start_v2(&provider.issuer);
-    let doc = report_for(&provider, &v2.url).await;
+    let doc = report_for(&v2.url).await;
     let mcp = &doc["mcp"];
     assert_eq!(mcp["revision"], "2026-07-28", "{mcp}");
     assert_eq!(mcp["lifecycle"], "stateless", "{mcp}");
@@ -73,7 +73,7 @@ async fn the_sdk_v2_server_is_spoken_to_as_2026_07_28_and_the_v1_server_as_2025_
     assert_eq!(check(&doc, "mcp.initialize"), None, "no handshake: {doc}");
 
     let v1 = McpServer::start(&provider.issuer);
-    let doc = report_for(&provider, &v1.url).await;
+    let doc = report_for(&v1.url).await;
     let mcp = &doc["mcp"];
     assert_eq!(mcp["revision"], "2025-11-25", "{mcp}");
     assert_eq!(mcp["lifecycle"], "handshake", "{mcp}");
@@ -130,7 +130,9 @@ async fn an_mcp_server_that_needs_no_token_is_checked_without_oauth_and_warned_a
 #[tokio::test]
 async fn the_github_actions_oidc_token_is_asked_for_the_audience_with_the_request_token() {
     const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm8vciJ9.c2lnbmF0dXJl";
-    let seen: Arc<Mutex<Vec<(Option<String>, String)>>> = Arc::default();
+    // Each request's Authorization header and query.
+    type Seen = Arc<Mutex<Vec<(Option<String>, String)>>>;
+    let seen: Seen = Arc::default();
     let log = seen.clone();
     let server = HttpServer::new(move || {
         let log = log.clone();
@@ -191,9 +193,9 @@ async fn the_github_actions_oidc_token_is_asked_for_the_audience_with_the_reques
         "{wrong}"
     );
     assert!(!wrong.contains("another-token"), "{wrong}");
-    let seen = seen.lock().unwrap();
+    let first = seen.lock().unwrap()[0].clone();
     assert_eq!(
-        seen[0],
+        first,
         (
             Some("Bearer runner-request-token".to_owned()),
             "api-version=2.0&audience=https%3A%2F%2Fas.example.com".to_owned()
