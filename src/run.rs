@@ -419,7 +419,14 @@ async fn finish_report(
         report.checks.splice(0..0, client.iter().cloned());
     }
     if let Some(chain) = chain {
-        report.checks.splice(0..0, chain.checks.iter().cloned());
+        let revision = mcp.as_ref().and_then(|m| m.document["revision"].as_str());
+        report.checks.splice(
+            0..0,
+            chain
+                .checks
+                .iter()
+                .map(|c| mcp::by_the_rules_of(c, revision)),
+        );
         // Starting from the API, the point is that the API takes the token.
         if let Some(api) = steps.iter().flatten().find(|s| s.step == "api") {
             report.checks.push(if api.ok {

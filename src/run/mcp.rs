@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::config::Config;
 use crate::mcp;
-use crate::oauth::Check;
+use crate::oauth::{Check, Verdict};
 use crate::state::AppState;
 
 /// An MCP server as RESOURCE_URL (`--mcp`, or found to answer like one): the MCP handshake
@@ -133,4 +133,48 @@ pub(super) async fn moved_authorization_server(
         return None;
     }
     Some(now)
+}
+
+/// A chain check made before the server's revision was known: the 2025-03-26 fallbacks (no
+/// protected-resource metadata, the server's origin as its authorization server, default
+/// endpoints) warn, unless the server then answered with 2025-03-26, whose rules they are.
+pub(super) fn by_the_rules_of(check: &Check, revision: Option<&str>) -> Check {
+    let fallback = matches!(
+        check.check.as_str(),
+        "resource_metadata.found" | "authorization_server.metadata"
+    );
+    if fallback && check.result == Verdict::Warn && revision == Some("2025-03-26") {
+        return Check::pass(
+            &check.check,
+            format!(
+                "{}; the server speaks 2025-03-26, whose rules these are",
+                check.detail
+            ),
+        );
+    }
+    check.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_2025_03_26_fallbacks_pass_once_the_server_speaks_that_revision() {
+        let warned = Check::warn("resource_metadata.found", "no metadata");
+        assert_eq!(
+            by_the_rules_of(&warned, Some("2025-03-26")).result,
+            Verdict::Pass
+        );
+        assert_eq!(
+            by_the_rules_of(&warned, Some("2025-11-25")).result,
+            Verdict::Warn
+        );
+        assert_eq!(by_the_rules_of(&warned, None).result, Verdict::Warn);
+        let other = Check::warn("discovery.issuer", "x");
+        assert_eq!(
+            by_the_rules_of(&other, Some("2025-03-26")).result,
+            Verdict::Warn
+        );
+    }
 }

@@ -70,11 +70,6 @@ fi
 # Used only where the authorization server advertises client_id_metadata_document_supported;
 # elsewhere the tool registers a client, as a user with this setting in .env would see.
 export OAUTH_CLIENT_METADATA_URL=https://conformance-test.local/client-metadata.json
-# The 2025-03-26 scenarios' servers follow that revision (no protected-resource metadata):
-# its rules apply, so the fallbacks are passes rather than warnings in the tool's report.
-case "${MCP_CONFORMANCE_SCENARIO:-}" in
-  auth/2025-03-26-*) export OAUTH_MCP_REVISION=2025-03-26 ;;
-esac
 # The client credentials scenarios (the MCP authorization extension for headless agents):
 # no user, so no sign-in; the grant, with the scenario's pre-registered client.
 flow=(--sign-in)
