@@ -290,6 +290,7 @@ fn shared_state(
         params: config.params.clone(),
         par: config.par,
         resource: config.resource.clone(),
+        http_timeout: config.http_timeout,
         summary,
         output,
         once,

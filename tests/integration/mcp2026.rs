@@ -203,3 +203,39 @@ async fn the_github_actions_oidc_token_is_asked_for_the_audience_with_the_reques
     );
     handle.stop(false).await;
 }
+
+/// The page's API action with an MCP server as RESOURCE_URL (desk mode): the MCP check with
+/// the session's token, its revision named on the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_api_action_checks_an_mcp_server_and_names_its_revision() {
+    use crate::support::app::{cli_for, spawn_app};
+    use crate::support::browser::{Browser, Choice};
+    use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET};
+
+    let provider = LocalProvider::start();
+    let v2 = McpServer::start_v2(&provider.issuer);
+    let mut cli = cli_for(&provider.issuer, CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    cli.resource_url = Some(v2.url.clone());
+    cli.mcp = true;
+    cli.params = vec![format!("resource={}", v2.url)];
+    cli.scopes = Some("openid api:read".into());
+    let app = spawn_app(cli).await;
+    let browser = Browser::new();
+    let callback = browser
+        .authorize(
+            &app.login_url(),
+            &app.redirect_uri,
+            "alice",
+            Choice::Approve,
+        )
+        .await;
+    let (status, token) = browser.callback_json(&callback).await;
+    assert_eq!(status, 200, "{token}");
+
+    let report = app.json(&browser, "/api").await;
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(report["response"]["revision"], "2026-07-28", "{report}");
+    let html = app.page(&browser, "/api").await;
+    assert!(html.contains("MCP revision 2026-07-28"), "{html}");
+    assert!(html.contains("mcp.discover"), "{html}");
+}
