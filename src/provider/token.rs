@@ -15,6 +15,9 @@ use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
 use crate::redact::untrusted;
 
+/// RFC 7523 section 2.1: the JWT-bearer grant type (workload identity, cross-app access).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// Why a token request produced no tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -201,10 +204,7 @@ impl Provider {
         resource: Option<&str>,
         extra: &[(&str, &str)],
     ) -> TokenCall {
-        let mut form = vec![
-            ("grant_type", super::token_exchange::JWT_BEARER),
-            ("assertion", assertion),
-        ];
+        let mut form = vec![("grant_type", JWT_BEARER), ("assertion", assertion)];
         if !scope.is_empty() {
             form.push(("scope", scope));
         }

@@ -30,20 +30,39 @@ pub(super) async fn check(
         false => client,
     };
     let (handshake, mut checks) = match client.check(&resource.url, None, call.as_ref()).await {
+        // The tool called wants a token, though the rest did not: sign in for it.
+        Ok(handshake)
+            if handshake.call.as_ref().is_some_and(|c| {
+                matches!(
+                    c.result,
+                    Err(McpError::Unauthorized { .. } | McpError::Forbidden { .. })
+                )
+            }) =>
+        {
+            return None;
+        }
         Ok(handshake) => {
             let checks = handshake.checks.clone();
             (json!(handshake), checks)
+        }
+        // A 401 or 403 at any step (some servers let `initialize` through and guard the
+        // rest): it wants a token.
+        Err(failure)
+            if matches!(
+                failure.error,
+                McpError::Unauthorized { .. } | McpError::Forbidden { .. }
+            ) =>
+        {
+            return None;
         }
         // It answered the opening request without a token, and failed later: a server that
         // needs no token, and is broken.
         Err(failure) if opened(&failure.checks) => (failure.error.to_json(), failure.checks),
         Err(failure) => {
-            if !matches!(failure.error, McpError::Unauthorized { .. }) {
-                log::info!(
-                    "the MCP server did not answer without a token ({}): signing in",
-                    failure.error.kind()
-                );
-            }
+            log::info!(
+                "the MCP server did not answer without a token ({}): signing in",
+                failure.error.kind()
+            );
             return None;
         }
     };
