@@ -310,7 +310,11 @@ impl Config {
             "endpoints_by_hand": self.endpoints.listed(),
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
-            "mcp_revision": self.mcp_revision.as_str(),
+            "mcp_revision": if self.mcp_revision_given {
+                self.mcp_revision.as_str()
+            } else {
+                "detected (server/discover, else initialize)"
+            },
             "once": self.once,
             "audit": self.audit,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
