@@ -266,6 +266,9 @@ async fn api(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
     let Some(access_token) = &tokens.access_token else {
         return StepReport::failed(step, "no access token is held (it was revoked)");
     };
+    if resource.mcp {
+        return mcp_step(state, step, resource, access_token.secret()).await;
+    }
     let call = state
         .provider
         .call_resource(&resource.url, &resource.method, access_token)
@@ -292,6 +295,64 @@ async fn api(state: &AppState, step: &Step, tokens: &Session) -> StepReport {
         report.checks.push(check);
     }
     report
+}
+
+/// An MCP server as the API: the MCP check with the token (its revision detected), for the
+/// page: the revision, the server, its tools, and the checks.
+async fn mcp_step(
+    state: &AppState,
+    step: &Step,
+    resource: &crate::config::Resource,
+    token: &str,
+) -> StepReport {
+    let client = match crate::mcp::Client::new(state.http_timeout) {
+        Ok(client) => client,
+        Err(e) => return StepReport::failed(step, e.to_string()),
+    };
+    let call = resource
+        .mcp_call
+        .as_deref()
+        .and_then(|spec| spec.parse::<crate::mcp::ToolCall>().ok());
+    let answer = client
+        .check_with_dpop(
+            &resource.url,
+            Some(token),
+            call.as_ref(),
+            state.provider.dpop(),
+        )
+        .await;
+    let (ok, response, error, checks) = match answer {
+        Ok(done) => (true, serde_json::json!(done), None, done.checks),
+        Err(failure) => (
+            false,
+            failure.error.to_json(),
+            Some(failure.error.to_string()),
+            failure.checks,
+        ),
+    };
+    let mut notes: Vec<String> = response
+        .get("revision")
+        .and_then(Value::as_str)
+        .map(|r| format!("MCP revision {r}"))
+        .into_iter()
+        .collect();
+    notes.extend(
+        checks
+            .iter()
+            .map(|c| format!("{} ({}): {}", c.check, c.result.label(), c.detail)),
+    );
+    StepReport {
+        step: step.name(),
+        ok,
+        status: None,
+        response,
+        error,
+        notes,
+        hint: None,
+        next: None,
+        exchange: None,
+        checks,
+    }
 }
 
 /// RFC 7662 section 2.2: the fields a person checks first, `exp` also as a date.

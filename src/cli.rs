@@ -171,12 +171,25 @@ pub struct Cli {
     pub device_authorization_url: Option<String>,
 
     /// How to get the tokens: code (a browser sign-in and a callback), device (RFC 8628: a
-    /// user code entered elsewhere, the token endpoint polled) or client_credentials (the
-    /// client itself, no user) [default: code]. device and client_credentials are one
-    /// command, as with --once.
+    /// user code entered elsewhere, the token endpoint polled), client_credentials (the
+    /// client itself, no user) or jwt_bearer (RFC 7523: a JWT the workload holds, from
+    /// OAUTH_ASSERTION_FILE or GitHub Actions' OIDC token) [default: code]. All but code are
+    /// one command, as with --once.
     #[arg(long, env = "OAUTH_GRANT")]
     #[arg(help_heading = "Client")]
     pub grant: Option<String>,
+
+    /// With --grant jwt_bearer: a file holding the workload's JWT (the assertion) [default:
+    /// on GitHub Actions, the runner's OIDC token, from ACTIONS_ID_TOKEN_REQUEST_URL].
+    #[arg(long, env = "OAUTH_ASSERTION_FILE")]
+    #[arg(help_heading = "Client")]
+    pub assertion_file: Option<String>,
+
+    /// With --grant jwt_bearer on GitHub Actions: the `audience` of the OIDC token asked for
+    /// [default: the authorization server's issuer].
+    #[arg(long, env = "OAUTH_WORKLOAD_AUDIENCE")]
+    #[arg(help_heading = "Client")]
+    pub workload_audience: Option<String>,
 
     /// URL of your own API, called with the access token by /api and `--then api`.
     #[arg(long, env = "RESOURCE_URL")]
@@ -201,9 +214,9 @@ pub struct Cli {
     #[arg(long, env = "OAUTH_MCP_CALL")]
     pub mcp_call: Option<String>,
 
-    /// With an MCP server: the MCP revision whose authorization rules apply and whose
-    /// protocol version initialize asks for: 2025-03-26, 2025-06-18 or 2025-11-25
-    /// [default: 2025-11-25].
+    /// With an MCP server: an override of the detected MCP revision, whose authorization
+    /// rules then apply and whose protocol is spoken: 2025-03-26, 2025-06-18, 2025-11-25 or
+    /// 2026-07-28 [default: detected: server/discover first, then initialize].
     #[arg(help_heading = "Your API")]
     #[arg(long, env = "OAUTH_MCP_REVISION")]
     pub mcp_revision: Option<String>,
@@ -341,6 +354,8 @@ impl std::fmt::Debug for Cli {
             jwks_url,
             device_authorization_url,
             grant,
+            assertion_file,
+            workload_audience,
             resource_url,
             resource_method,
             mcp,
@@ -398,6 +413,9 @@ impl std::fmt::Debug for Cli {
             .field("jwks_url", jwks_url)
             .field("device_authorization_url", device_authorization_url)
             .field("grant", grant)
+            // A path and an audience, not the assertion.
+            .field("assertion_file", assertion_file)
+            .field("workload_audience", workload_audience)
             .field("resource_url", resource_url)
             .field("resource_method", resource_method)
             .field("mcp", mcp)

@@ -34,6 +34,9 @@ pub enum RunError {
     Steps(String),
     #[error("tokens were received, but checks failed: {0}")]
     Checks(String),
+    /// An MCP server that answered without a token failed a check.
+    #[error("the MCP server needs no access token, but checks failed: {0}")]
+    OpenServerChecks(String),
     #[error(
         "no callback arrived within {0} s (--timeout / OAUTH_TIMEOUT): was the sign-in page opened and completed?"
     )]
@@ -45,6 +48,13 @@ pub enum RunError {
     DeviceTimeout(u64),
     #[error("interrupted before the sign-in completed")]
     Interrupted,
+    /// SEP-2352: RESOURCE_URL's metadata named another authorization server after the
+    /// sign-in; the run starts over there once.
+    #[error(
+        "the MCP server refused the access token from {from}, and its metadata now names the \
+         authorization server {to}: the client must register and sign in there"
+    )]
+    AuthorizationServerMoved { from: String, to: String },
 }
 
 /// Where the RFC 9728 chain broke, and the hops and checks seen on the way.
@@ -65,7 +75,9 @@ impl RunError {
             | Self::Flow(_)
             | Self::Grant(_)
             | Self::Steps(_)
-            | Self::Checks(_) => ExitStatus::FlowFailed,
+            | Self::Checks(_)
+            | Self::OpenServerChecks(_)
+            | Self::AuthorizationServerMoved { .. } => ExitStatus::FlowFailed,
             Self::Timeout(_) | Self::DeviceTimeout(_) => ExitStatus::Timeout,
             Self::Interrupted => ExitStatus::Interrupted,
         }

@@ -1,5 +1,6 @@
 //! The grants without a callback, each one command like `--once`: client credentials
-//! (RFC 6749 section 4.4) and the device authorization grant (RFC 8628: a user code shown on
+//! (RFC 6749 section 4.4), the JWT-bearer grant with the workload's own JWT (RFC 7523
+//! section 2.1, workload identity federation) and the device authorization grant (RFC 8628: a user code shown on
 //! stderr, the token endpoint polled, and with `--sign-in` the driver completing the
 //! verification page). Each ends in an `Outcome`, as a callback does, so `run` reports the
 //! checks and `--then` steps the same way.
@@ -11,11 +12,12 @@ use actix_web::web;
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-use crate::config::Config;
+use crate::config::{Config, WorkloadAssertion};
 use crate::oauth::Grant;
 use crate::provider::calls::CallError;
 use crate::provider::device::DeviceAuthorization;
 use crate::provider::token::TokenCall;
+use crate::provider::workload;
 use crate::provider::{DeviceCode, Provider, TokenError};
 use crate::redact::untrusted;
 use crate::signin;
@@ -34,6 +36,62 @@ pub async fn client_credentials(state: &AppState, config: &Config) -> Outcome {
         .client_credentials(&config.scope_string(), &extra)
         .await;
     tokens_outcome(state, config, Grant::ClientCredentials, call, "token").await
+}
+
+/// The JWT-bearer grant (`--grant jwt_bearer`): the workload's JWT (from its file, or
+/// fetched from GitHub Actions' OIDC endpoint for the authorization server's issuer unless
+/// OAUTH_WORKLOAD_AUDIENCE names another audience) as the assertion; one token request, no
+/// retry with another grant on a refusal.
+pub async fn jwt_bearer(state: &AppState, config: &Config) -> Outcome {
+    let assertion = match &config.workload {
+        Some(WorkloadAssertion::File { jwt, .. }) => jwt.secret().to_owned(),
+        Some(WorkloadAssertion::GithubActions {
+            url,
+            request_token,
+            audience,
+        }) => {
+            state.output.hold_secret(request_token.secret());
+            let audience = audience.as_deref().unwrap_or(&state.provider.issuer);
+            match workload::github_actions_token(
+                state.provider.http(),
+                url,
+                request_token.secret(),
+                audience,
+            )
+            .await
+            {
+                Ok(jwt) => jwt,
+                Err(e) => {
+                    return Outcome::Failed {
+                        document: json!({
+                            "error": "workload_token_unavailable",
+                            "step": "workload_token",
+                            "message": e.to_string(),
+                        }),
+                        reason: e.to_string(),
+                    };
+                }
+            }
+        }
+        None => {
+            return Outcome::Failed {
+                document: json!({ "error": "no_workload_assertion", "step": "token" }),
+                reason: "--grant jwt_bearer without a workload assertion".into(),
+            };
+        }
+    };
+    state.output.hold_secret(&assertion);
+    let extra = extra_params(config);
+    let call = state
+        .provider
+        .jwt_bearer(
+            &assertion,
+            &config.scope_string(),
+            state.provider.resource_indicator.as_deref(),
+            &extra,
+        )
+        .await;
+    tokens_outcome(state, config, Grant::JwtBearer, call, "token").await
 }
 
 /// The device grant: the device authorization request, the user code on stderr, then the

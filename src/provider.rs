@@ -19,6 +19,7 @@ pub mod quirks;
 pub mod resource;
 pub mod token;
 pub mod token_exchange;
+pub mod workload;
 
 use oauth2::basic::BasicClient;
 use oauth2::{

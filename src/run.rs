@@ -2,6 +2,8 @@
 //! callback. Returns the exit status; `main` prints the error, once.
 
 mod cross_app;
+mod mcp;
+mod open_server;
 
 use serde_json::{Value, json};
 
@@ -11,12 +13,12 @@ use crate::cli::Cli;
 use crate::config::{Config, SignIn};
 use crate::error::RunError;
 use crate::grants;
-use crate::mcp;
 use crate::oauth::{Check, ExitStatus, Grant, Report, Step, Verdict};
 use crate::output::Output;
 use crate::signin;
 use crate::startup::{Application, Headless};
 use crate::state::{AppState, Outcome};
+use mcp::{McpResult, mcp_check, mcp_check_with, moved_authorization_server};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     if let Some(command) = &cli.command {
@@ -45,6 +47,28 @@ pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
         return Ok(ExitStatus::Success);
     }
 
+    // An MCP server that needs no token is checked without OAuth.
+    if let Some(result) = open_server::check(&config, &output).await {
+        return result;
+    }
+    match once_through(config, &output).await {
+        // SEP-2352: the resource moved to another authorization server; once more from the
+        // start (resource-first discovery, registration, sign-in), as a fresh client there.
+        Err(RunError::AuthorizationServerMoved { from, to }) => {
+            log::warn!(
+                "the MCP server's authorization server changed from {} to {}: registering and \
+                 signing in there",
+                crate::redact::untrusted(&from),
+                crate::redact::untrusted(&to)
+            );
+            once_through(Config::from_cli(&cli)?, &output).await
+        }
+        other => other,
+    }
+}
+
+/// Startup, then the sign-in or grant, then the report.
+async fn once_through(config: Config, output: &Output) -> Result<ExitStatus, RunError> {
     let (once, with_report) = (config.once, config.report);
     let built = match config.grant.needs_callback() {
         true => Application::build(config, output.clone())
@@ -110,6 +134,7 @@ async fn run_grant(headless: Headless) -> Result<ExitStatus, RunError> {
 async fn obtain(state: actix_web::web::Data<AppState>, config: &Config) -> Option<Outcome> {
     match config.grant {
         Grant::ClientCredentials => Some(grants::client_credentials(&state, config).await),
+        Grant::JwtBearer => Some(grants::jwt_bearer(&state, config).await),
         Grant::Device => grants::device(state, config).await,
         // Never here: the code grant is served (`serve`), not run headless.
         Grant::Code => None,
@@ -316,6 +341,14 @@ async fn finish_once(
     if may_step_up && let Some(wanted) = mcp.as_ref().and_then(|m| m.step_up.as_deref()) {
         return Finished::StepUp(scope_union(&token, &state.scopes, wanted));
     }
+    if let Some(m) = &mcp
+        && let Some(to) = moved_authorization_server(state, config, m).await
+    {
+        return Finished::Done(Err(RunError::AuthorizationServerMoved {
+            from: state.provider.issuer.clone(),
+            to,
+        }));
+    }
     Finished::Done(finish_report(state, config, chain, token, report, mcp).await)
 }
 
@@ -355,9 +388,10 @@ async fn finish_report(
                 .iter()
                 .position(|s| s.step == "api" && matches!(s.status, Some(404..=406)))
             && let Some(found) = mcp_check(state, config).await.filter(|m| {
-                m.checks
-                    .iter()
-                    .any(|c| c.check == "mcp.initialize" && c.result == Verdict::Pass)
+                m.checks.iter().any(|c| {
+                    matches!(c.check.as_str(), "mcp.initialize" | "mcp.discover")
+                        && c.result == Verdict::Pass
+                })
             })
         {
             log::info!(
@@ -385,7 +419,14 @@ async fn finish_report(
         report.checks.splice(0..0, client.iter().cloned());
     }
     if let Some(chain) = chain {
-        report.checks.splice(0..0, chain.checks.iter().cloned());
+        let revision = mcp.as_ref().and_then(|m| m.document["revision"].as_str());
+        report.checks.splice(
+            0..0,
+            chain
+                .checks
+                .iter()
+                .map(|c| mcp::by_the_rules_of(c, revision)),
+        );
         // Starting from the API, the point is that the API takes the token.
         if let Some(api) = steps.iter().flatten().find(|s| s.step == "api") {
             report.checks.push(if api.ok {
@@ -442,88 +483,6 @@ async fn finish_report(
     } else {
         Err(RunError::Checks(failed_checks.join("; ")))
     }
-}
-
-/// An MCP server as RESOURCE_URL (`--mcp`, or found to answer like one): the MCP handshake
-/// with the access token (initialize, tools/list, `--mcp-call`). Its checks, and what the
-/// server said (or why it refused), for the report; `resource.accepts_token` says whether the
-/// server took the token.
-struct McpResult {
-    checks: Vec<Check>,
-    /// What the server said, or why it refused, for `--report`.
-    document: Value,
-    /// The scope an `insufficient_scope` refusal asked for.
-    step_up: Option<String>,
-}
-
-async fn mcp_check(state: &AppState, config: &Config) -> Option<McpResult> {
-    let token = state
-        .session_tokens()
-        .and_then(|s| s.access_token.map(|t| t.secret().clone()));
-    mcp_check_with(state, config, token.as_deref()).await
-}
-
-/// The MCP handshake with `token` (the session's, or cross-app access's).
-async fn mcp_check_with(
-    state: &AppState,
-    config: &Config,
-    token: Option<&str>,
-) -> Option<McpResult> {
-    let resource = config.resource.as_ref()?;
-    let call = resource
-        .mcp_call
-        .as_deref()
-        .and_then(|spec| spec.parse::<mcp::ToolCall>().ok());
-    let client = match mcp::Client::new(config.http_timeout) {
-        Ok(client) => client.asking_for(config.mcp_revision.as_str()),
-        Err(e) => {
-            return Some(McpResult {
-                checks: vec![Check::fail("mcp.initialize", e.to_string())],
-                document: e.to_json(),
-                step_up: None,
-            });
-        }
-    };
-    let answer = client
-        .check_with_dpop(&resource.url, token, call.as_ref(), state.provider.dpop())
-        .await;
-    Some(match answer {
-        Ok(handshake) => {
-            let mut checks = handshake.checks.clone();
-            checks.push(Check::pass(
-                "resource.accepts_token",
-                format!(
-                    "the MCP server {} took the access token (initialize, tools/list)",
-                    handshake.server.name
-                ),
-            ));
-            let step_up = handshake.call.as_ref().and_then(|c| {
-                c.result
-                    .as_ref()
-                    .err()
-                    .and_then(|e| e.insufficient_scope())
-                    .map(str::to_owned)
-            });
-            McpResult {
-                checks,
-                document: json!(handshake),
-                step_up,
-            }
-        }
-        Err(failure) => {
-            log::warn!("MCP check failed: {}", failure.error);
-            let mut checks = failure.checks;
-            checks.push(Check::fail(
-                "resource.accepts_token",
-                failure.error.to_string(),
-            ));
-            McpResult {
-                checks,
-                document: failure.error.to_json(),
-                step_up: failure.error.insufficient_scope().map(str::to_owned),
-            }
-        }
-    })
 }
 
 /// `--sign-in`: the driver plays the browser, from `/login` on the redirect URI's host (the

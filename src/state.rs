@@ -72,6 +72,8 @@ pub struct AppState {
     /// Push authorization requests first (RFC 9126).
     pub par: bool,
     pub resource: Option<Resource>,
+    /// OAUTH_HTTP_TIMEOUT, for the MCP check the page's API action runs.
+    pub http_timeout: std::time::Duration,
     /// The configuration summary shown on the index page (no secret values).
     pub summary: Value,
     pub output: Output,

@@ -229,7 +229,15 @@ async fn access_token_checks(provider: &Provider, token: &str, report: &mut Repo
         .get("iss")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    if iss.as_deref() == Some(provider.issuer.as_str()) {
+    if iss.as_deref() == Some(provider.issuer.as_str()) && provider.endpoints.jwks.is_none() {
+        // The access token is for the resource server (RFC 9068 section 4); without a
+        // jwks_uri the client has nothing to check it with, and needs nothing.
+        report.checks.push(Check::warn(
+            "access_token.signature",
+            "a JWT from the provider, but its metadata has no jwks_uri: not verified (the \
+             resource server verifies it, RFC 9068 section 4)",
+        ));
+    } else if iss.as_deref() == Some(provider.issuer.as_str()) {
         let expected = id_token::Expected {
             issuer: &provider.issuer,
             client_id: provider.client_id(),

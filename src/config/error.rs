@@ -18,6 +18,19 @@ pub enum ConfigError {
     )]
     NoProvider,
     #[error(
+        "--grant jwt_bearer needs the workload's JWT: set OAUTH_ASSERTION_FILE to a file holding \
+         it, or run on GitHub Actions with `permissions: id-token: write` (which sets \
+         ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN)"
+    )]
+    NoWorkloadAssertion,
+    #[error("OAUTH_ASSERTION_FILE {}: {problem}", .path.display())]
+    AssertionFile { path: PathBuf, problem: String },
+    #[error(
+        "ACTIONS_ID_TOKEN_REQUEST_URL {value:?} is not usable: {problem} (GitHub Actions sets it; \
+         a request token is only ever sent over https)"
+    )]
+    WorkloadUrl { value: String, problem: String },
+    #[error(
         "CLERK_PUBLISHABLE_KEY is not a publishable key: {0}. A key looks like pk_test_ or \
          pk_live_ followed by base64 text; copy it from the Clerk dashboard > API keys"
     )]

@@ -16,6 +16,7 @@ mod params;
 mod provider;
 mod resource;
 mod sign_in;
+mod workload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub use params::{RESERVED_PARAMS, scope_string};
 pub use provider::ProviderSetting;
 pub use resource::Resource;
 pub use sign_in::SignIn;
+pub use workload::{Secret, WorkloadAssertion};
 
 use crate::cli::Cli;
 use crate::oauth::{AuthMethod, Grant, Issuer, McpRevision, Step};
@@ -78,6 +80,8 @@ pub struct Config {
     pub resource: Option<Resource>,
     /// `--mcp-revision`: the MCP revision whose authorization rules apply.
     pub mcp_revision: McpRevision,
+    /// OAUTH_MCP_REVISION was set: the MCP protocol is not detected but this revision spoken.
+    pub mcp_revision_given: bool,
     /// An MCP server of the 2025-03-26 revision (no protected-resource metadata): its origin
     /// locates the authorization server metadata, whose issuer is then taken as it is.
     pub legacy_mcp: bool,
@@ -104,6 +108,8 @@ pub struct Config {
     pub grant: Grant,
     /// Cross-app access (OAUTH_IDP_ID_TOKEN): the token from the IdP's ID-JAG, no browser.
     pub cross_app: Option<CrossApp>,
+    /// `--grant jwt_bearer`: the workload's JWT, or where to fetch it.
+    pub workload: Option<WorkloadAssertion>,
 }
 
 impl Config {
@@ -126,7 +132,7 @@ impl Config {
         // Client credentials: no user, so no `openid` by default; the scopes asked for are the
         // ones given.
         let scopes = match (grant, given(&cli.scopes)) {
-            (Grant::ClientCredentials, None) => Vec::new(),
+            (g, None) if g.without_user() => Vec::new(),
             (_, scopes) => params::scopes(scopes),
         };
         let params = params::parse_params(&cli.params)?;
@@ -179,7 +185,11 @@ impl Config {
                 why: "the probes replay the code flow's authorization codes and redirects",
             });
         }
-        if grant == Grant::ClientCredentials && sign_in.is_some() {
+        let workload = match grant {
+            Grant::JwtBearer => Some(WorkloadAssertion::from_cli(cli, env)?),
+            _ => None,
+        };
+        if grant.without_user() && sign_in.is_some() {
             return Err(ConfigError::NotForGrant {
                 option: "--sign-in (OAUTH_SIGN_IN)",
                 grant: grant.name(),
@@ -208,6 +218,7 @@ impl Config {
             ca,
             resource,
             mcp_revision,
+            mcp_revision_given: given(&cli.mcp_revision).is_some(),
             then,
             once: cli.once || !grant.needs_callback(),
             report: cli.report,
@@ -226,6 +237,7 @@ impl Config {
             sign_in,
             grant,
             cross_app,
+            workload,
         })
     }
 
@@ -298,7 +310,11 @@ impl Config {
             "endpoints_by_hand": self.endpoints.listed(),
             "ca_cert": self.ca.as_ref().map(|c| c.path.display().to_string()),
             "resource_url": self.resource.as_ref().map(|r| format!("{} {}", r.method, r.url)),
-            "mcp_revision": self.mcp_revision.as_str(),
+            "mcp_revision": if self.mcp_revision_given {
+                self.mcp_revision.as_str()
+            } else {
+                "detected (server/discover, else initialize)"
+            },
             "once": self.once,
             "audit": self.audit,
             "then": self.then.iter().map(Step::name).collect::<Vec<_>>(),
@@ -421,243 +437,4 @@ fn seconds(
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-
-    /// A configuration that is complete: an issuer and a client ID.
-    pub(crate) fn cli() -> Cli {
-        Cli {
-            issuer: Some("https://idp.example.com".into()),
-            client_id: Some("client".into()),
-            ..Cli::default()
-        }
-    }
-
-    #[test]
-    fn defaults() {
-        let c = Config::from_cli(&cli()).unwrap();
-        assert_eq!(c.scope_string(), "openid profile email");
-        assert_eq!(c.listen.port, 3000);
-        assert!(c.listen.addrs.iter().all(|a| a.is_loopback()));
-        assert_eq!(
-            c.listen.addrs.len(),
-            2,
-            "localhost means both 127.0.0.1 and ::1"
-        );
-        assert_eq!(
-            c.redirect_for_port(3000).as_str(),
-            "http://localhost:3000/oauth_callback"
-        );
-        assert!(c.client_secret.is_none());
-        assert_eq!(c.timeout, Duration::from_secs(300));
-    }
-
-    #[test]
-    fn empty_values_count_as_unset() {
-        let mut raw = cli();
-        raw.client_secret = Some(String::new());
-        raw.port = Some(" ".into());
-        raw.scopes = Some(String::new());
-        let c = Config::from_cli(&raw).unwrap();
-        assert_eq!(c.scope_string(), DEFAULT_SCOPES);
-        assert!(c.client_secret.is_none());
-        assert_eq!(c.listen.port, DEFAULT_PORT);
-        raw.client_id = Some(String::new());
-        assert!(Config::from_cli(&raw).unwrap().client_id.is_none());
-    }
-
-    #[test]
-    fn errors_name_the_setting() {
-        let mut raw = Cli::default();
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(
-            msg.contains("CLERK_PUBLISHABLE_KEY")
-                && msg.contains("OAUTH_ISSUER")
-                && msg.contains(".env.sample")
-        );
-        raw.publishable_key = Some("pk_test_bm90LWEta2V5".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(
-            msg.starts_with("CLERK_PUBLISHABLE_KEY") && msg.contains("'$'"),
-            "{msg}"
-        );
-        let mut raw = cli();
-        raw.port = Some("http".into());
-        assert!(
-            Config::from_cli(&raw)
-                .unwrap_err()
-                .to_string()
-                .starts_with("PORT")
-        );
-        let mut raw = cli();
-        raw.host = Some("example.com".into());
-        assert!(
-            Config::from_cli(&raw)
-                .unwrap_err()
-                .to_string()
-                .starts_with("HOST")
-        );
-        let mut raw = cli();
-        raw.timeout = Some("0".into());
-        assert!(
-            Config::from_cli(&raw)
-                .unwrap_err()
-                .to_string()
-                .starts_with("OAUTH_TIMEOUT")
-        );
-        let mut raw = cli();
-        raw.ca_cert = Some("/nonexistent/ca.pem".into());
-        assert!(
-            Config::from_cli(&raw)
-                .unwrap_err()
-                .to_string()
-                .starts_with("OAUTH_CA_CERT")
-        );
-    }
-
-    #[test]
-    fn then_steps_need_once() {
-        let mut raw = cli();
-        raw.then = vec![
-            "refresh".into(),
-            "userinfo".into(),
-            "tokeninfo:access".into(),
-        ];
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::NeedsOnce("--then"))
-        ));
-        raw.once = true;
-        let c = Config::from_cli(&raw).unwrap();
-        assert_eq!(c.then.len(), 3);
-        raw.then.push("dance".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
-    }
-
-    #[test]
-    fn grants_imply_once_and_refuse_steps_their_tokens_cannot_take() {
-        let mut raw = cli();
-        assert_eq!(Config::from_cli(&raw).unwrap().grant, Grant::Code);
-        raw.grant = Some("client_credentials".into());
-        raw.then = vec!["api".into(), "tokeninfo:access".into()];
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.once && !c.open_browser);
-        assert!(c.scopes.is_empty(), "no openid by default without a user");
-        raw.then.push("refresh".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(
-            msg.contains("--then refresh") && msg.contains("4.4.3"),
-            "{msg}"
-        );
-        raw.then = vec!["userinfo".into()];
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::StepNotForGrant { .. })
-        ));
-        raw.then.clear();
-        raw.scopes = Some("api:read".into());
-        assert_eq!(Config::from_cli(&raw).unwrap().scope_string(), "api:read");
-        raw.grant = Some("device".into());
-        raw.then = vec!["refresh".into(), "userinfo".into()];
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.once && c.grant == Grant::Device);
-        raw.grant = Some("implicit".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.starts_with("OAUTH_GRANT") && msg.contains("client_credentials"));
-    }
-
-    #[test]
-    fn auth_methods() {
-        let mut raw = cli();
-        raw.auth_method = Some("client_secret_basic".into());
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::AuthMethodNeedsSecret("client_secret_basic"))
-        ));
-        raw.client_secret = Some("s".into());
-        assert_eq!(
-            Config::from_cli(&raw).unwrap().auth_method,
-            Some(AuthMethod::ClientSecretBasic)
-        );
-        raw.auth_method = Some("private_key_jwt".into());
-        assert!(
-            Config::from_cli(&raw)
-                .unwrap_err()
-                .to_string()
-                .starts_with("OAUTH_AUTH_METHOD")
-        );
-    }
-
-    #[test]
-    fn what_run_reads_comes_from_the_config() {
-        let mut raw = cli();
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(!c.report && !c.redact && !c.print_config);
-        raw.once = true;
-        raw.report = true;
-        raw.redact = true;
-        raw.print_config = true;
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.report && c.redact && c.print_config);
-        raw.once = false;
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::NeedsOnce("--report"))
-        ));
-    }
-
-    #[test]
-    fn the_mcp_revision_defaults_to_the_newest_and_names_the_choices() {
-        let mut raw = cli();
-        assert_eq!(
-            Config::from_cli(&raw).unwrap().mcp_revision,
-            McpRevision::V2025_11_25
-        );
-        raw.mcp_revision = Some("2025-06-18".into());
-        let c = Config::from_cli(&raw).unwrap();
-        assert_eq!(c.mcp_revision, McpRevision::V2025_06_18);
-        assert_eq!(c.summary()["mcp_revision"], "2025-06-18");
-        raw.mcp_revision = Some("2024-11-05".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(
-            msg.starts_with("OAUTH_MCP_REVISION") && msg.contains("2025-03-26"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn audit_is_refused_with_dpop_naming_both() {
-        let mut raw = cli();
-        raw.once = true;
-        raw.audit = true;
-        raw.dpop = true;
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.contains("--audit") && msg.contains("--dpop"), "{msg}");
-    }
-
-    #[test]
-    fn audit_runs_with_once_only() {
-        let mut raw = cli();
-        raw.audit = true;
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::NeedsOnce("--audit"))
-        ));
-        raw.once = true;
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.audit);
-        assert_eq!(c.summary()["audit"], true);
-        assert!(format!("{raw:?}").contains("audit: true"));
-    }
-
-    #[test]
-    fn debug_never_shows_the_client_secret() {
-        let mut raw = cli();
-        raw.client_secret = Some("s3cr3t-value".into());
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.client_secret.is_some());
-        assert!(!format!("{c:?}").contains("s3cr3t-value"));
-        assert!(!c.summary().to_string().contains("s3cr3t-value"));
-    }
-}
+pub(crate) mod tests;

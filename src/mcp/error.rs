@@ -172,6 +172,26 @@ pub enum McpError {
         message: String,
         data: Option<String>,
     },
+    /// A non-2xx status with a JSON-RPC error body: a 2026-07-28 server refuses a request so
+    /// (HTTP 400, `-32020` a header missing or wrong, `-32022` an unsupported protocol version
+    /// with the versions it supports in `data.supported`).
+    #[error(
+        "the MCP server at {} answered {method} with HTTP {status} and JSON-RPC error {code}: {}{}",
+        untrusted(.url),
+        untrusted(.message),
+        if .supported.is_empty() { String::new() } else {
+            format!(" (it supports {})", untrusted(&.supported.join(", ")))
+        }
+    )]
+    Rejected {
+        url: String,
+        method: String,
+        status: u16,
+        code: i64,
+        message: String,
+        /// `data.supported` of an unsupported-version error.
+        supported: Vec<String>,
+    },
     /// A message that breaks the MCP or JSON-RPC rules (a missing field, no response).
     #[error("the MCP server at {} broke the protocol on {method}: {}", untrusted(.url), untrusted(.problem))]
     Protocol {
@@ -205,6 +225,7 @@ impl McpError {
             Self::Status { .. } => "http_status",
             Self::NotJson { .. } => "not_json",
             Self::JsonRpc { .. } => "jsonrpc_error",
+            Self::Rejected { .. } => "rejected",
             Self::Protocol { .. } => "protocol",
             Self::UnsupportedVersion { .. } => "unsupported_protocol_version",
         }
@@ -218,6 +239,7 @@ impl McpError {
             Self::NotAcceptable { .. } => Some(406),
             Self::Redirect { status, .. }
             | Self::Status { status, .. }
+            | Self::Rejected { status, .. }
             | Self::NotJson { status, .. } => Some(*status),
             _ => None,
         }
@@ -250,7 +272,7 @@ impl McpError {
         if let Some(refusal) = self.refusal() {
             doc["www_authenticate"] = refusal.to_json();
         }
-        if let Self::JsonRpc { code, .. } = self {
+        if let Self::JsonRpc { code, .. } | Self::Rejected { code, .. } = self {
             doc["code"] = json!(code);
         }
         doc

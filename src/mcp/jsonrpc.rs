@@ -79,7 +79,7 @@ pub fn classify(value: &Value) -> Result<Incoming, String> {
     Ok(Incoming::Response { id, outcome })
 }
 
-fn rpc_error(error: &Value) -> Result<RpcError, String> {
+pub fn rpc_error(error: &Value) -> Result<RpcError, String> {
     let object: &Map<String, Value> = error.as_object().ok_or("\"error\" is not an object")?;
     let code = object
         .get("code")

@@ -29,6 +29,8 @@ pub struct Parser {
     has_data: bool,
     event: Option<String>,
     last_id: Option<String>,
+    /// `retry:`, the reconnection time in milliseconds the server asks for.
+    retry: Option<u64>,
     /// The previous chunk ended on CR: an LF opening this one ends nothing more.
     after_cr: bool,
     started: bool,
@@ -37,6 +39,26 @@ pub struct Parser {
 impl Parser {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A parser for the stream that resumes this one: the last event ID and the
+    /// reconnection time carry over.
+    pub fn resumed(&self) -> Self {
+        Self {
+            last_id: self.last_id.clone(),
+            retry: self.retry,
+            ..Self::default()
+        }
+    }
+
+    /// The last event ID seen (`id:`): the stream can be resumed with `Last-Event-ID`.
+    pub fn last_id(&self) -> Option<&str> {
+        self.last_id.as_deref()
+    }
+
+    /// The reconnection time the server asked for (`retry:`), in milliseconds.
+    pub fn retry(&self) -> Option<u64> {
+        self.retry
     }
 
     /// Every event completed by `chunk`. An event still open when the stream ends is
@@ -86,7 +108,10 @@ impl Parser {
                 self.has_data = true;
             }
             "id" if !value.contains('\0') => self.last_id = Some(value.to_owned()),
-            // `retry` and unknown fields: nothing this client acts on.
+            // Only ASCII digits, as the standard says; anything else is ignored.
+            "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                self.retry = value.parse().ok();
+            }
             _ => {}
         }
         None
@@ -116,6 +141,18 @@ mod tests {
     fn all(chunks: &[&[u8]]) -> Vec<Event> {
         let mut p = Parser::new();
         chunks.iter().flat_map(|c| p.feed(c)).collect()
+    }
+
+    #[test]
+    fn the_last_id_and_the_retry_time_carry_over_to_a_resumed_stream() {
+        let mut p = Parser::new();
+        assert!(p.feed(b"id: event-1\nretry: 500\ndata: \n\n").is_empty());
+        assert!(p.feed(b"retry: soon\n\n").is_empty());
+        let resumed = p.resumed();
+        assert_eq!(
+            (resumed.last_id(), resumed.retry()),
+            (Some("event-1"), Some(500))
+        );
     }
 
     #[test]

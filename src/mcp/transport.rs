@@ -1,9 +1,13 @@
-//! The Streamable HTTP transport (MCP 2025-11-25, basic/transports), client side: each message
-//! is a POST of one JSON-RPC message; a request's answer is one JSON body or an SSE stream in
-//! which the response with the request's id arrives, maybe after the server's own requests
-//! and notifications. After `initialize`, every request carries `MCP-Session-Id` (when the
-//! server issued one) and `MCP-Protocol-Version`. Redirects are never followed (the bearer
-//! token would go along), every call is bounded in time, every body in size.
+//! The Streamable HTTP transport (MCP 2025-11-25 and 2026-07-28, basic/transports), client
+//! side: each message is a POST of one JSON-RPC message; a request's answer is one JSON body or
+//! an SSE stream in which the response with the request's id arrives, maybe after the server's
+//! own requests and notifications. Every POST names its method in `Mcp-Method` (and a tool's,
+//! prompt's or resource's name in `Mcp-Name`, SEP-2243). Handshake revisions: after
+//! `initialize`, every request carries `MCP-Session-Id` (when the server issued one) and
+//! `MCP-Protocol-Version`. 2026-07-28 (stateless): every request carries the version header
+//! and `params._meta` with the protocol version, client info and capabilities (SEP-2575).
+//! Redirects are never followed (the bearer token would go along), every call is bounded in
+//! time, every body in size.
 
 use std::error::Error as _;
 use std::time::Duration;
@@ -16,13 +20,16 @@ use url::Url;
 
 use super::error::{McpError, Refusal};
 use super::jsonrpc::{self, Incoming};
-use super::sse;
+
+mod stream;
 use crate::provider::challenge::{self, Bearer};
 use crate::provider::dpop::{self, Dpop};
 use crate::redact::{mask_token, untrusted};
 
 pub const SESSION_HEADER: &str = "mcp-session-id";
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
+pub const METHOD_HEADER: &str = "mcp-method";
+pub const NAME_HEADER: &str = "mcp-name";
 const ACCEPT_BOTH: &str = "application/json, text/event-stream";
 
 /// How a response arrived.
@@ -59,6 +66,8 @@ pub struct Transport<'a> {
     pub(super) max_body: usize,
     pub(super) session: Option<HeaderValue>,
     pub(super) version: Option<HeaderValue>,
+    /// 2026-07-28: this `_meta` goes in every request's params (SEP-2575).
+    pub(super) meta: Option<Value>,
     pub(super) next_id: u64,
 }
 
@@ -67,6 +76,13 @@ impl Transport<'_> {
     pub async fn request(&mut self, method: &str, params: Value) -> Result<Answer, McpError> {
         self.next_id += 1;
         let id = self.next_id;
+        let params = match (&self.meta, params) {
+            (Some(meta), Value::Object(mut params)) => {
+                params.insert("_meta".into(), meta.clone());
+                Value::Object(params)
+            }
+            (_, params) => params,
+        };
         let mut response = self
             .post(method, &jsonrpc::request(id, method, params))
             .await?;
@@ -238,6 +254,18 @@ impl Transport<'_> {
         if let Some(version) = &self.version {
             request = request.header(VERSION_HEADER, version.clone());
         }
+        // SEP-2243: the method of a request or notification (not of a reply to the server's
+        // own request), and the name it is about; a value a header cannot carry is left out.
+        if let Some(name) = body.get("method").and_then(Value::as_str)
+            && let Ok(value) = HeaderValue::from_str(name)
+        {
+            request = request.header(METHOD_HEADER, value);
+            if let Some(target) = named(name, body.get("params"))
+                && let Ok(value) = HeaderValue::from_str(target)
+            {
+                request = request.header(NAME_HEADER, value);
+            }
+        }
         if let Some(token) = self.token {
             request = self.authorize(request, "POST", token);
         }
@@ -284,6 +312,28 @@ impl Transport<'_> {
                     .read_all(&method, &mut response)
                     .await
                     .unwrap_or_default();
+                if let Some(e) = rpc_error(&body) {
+                    return Err(McpError::Rejected {
+                        url,
+                        method,
+                        status,
+                        code: e.code,
+                        message: shorten(&self.scrub(&e.message)),
+                        supported: e
+                            .data
+                            .as_ref()
+                            .and_then(|d| d.get("supported"))
+                            .and_then(Value::as_array)
+                            .map(|v| {
+                                v.iter()
+                                    .filter_map(Value::as_str)
+                                    .take(10)
+                                    .map(shorten)
+                                    .collect()
+                            })
+                            .unwrap_or_default(),
+                    });
+                }
                 McpError::Status {
                     url,
                     method,
@@ -292,58 +342,6 @@ impl Transport<'_> {
                 }
             }
         })
-    }
-
-    /// Reads events until the response to `id` arrives; answers the server's own requests on
-    /// the way (`ping` with an empty result, anything else with "method not found").
-    async fn read_stream(
-        &self,
-        method: &str,
-        id: u64,
-        response: &mut reqwest::Response,
-    ) -> Result<Value, McpError> {
-        let mut parser = sse::Parser::new();
-        let mut read = 0usize;
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.failed(method, e))? {
-            read += chunk.len();
-            if read > self.max_body {
-                return Err(self.too_large(method));
-            }
-            for event in parser.feed(&chunk) {
-                if !event.is_message() {
-                    continue;
-                }
-                let Ok(message) = serde_json::from_str::<Value>(&event.data) else {
-                    return Err(self.protocol(
-                        method,
-                        &format!(
-                            "an SSE event whose data is not JSON: {}",
-                            self.first_line(event.data.as_bytes()).unwrap_or_default()
-                        ),
-                    ));
-                };
-                match jsonrpc::classify(&message) {
-                    Ok(Incoming::Request {
-                        id: asked,
-                        method: theirs,
-                    }) => {
-                        // Its answer is a POST of its own; a failure shows up as no response.
-                        let reply = jsonrpc::reply_to(&asked, &theirs);
-                        let _ = self.post(&theirs, &reply).await;
-                    }
-                    Ok(Incoming::Notification) => {}
-                    // The response (or something broken): `request` reads it.
-                    _ => return Ok(message),
-                }
-            }
-        }
-        Err(self.protocol(
-            method,
-            &format!(
-                "the SSE stream ended before the response to id {id} (resuming a stream with \
-                 GET and Last-Event-ID is not supported by this client)"
-            ),
-        ))
     }
 
     async fn read_all(
@@ -447,6 +445,24 @@ impl Transport<'_> {
             _ => text.to_owned(),
         }
     }
+}
+
+/// The name header's value (SEP-2243): `params.name` of `tools/call` and `prompts/get`,
+/// `params.uri` of `resources/read`.
+fn named<'v>(method: &str, params: Option<&'v Value>) -> Option<&'v str> {
+    let field = match method {
+        "tools/call" | "prompts/get" => "name",
+        "resources/read" => "uri",
+        _ => return None,
+    };
+    params?.get(field)?.as_str()
+}
+
+/// The JSON-RPC error in a refusal's body, when it holds one.
+fn rpc_error(body: &[u8]) -> Option<jsonrpc::RpcError> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    // The id may be null or missing: the server could not tell which request it refuses.
+    jsonrpc::rpc_error(value.get("error")?).ok()
 }
 
 fn is_response_to(message: &Value, id: u64) -> bool {

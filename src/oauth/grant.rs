@@ -13,23 +13,32 @@ pub enum Grant {
     Device,
     /// The client credentials grant (RFC 6749 section 4.4): the client itself, no user.
     ClientCredentials,
+    /// The JWT-bearer grant (RFC 7523 section 2.1) with a JWT the workload already holds
+    /// (workload identity federation: a CI job's OIDC token, a platform's service token).
+    JwtBearer,
 }
 
 impl Grant {
-    pub const NAMES: &'static str = "code, device, client_credentials";
+    pub const NAMES: &'static str = "code, device, client_credentials, jwt_bearer";
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Code => "code",
             Self::Device => "device",
             Self::ClientCredentials => "client_credentials",
+            Self::JwtBearer => "jwt_bearer",
         }
     }
 
     pub fn parse(word: &str) -> Option<Self> {
-        [Self::Code, Self::Device, Self::ClientCredentials]
-            .into_iter()
-            .find(|g| g.name() == word.trim())
+        [
+            Self::Code,
+            Self::Device,
+            Self::ClientCredentials,
+            Self::JwtBearer,
+        ]
+        .into_iter()
+        .find(|g| g.name() == word.trim())
     }
 
     /// The `grant_type` of the token request that returns the tokens.
@@ -38,7 +47,13 @@ impl Grant {
             Self::Code => "authorization_code",
             Self::Device => "urn:ietf:params:oauth:grant-type:device_code",
             Self::ClientCredentials => "client_credentials",
+            Self::JwtBearer => "urn:ietf:params:oauth:grant-type:jwt-bearer",
         }
+    }
+
+    /// A workload, not a user, gets the tokens: no `openid` by default, no sign-in.
+    pub fn without_user(self) -> bool {
+        matches!(self, Self::ClientCredentials | Self::JwtBearer)
     }
 
     /// Whether the run serves pages and waits for a callback (else it is one command).
@@ -50,6 +65,9 @@ impl Grant {
     /// no refresh token (RFC 6749 section 4.4.3) and no ID token (no user).
     pub fn refuses(self, step: Step) -> Option<&'static str> {
         use super::TokenKind::Refresh;
+        if self == Self::JwtBearer && step == Step::Userinfo {
+            return Some("the JWT-bearer grant here is a workload's, with no user, so no userinfo");
+        }
         if self != Self::ClientCredentials {
             return None;
         }
@@ -70,7 +88,12 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_client_credentials_refuses_user_steps() {
-        for g in [Grant::Code, Grant::Device, Grant::ClientCredentials] {
+        for g in [
+            Grant::Code,
+            Grant::Device,
+            Grant::ClientCredentials,
+            Grant::JwtBearer,
+        ] {
             assert_eq!(Grant::parse(g.name()), Some(g));
         }
         assert_eq!(Grant::parse("implicit"), None);
@@ -85,5 +108,8 @@ mod tests {
         assert!(cc.refuses(Step::Api).is_none());
         assert!(Grant::Device.refuses(Step::Refresh).is_none());
         assert!(Grant::Code.needs_callback() && !Grant::Device.needs_callback());
+        assert!(Grant::JwtBearer.refuses(Step::Userinfo).is_some());
+        assert!(Grant::JwtBearer.refuses(Step::Refresh).is_none());
+        assert!(Grant::JwtBearer.without_user() && !Grant::Device.without_user());
     }
 }

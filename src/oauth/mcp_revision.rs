@@ -9,28 +9,33 @@ pub enum McpRevision {
     /// Protected-resource metadata (RFC 9728) and resource indicators (RFC 8707).
     V2025_06_18,
     /// Client ID Metadata Documents, scope selection and step-up, OpenID discovery.
-    #[default]
     V2025_11_25,
+    /// Stateless: no `initialize` handshake, `_meta` and headers on every request,
+    /// `server/discover`; the authorization rules of 2025-11-25 plus issuer checks.
+    #[default]
+    V2026_07_28,
 }
 
 impl McpRevision {
-    pub const NAMES: &'static str = "2025-03-26, 2025-06-18 or 2025-11-25";
+    pub const NAMES: &'static str = "2025-03-26, 2025-06-18, 2025-11-25 or 2026-07-28";
 
     pub fn parse(raw: &str) -> Option<Self> {
         match raw.trim() {
             "2025-03-26" => Some(Self::V2025_03_26),
             "2025-06-18" => Some(Self::V2025_06_18),
             "2025-11-25" => Some(Self::V2025_11_25),
+            "2026-07-28" => Some(Self::V2026_07_28),
             _ => None,
         }
     }
 
-    /// The protocol version string, as sent in `initialize`.
+    /// The protocol version string, as sent in `initialize` or in `_meta`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::V2025_03_26 => "2025-03-26",
             Self::V2025_06_18 => "2025-06-18",
             Self::V2025_11_25 => "2025-11-25",
+            Self::V2026_07_28 => "2026-07-28",
         }
     }
 
@@ -52,10 +57,10 @@ mod tests {
 
     #[test]
     fn revisions_parse_and_order() {
-        for name in ["2025-03-26", "2025-06-18", "2025-11-25"] {
+        for name in ["2025-03-26", "2025-06-18", "2025-11-25", "2026-07-28"] {
             assert_eq!(McpRevision::parse(name).unwrap().as_str(), name);
         }
-        assert_eq!(McpRevision::default(), McpRevision::V2025_11_25);
+        assert_eq!(McpRevision::default(), McpRevision::V2026_07_28);
         assert!(McpRevision::parse("2024-11-05").is_none());
         assert!(McpRevision::V2025_03_26 < McpRevision::V2025_06_18);
         assert!(!McpRevision::V2025_06_18.client_id_metadata_documents());

@@ -70,18 +70,25 @@ pub struct Bearer {
     pub error: Option<String>,
     pub error_description: Option<String>,
     pub resource_metadata: Option<String>,
+    /// The challenge is `DPoP` (RFC 9449 section 7.1), not `Bearer`: the server wants
+    /// DPoP-bound tokens. Its parameters are read the same way.
+    pub dpop: bool,
 }
 
 impl Bearer {
-    /// The first Bearer challenge; `None` when there is none, or when it carries a token68
-    /// (RFC 6750 section 3 defines auth-params only).
+    /// The first Bearer challenge, else the first DPoP one; `None` when there is neither, or
+    /// when it carries a token68 (RFC 6750 section 3 defines auth-params only).
     pub fn find(challenges: &[Challenge]) -> Option<Self> {
-        let c = challenges.iter().find(|c| c.is("Bearer"))?;
+        let c = challenges
+            .iter()
+            .find(|c| c.is("Bearer"))
+            .or_else(|| challenges.iter().find(|c| c.is("DPoP")))?;
         if c.token68.is_some() {
             return None;
         }
         let get = |name: &str| c.param(name).map(str::to_owned);
         Some(Self {
+            dpop: !c.is("Bearer"),
             realm: get("realm"),
             scope: get("scope"),
             error: get("error"),
@@ -94,7 +101,7 @@ impl Bearer {
 impl fmt::Display for Bearer {
     /// The parameters that were sent, for a hop or an error detail.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Bearer")?;
+        f.write_str(if self.dpop { "DPoP" } else { "Bearer" })?;
         let fields = [
             ("realm", &self.realm),
             ("scope", &self.scope),
@@ -304,6 +311,22 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dpop_challenge_is_read_when_there_is_no_bearer_one() {
+        let dpop = parse([r#"DPoP algs="ES256", resource_metadata="https://m/x""#]).unwrap();
+        let found = Bearer::find(&dpop).unwrap();
+        assert!(found.dpop);
+        assert_eq!(found.resource_metadata.as_deref(), Some("https://m/x"));
+        assert!(found.to_string().starts_with("DPoP "), "{found}");
+        let both = parse([r#"DPoP algs="ES256", Bearer scope="a""#]).unwrap();
+        let found = Bearer::find(&both).unwrap();
+        assert!(
+            !found.dpop,
+            "Bearer is taken when offered: DPoP is then optional"
+        );
+        assert_eq!(found.scope.as_deref(), Some("a"));
+    }
 
     fn one(header: &str) -> Result<Vec<Challenge>, ChallengeError> {
         parse([header])

@@ -21,6 +21,9 @@ struct ResourceMetadata {
     #[serde(default)]
     authorization_servers: Vec<String>,
     scopes_supported: Option<Vec<String>>,
+    /// RFC 9449 section 5.2: the resource takes DPoP-bound tokens only.
+    #[serde(default)]
+    dpop_bound_access_tokens_required: bool,
 }
 
 /// One hop of the discovery chain.
@@ -52,6 +55,9 @@ pub struct Chain {
     /// No protected-resource metadata: the MCP 2025-03-26 fallbacks apply (the server's
     /// origin is its authorization server).
     pub legacy: bool,
+    /// The resource wants DPoP-bound tokens: its challenge is `DPoP`, or its metadata says
+    /// `dpop_bound_access_tokens_required` (RFC 9449 sections 7.1 and 5.2).
+    pub dpop: bool,
 }
 
 /// Why the chain broke before an authorization server was found. Exit status 1.
@@ -117,6 +123,7 @@ pub async fn discover(
     let (bearer, answers_like_mcp) = probe(http, resource, hops, checks).await;
     let bearer = bearer.ok();
     let challenge_scope = bearer.as_ref().and_then(|b| b.scope.clone());
+    let dpop_challenge = bearer.as_ref().is_some_and(|b| b.dpop);
     // The metadata: named by the challenge, else at the well-known URL with the resource's
     // path, else at the root one (RFC 9728 section 3.1; MCP authorization, "Protected
     // Resource Metadata Discovery Requirements").
@@ -163,6 +170,7 @@ pub async fn discover(
         challenge_scope,
         answers_like_mcp,
         legacy: false,
+        dpop: dpop_challenge || found.dpop_required,
     })
 }
 
@@ -344,6 +352,8 @@ pub struct Found {
     /// Every server `authorization_servers` lists (the first is `authorization_server`).
     pub authorization_servers: Vec<String>,
     pub scopes_supported: Option<Vec<String>>,
+    /// `dpop_bound_access_tokens_required` (RFC 9449 section 5.2).
+    pub dpop_required: bool,
 }
 
 /// A metadata response, read: the hop's summary, the checks made, and what was found.
@@ -461,6 +471,7 @@ fn check_metadata(
         authorization_server: server,
         authorization_servers: servers.clone(),
         scopes_supported: meta.scopes_supported,
+        dpop_required: meta.dpop_bound_access_tokens_required,
     })
 }
 
@@ -517,6 +528,7 @@ mod tests {
                 authorization_server: "https://as.example.com".into(),
                 authorization_servers: vec!["https://as.example.com".into()],
                 scopes_supported: Some(vec!["a".into()]),
+                dpop_required: false,
             }
         );
         assert_eq!(read.checks.len(), 2);

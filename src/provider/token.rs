@@ -15,6 +15,9 @@ use super::exchange::Exchange;
 use super::http::{HttpError, NotJson, Recording};
 use crate::redact::untrusted;
 
+/// RFC 7523 section 2.1: the JWT-bearer grant type (workload identity, cross-app access).
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
 /// Why a token request produced no tokens.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
@@ -186,6 +189,27 @@ impl Provider {
         }
         if let Some(resource) = &self.resource_indicator {
             form.push(("resource", resource.as_str()));
+        }
+        form.extend_from_slice(extra);
+        self.token_request(&form).await
+    }
+
+    /// The JWT-bearer grant (RFC 7523 section 2.1): `assertion` as the grant, `scope` when
+    /// some are asked for, `resource` (RFC 8707) when set, and `extra`. Workload identity
+    /// (`--grant jwt_bearer`) and cross-app access's ID-JAG both come here.
+    pub async fn jwt_bearer(
+        &self,
+        assertion: &str,
+        scope: &str,
+        resource: Option<&str>,
+        extra: &[(&str, &str)],
+    ) -> TokenCall {
+        let mut form = vec![("grant_type", JWT_BEARER), ("assertion", assertion)];
+        if !scope.is_empty() {
+            form.push(("scope", scope));
+        }
+        if let Some(resource) = resource {
+            form.push(("resource", resource));
         }
         form.extend_from_slice(extra);
         self.token_request(&form).await

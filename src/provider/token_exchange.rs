@@ -14,7 +14,7 @@ use crate::oauth::Issuer;
 use crate::redact::untrusted;
 
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub use super::token::JWT_BEARER;
 pub const ID_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:id_token";
 pub const ID_JAG_TYPE: &str = "urn:ietf:params:oauth:token-type:id-jag";
 
@@ -218,14 +218,9 @@ impl Provider {
         resource: Option<&str>,
     ) -> Result<Map<String, Value>, CrossAppError> {
         let step = CrossAppStep::JwtBearer;
-        let mut form = vec![("grant_type", JWT_BEARER), ("assertion", assertion)];
-        if let Some(scope) = scope.filter(|s| !s.is_empty()) {
-            form.push(("scope", scope));
-        }
-        if let Some(resource) = resource {
-            form.push(("resource", resource));
-        }
-        let call = self.token_request(&form).await;
+        let call = self
+            .jwt_bearer(assertion, scope.unwrap_or_default(), resource, &[])
+            .await;
         let status = call
             .exchange
             .as_ref()

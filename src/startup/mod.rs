@@ -9,6 +9,7 @@ mod resource_first;
 
 pub use listeners::Listeners;
 pub use registration::{REGISTERED_FILE, save_private};
+pub use resource_first::authorization_server_now;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -289,6 +290,7 @@ fn shared_state(
         params: config.params.clone(),
         par: config.par,
         resource: config.resource.clone(),
+        http_timeout: config.http_timeout,
         summary,
         output,
         once,

@@ -66,6 +66,7 @@ fn legacy_chain(
         challenge_scope: None,
         answers_like_mcp: true,
         legacy: true,
+        dpop: false,
     }
 }
 
@@ -141,6 +142,18 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
     Ok(follow(config, chain))
 }
 
+/// The authorization server RESOURCE_URL's metadata names now (SEP-2352: it may change
+/// during a run); `None` when the chain does not lead to one.
+pub async fn authorization_server_now(config: &Config) -> Option<String> {
+    let resource = config.resource.as_ref()?;
+    let http = HttpClient::new(config.http_timeout, config.ca.as_ref()).ok()?;
+    let (mut hops, mut checks) = (Vec::new(), Vec::new());
+    resource::discover(&http, resource, &mut hops, &mut checks)
+        .await
+        .ok()
+        .map(|chain| chain.authorization_server)
+}
+
 /// OAUTH_ISSUER pins the authorization server: it must be among those the metadata lists
 /// (a trailing slash aside), else nothing is sent anywhere. A CLIENT_SECRET is then only
 /// ever sent to it.
@@ -161,7 +174,7 @@ fn pinned_server(pinned: &Issuer, chain: &Chain) -> Result<Issuer, RunError> {
 
 /// The sign-in set up for the resource: its scopes (unless OAUTH_SCOPES), the RFC 8707
 /// `resource` parameter, and with --once a final call to the API or the MCP handshake.
-fn follow(config: &mut Config, chain: Chain) -> Chain {
+fn follow(config: &mut Config, mut chain: Chain) -> Chain {
     if !config.scopes_given {
         config.scopes = resource_scopes(&chain)
             .into_iter()
@@ -173,6 +186,21 @@ fn follow(config: &mut Config, chain: Chain) -> Chain {
                  authorization request carries none (set OAUTH_SCOPES to ask for some)"
             );
         }
+    }
+    // RFC 9449: the resource decides. A DPoP challenge or `dpop_bound_access_tokens_required`
+    // turns DPoP on as --dpop would (proofs at the token endpoint and on every call).
+    if chain.dpop && !config.dpop {
+        log::info!(
+            "the resource asks for DPoP-bound tokens (a DPoP challenge or \
+             dpop_bound_access_tokens_required): using DPoP"
+        );
+        config.dpop = true;
+        chain.checks.push(Check::pass(
+            "resource.dpop",
+            "the resource asks for DPoP-bound tokens (a DPoP challenge, or its metadata's \
+             dpop_bound_access_tokens_required): proofs at the token endpoint and on every call \
+             (RFC 9449)",
+        ));
     }
     if !config.params.iter().any(|(k, _)| k == "resource") {
         config
@@ -210,6 +238,7 @@ mod tests {
             challenge_scope: None,
             answers_like_mcp: true,
             legacy: false,
+            dpop: false,
         }
     }
 

@@ -3,7 +3,8 @@
 # MCP_CONFORMANCE_SCENARIO and, for some scenarios, MCP_CONFORMANCE_CONTEXT (JSON: a
 # pre-registered client_id and client_secret, say). Runs the built binary resource-first:
 #   oauth-test-client --once --no-browser --report --sign-in --resource-url <server-url>
-# (auth/client-credentials-*: --grant client_credentials instead of --sign-in)
+# (auth/client-credentials-*: --grant client_credentials instead of --sign-in; a scenario that
+# hands the workload a JWT: --grant jwt_bearer with it in OAUTH_ASSERTION_FILE)
 # The scenarios' authorization server approves at once, so the sign-in driver (--sign-in) only
 # follows its redirects to the app's callback; the test user below is never asked for.
 set -euo pipefail
@@ -13,7 +14,8 @@ url=${1:?usage: client.sh <server-url>}
 
 # A pre-registered client, when the scenario gives one.
 key_file=$(mktemp)
-trap 'rm -f "$key_file"' EXIT
+jwt_file=$(mktemp)
+trap 'rm -f "$key_file" "$jwt_file"' EXIT
 if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
   # shellcheck disable=SC2016 # JavaScript template literals, not shell
   while IFS= read -r -d '' setting; do
@@ -34,7 +36,13 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
       fs.writeFileSync(process.argv[1], c.private_key_pem, { mode: 0o600 });
       process.stdout.write(`OAUTH_CLIENT_KEY=${process.argv[1]}\0`);
     }
-  ' "$key_file")
+    // Workload identity (auth/wif-jwt-bearer): the JWT the workload was issued, in a file
+    // only this user can read, as a platform would hand it out; OAUTH_ASSERTION_FILE names it.
+    if (c.valid_jwt) {
+      require("node:fs").writeFileSync(process.argv[2], c.valid_jwt, { mode: 0o600 });
+      process.stdout.write(`OAUTH_ASSERTION_FILE=${process.argv[2]}\0`);
+    }
+  ' "$key_file" "$jwt_file")
 fi
 # A pre-registered secret goes only to OAUTH_ISSUER (README, "Security"), and the scenario's
 # context names no issuer: the credentials are for the authorization server this scenario
@@ -62,17 +70,16 @@ fi
 # Used only where the authorization server advertises client_id_metadata_document_supported;
 # elsewhere the tool registers a client, as a user with this setting in .env would see.
 export OAUTH_CLIENT_METADATA_URL=https://conformance-test.local/client-metadata.json
-# The 2025-03-26 scenarios' servers follow that revision (no protected-resource metadata):
-# its rules apply, so the fallbacks are passes rather than warnings in the tool's report.
-case "${MCP_CONFORMANCE_SCENARIO:-}" in
-  auth/2025-03-26-*) export OAUTH_MCP_REVISION=2025-03-26 ;;
-esac
 # The client credentials scenarios (the MCP authorization extension for headless agents):
 # no user, so no sign-in; the grant, with the scenario's pre-registered client.
 flow=(--sign-in)
 case "${MCP_CONFORMANCE_SCENARIO:-}" in
   auth/client-credentials-*) flow=(--grant client_credentials) ;;
 esac
+# A workload with its own JWT: the JWT-bearer grant (RFC 7523), no user either.
+if [ -n "${OAUTH_ASSERTION_FILE:-}" ]; then
+  flow=(--grant jwt_bearer)
+fi
 
 export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
 # `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up

@@ -20,6 +20,7 @@ mod flow;
 mod grants;
 mod install;
 mod mcp;
+mod mcp2026;
 mod pages;
 mod providers;
 mod resource_first;

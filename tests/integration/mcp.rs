@@ -188,7 +188,8 @@ async fn no_token_is_401_with_the_challenge_naming_the_metadata() {
         panic!("{:?}", failure.error)
     };
     assert!(!sent_token);
-    assert_eq!(method, "initialize");
+    // The first request: server/discover (2026-07-28 first), refused before the version.
+    assert_eq!(method, "server/discover");
     assert_eq!(refusal.error(), Some("invalid_token"));
     let bearer = refusal.bearer.as_ref().unwrap();
     assert_eq!(
@@ -204,7 +205,7 @@ async fn no_token_is_401_with_the_challenge_naming_the_metadata() {
         "{failure}"
     );
     assert_eq!(failure.checks.len(), 1);
-    assert_eq!(verdict(&failure.checks, "mcp.initialize"), Verdict::Fail);
+    assert_eq!(verdict(&failure.checks, "mcp.discover"), Verdict::Fail);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -252,7 +253,17 @@ async fn an_older_server_with_batches_pages_and_a_session() {
     assert_eq!(verdict(&done.checks, "mcp.protocol_version"), Verdict::Pass);
     let names: Vec<&str> = done.tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["first", "second"], "both pages");
+    assert_eq!(done.revision, "2025-03-26");
     let seen = standin.seen.lock().unwrap();
+    // server/discover first, as 2026-07-28 (its headers, its _meta); refused, so initialize.
+    let discover = &seen[0];
+    assert_eq!(discover.message["method"], "server/discover");
+    assert_eq!(discover.version.as_deref(), Some("2026-07-28"));
+    assert_eq!(
+        discover.message["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"],
+        "2026-07-28"
+    );
+    let seen = &seen[1..];
     let first = &seen[0];
     assert_eq!(first.message["method"], "initialize");
     assert_eq!(first.message["params"]["protocolVersion"], "2025-11-25");
@@ -441,11 +452,12 @@ async fn with_dpop_each_mcp_request_carries_a_proof_and_a_nonce_challenge_is_ans
         // The first proof has no nonce; it is challenged, and every later one carries it.
         assert_eq!(c.get("nonce").is_none(), i == 0, "{i}: {c}");
     }
-    assert_eq!(seen[0].message["method"], "initialize");
+    assert_eq!(seen[0].message["method"], "server/discover");
     assert_eq!(
-        seen[1].message["method"], "initialize",
+        seen[1].message["method"], "server/discover",
         "sent again with the nonce"
     );
+    assert_eq!(seen[2].message["method"], "initialize", "not 2026-07-28");
 }
 
 /// A pre-registered confidential client, starting from the MCP server (MCP authorization,
