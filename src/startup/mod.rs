@@ -294,6 +294,7 @@ fn shared_state(
         once,
         last: Mutex::new(None),
         session: Mutex::new(None),
+        holder: Mutex::new(None),
         audit: config.audit,
         redeemed: Mutex::new(None),
         hold_next_code: Default::default(),

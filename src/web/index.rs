@@ -4,7 +4,7 @@
 use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
 use super::{action_links, page};
@@ -13,8 +13,10 @@ use crate::provider::{EndpointOrigin, EndpointSource};
 use crate::state::{AppState, LastResult};
 use crate::web::templates::{IndexPage, LastView};
 
-/// The configuration, the provider's endpoints, a sign-in button and the last result.
-pub async fn index(state: web::Data<AppState>) -> HttpResponse {
+/// The configuration, the provider's endpoints, a sign-in button and the last result; the
+/// tokens and the actions only for the browser that signed in.
+pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let holder = super::holder::holds_tokens(&req, &state);
     let settings = state
         .summary
         .as_object()
@@ -73,10 +75,20 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         .map(ToString::to_string)
         .collect();
     let last = state.last().as_ref().map(|last| match last {
-        LastResult::SignedIn { at, token } => LastView {
+        LastResult::SignedIn { at, token } if holder => LastView {
             ok: true,
             headline: format!("Signed in {}", ago(*at)),
             token_json: serde_json::to_string_pretty(token).ok(),
+        },
+        LastResult::SignedIn { at, .. } => LastView {
+            ok: true,
+            headline: format!(
+                "Signed in {} in another browser: its tokens and actions are shown to that \
+                 browser only (the one that completed the sign-in, at {}).",
+                ago(*at),
+                state.redirect.url().origin().ascii_serialization()
+            ),
+            token_json: None,
         },
         LastResult::Failed { at, message } => LastView {
             ok: false,
@@ -94,7 +106,11 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             endpoints,
             warnings,
             last,
-            actions: action_links(&state),
+            actions: if holder {
+                action_links(&state)
+            } else {
+                Vec::new()
+            },
             hops: state
                 .chain
                 .get()

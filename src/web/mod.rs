@@ -7,6 +7,7 @@ mod callback;
 pub mod error;
 pub mod guard;
 mod health;
+pub mod holder;
 mod index;
 mod login;
 pub mod templates;
