@@ -18,6 +18,7 @@ mod flood;
 mod flow;
 mod grants;
 mod holder;
+mod logs;
 mod mcp;
 mod pages;
 mod providers;
