@@ -64,10 +64,7 @@ mod tests {
 
     #[test]
     fn only_this_crate_logs_below_info() {
-        for target in [
-            "oauth_test_client",
-            "oauth_test_client::signin::browser",
-        ] {
+        for target in ["oauth_test_client", "oauth_test_client::signin::browser"] {
             assert!(allowed(target, Level::Trace), "{target}");
         }
         for target in [

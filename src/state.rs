@@ -72,8 +72,8 @@ pub struct AppState {
     /// Push authorization requests first (RFC 9126).
     pub par: bool,
     pub resource: Option<Resource>,
-    /// The configuration summary shown on the index page (no secret values).
-    pub summary: Value,
+    /// The index page's Configuration rows: the settings in use, in words (no secret value).
+    pub settings: Vec<crate::web::settings::Setting>,
     pub output: Output,
     /// In `--once` mode: where the first callback's outcome goes.
     pub once: Option<UnboundedSender<Outcome>>,

@@ -264,22 +264,7 @@ fn shared_state(
     let port = addrs.first().map_or(config.listen.port, SocketAddr::port);
     let redirect = config.redirect_for_port(port);
     let redirect_host = redirect.url().host_str().map(str::to_owned);
-    let mut summary = config.summary();
-    summary["redirect_uri"] = redirect.as_str().into();
-    summary["client_id"] = provider.client_id().into();
-    summary["client_secret"] = if provider.has_client_secret() {
-        "set"
-    } else {
-        "not set (public client)"
-    }
-    .into();
-    summary["auth_method"] = provider.auth_method.name().into();
-    summary["client_auth"] = provider.client_auth_json();
-    summary["listen"] = addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .into();
+    let settings = crate::web::settings::rows(config, &provider, addrs);
 
     AppState {
         provider,
@@ -289,7 +274,7 @@ fn shared_state(
         params: config.params.clone(),
         par: config.par,
         resource: config.resource.clone(),
-        summary,
+        settings,
         output,
         once,
         last: Mutex::new(None),

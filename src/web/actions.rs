@@ -109,7 +109,10 @@ fn not_the_holder(req: &HttpRequest, step: &Step) -> HttpResponse {
     );
     const HINT: &str = "Use the buttons in the browser that signed in, or sign in again here: \
                         /login. Scripts read the tokens from --once (stdout) or --report.";
-    log::warn!("{} refused: no session cookie of the signed-in browser", step.name());
+    log::warn!(
+        "{} refused: no session cookie of the signed-in browser",
+        step.name()
+    );
     if wants_json(req) {
         return HttpResponse::Forbidden().json(json!({
             "error": CODE,

@@ -5,7 +5,6 @@ use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::Value;
 
 use super::{action_links, page};
 use crate::oauth::Endpoint;
@@ -17,16 +16,7 @@ use crate::web::templates::{IndexPage, LastView};
 /// tokens and the actions only for the browser that signed in.
 pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let holder = super::holder::holds_tokens(&req, &state);
-    let settings = state
-        .summary
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), display(v)))
-                .collect()
-        })
-        .unwrap_or_default();
+    let settings = state.settings.clone();
     let provider = &state.provider;
     let mut endpoints = vec![("issuer".to_owned(), provider.issuer.clone(), String::new())];
     endpoints.extend(provider.endpoint_rows().into_iter().map(|row| {
@@ -118,16 +108,6 @@ pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse
                 .unwrap_or_default(),
         },
     )
-}
-
-fn display(v: &Value) -> String {
-    match v {
-        Value::String(s) if s.is_empty() => "(none)".to_owned(),
-        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
 }
 
 fn ago(at: SystemTime) -> String {

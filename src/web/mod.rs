@@ -10,6 +10,7 @@ mod health;
 pub mod holder;
 mod index;
 mod login;
+pub mod settings;
 pub mod templates;
 
 use actix_web::http::StatusCode;

@@ -92,11 +92,17 @@ async fn a_local_reader_without_the_cookie_sees_no_token_and_mints_nothing() {
         }
     }
     // Nothing was refreshed or revoked on their behalf: the first refresh token is unused.
-    assert!(active(&provider, &refresh).await, "the refresh token is intact");
+    assert!(
+        active(&provider, &refresh).await,
+        "the refresh token is intact"
+    );
 
     // The browser that signed in: its tokens on `/`, and the actions work.
     let html = app.page(&browser, "/").await;
-    assert!(html.contains(&access), "the signed-in browser sees its token");
+    assert!(
+        html.contains(&access),
+        "the signed-in browser sees its token"
+    );
     assert!(html.contains("href=\"/refresh\""), "{html}");
     let report = app.json(&browser, "/refresh").await;
     assert_eq!(report["ok"], true, "{report}");
