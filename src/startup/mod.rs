@@ -14,7 +14,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -228,16 +228,15 @@ fn serve(
     let state = web::Data::new(shared_state(config, provider, output, once, &addrs));
     let callback_path = state.redirect.url().path().to_owned();
     let data = state.clone();
+    let access_log = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(crate::web::guard::hosts))
             .wrap(security_headers())
-            // Path only: the callback's query holds the code and state.
-            .wrap(
-                Logger::new(r#"%{method}xi %U %s %Dms"#)
-                    .custom_request_replace("method", |req| req.method().to_string()),
-            )
+            // Path only: the callback's query holds the code and state. Only when its lines
+            // can be written: the logger formats each request whatever the log level.
+            .wrap(Condition::new(access_log, access_logger()))
             .configure(|cfg| crate::web::configure(cfg, &callback_path))
     })
     .workers(2)
@@ -251,6 +250,12 @@ fn serve(
             .map_err(|source| RunError::Bind { addr, source })?;
     }
     Ok((server.run(), addrs, state))
+}
+
+/// One line per request: method, path (never the query), status, time.
+fn access_logger() -> Logger {
+    Logger::new(r#"%{method}xi %U %s %Dms"#)
+        .custom_request_replace("method", |req| req.method().to_string())
 }
 
 /// The state every worker shares (made once, outside the per-worker factory).
