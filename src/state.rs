@@ -71,6 +71,8 @@ pub struct AppState {
     pub params: Vec<(String, String)>,
     /// Push authorization requests first (RFC 9126).
     pub par: bool,
+    /// The authorization request URL's fixed parts, encoded once (`None`: built the slow way).
+    pub authorize: Option<crate::provider::authorize_url::AuthorizeUrl>,
     pub resource: Option<Resource>,
     /// The index page's Configuration rows: the settings in use, in words (no secret value).
     pub settings: Vec<crate::web::settings::Setting>,

@@ -270,6 +270,8 @@ fn shared_state(
     let redirect = config.redirect_for_port(port);
     let redirect_host = redirect.url().host_str().map(str::to_owned);
     let settings = crate::web::settings::rows(config, &provider, addrs);
+    let authorize =
+        crate::provider::authorize_url::AuthorizeUrl::new(&provider, &redirect, &config.scopes);
 
     AppState {
         provider,
@@ -278,6 +280,7 @@ fn shared_state(
         scopes: config.scopes.clone(),
         params: config.params.clone(),
         par: config.par,
+        authorize,
         resource: config.resource.clone(),
         settings,
         output,

@@ -87,25 +87,32 @@ pub async fn login(
         .iter()
         .any(|s| s.as_str() == "openid")
         .then(|| CsrfToken::new_random_len(32).into_secret());
-    let (url, csrf) = state.provider.authorize_url(
-        &state.redirect,
-        &scopes,
-        challenge,
-        nonce.as_deref(),
-        &extra,
-    );
-    let url = if state.par || state.provider.require_par {
-        match state.provider.push_authorization_request(&url).await {
-            Ok(short) => {
-                log::info!(
-                    "pushed the authorization request (RFC 9126): the browser gets its request_uri"
-                );
-                short
+    let pushed = state.par || state.provider.require_par;
+    let (location, csrf) = match &state.authorize {
+        // The common case: the fixed parts were encoded at start.
+        Some(fast) if !pushed => fast.build(&scopes, &challenge, nonce.as_deref(), &extra),
+        _ => {
+            let (url, csrf) = state.provider.authorize_url(
+                &state.redirect,
+                &scopes,
+                challenge,
+                nonce.as_deref(),
+                &extra,
+            );
+            if !pushed {
+                (url.into(), csrf)
+            } else {
+                match state.provider.push_authorization_request(&url).await {
+                    Ok(short) => {
+                        log::info!(
+                            "pushed the authorization request (RFC 9126): the browser gets its request_uri"
+                        );
+                        (short.into(), csrf)
+                    }
+                    Err(e) => return Err(flow_failure(&req, &state, FlowError::Par(e))),
+                }
             }
-            Err(e) => return Err(flow_failure(&req, &state, FlowError::Par(e))),
         }
-    } else {
-        url
     };
     let browser = browser_binding(&req);
     let set_cookie = binding_cookie(&browser);
@@ -120,7 +127,7 @@ pub async fn login(
         );
     }
     Ok(HttpResponse::Found()
-        .insert_header((LOCATION, url.as_str()))
+        .insert_header((LOCATION, location))
         .insert_header((SET_COOKIE, set_cookie))
         .finish())
 }
