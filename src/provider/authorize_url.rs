@@ -149,7 +149,7 @@ mod tests {
         let configured: Vec<Scope> = ["openid", "profile", "email"]
             .map(|s| Scope::new(s.into()))
             .to_vec();
-        let other = vec![Scope::new("read:me".into()), Scope::new("wr&te".into())];
+        let other = [Scope::new("read:me".into()), Scope::new("wr&te".into())];
         for (endpoint, dpop) in [
             ("https://idp.example/authorize", false),
             ("https://idp.example/authorize?tenant=a%20b&x=", true),
