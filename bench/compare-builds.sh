@@ -5,6 +5,8 @@
 # each), then every build is started in turn against one local oidc-provider, with the
 # server on CPU 0 and `wrk -t1 -c50 -d10s /login` on CPU 1, for three alternating rounds.
 # Prints one line per measurement: round, commit, requests per second.
+# An argument that is an executable file is taken as a build already made (no worktree, no
+# build):  bash bench/compare-builds.sh /tmp/before/oauth-test-client target/release/oauth-test-client
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -15,11 +17,16 @@ work=$(mktemp -d)
 PROVIDER=
 cleanup() {
   if [[ -n "$PROVIDER" ]]; then kill "$PROVIDER" 2>/dev/null || true; fi
-  for c in "$@"; do git worktree remove --force "$work/$c" 2>/dev/null || true; done
+  for c in "$@"; do
+    [[ -f "$c" && -x "$c" ]] || git worktree remove --force "$work/$c" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap 'cleanup "$@"' EXIT
+# The binary of a commit or a path.
+binary() { if [[ -f "$1" && -x "$1" ]]; then echo "$1"; else echo "$work/target-$1/release/oauth-test-client"; fi; }
 for c in "$@"; do
+  [[ -f "$c" && -x "$c" ]] && continue
   git worktree add --detach -q "$work/$c" "$c"
   echo "building $c" >&2
   (cd "$work/$c" && CARGO_TARGET_DIR="$work/target-$c" cargo build --release --quiet)
@@ -33,7 +40,7 @@ issuer=$(head -1 "$work/provider.out" | sed 's/.*"issuer":"\([^"]*\)".*/\1/')
 port=18555
 for round in 1 2 3; do
   for c in "$@"; do
-    RUST_LOG=error taskset -c 0 "$work/target-$c/release/oauth-test-client" --no-browser \
+    RUST_LOG=error taskset -c 0 "$(binary "$c")" --no-browser \
       --port $port --issuer "$issuer" --client-id test-confidential \
       --client-secret test-confidential-secret \
       --redirect-uri "http://127.0.0.1:$port/oauth_callback" >/dev/null 2>&1 &

@@ -9,6 +9,7 @@ pub mod config;
 pub mod error;
 pub mod flow;
 pub mod grants;
+pub mod logging;
 pub mod mcp;
 pub mod oauth;
 pub mod output;

@@ -13,10 +13,7 @@ use oauth_test_client::run::run;
 fn main() -> ExitCode {
     // .env never overrides a variable already set in the environment.
     let dotenv = dotenvy::dotenv();
-    env_logger::Builder::from_env(
-        env_logger::Env::default().default_filter_or("oauth_test_client=info"),
-    )
-    .init();
+    oauth_test_client::logging::init();
     match dotenv {
         Ok(path) => log::debug!("read settings from {}", path.display()),
         Err(e) if e.not_found() => log::debug!("no .env file; using flags and the environment"),

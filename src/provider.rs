@@ -5,6 +5,7 @@
 //! authenticating the client through `client_auth`; `quirks` reads token responses that bend
 //! RFC 6749, `exchange` records requests masked, `challenge` parses `WWW-Authenticate`.
 
+pub mod authorize_url;
 pub mod calls;
 pub mod challenge;
 pub mod client_auth;

@@ -71,16 +71,22 @@ pub struct AppState {
     pub params: Vec<(String, String)>,
     /// Push authorization requests first (RFC 9126).
     pub par: bool,
+    /// The authorization request URL's fixed parts, encoded once (`None`: built the slow way).
+    pub authorize: Option<crate::provider::authorize_url::AuthorizeUrl>,
     pub resource: Option<Resource>,
     /// OAUTH_HTTP_TIMEOUT, for the MCP check the page's API action runs.
     pub http_timeout: std::time::Duration,
-    /// The configuration summary shown on the index page (no secret values).
-    pub summary: Value,
+    /// The index page's Configuration rows: the settings in use, in words (no secret value).
+    pub settings: Vec<crate::web::settings::Setting>,
     pub output: Output,
     /// In `--once` mode: where the first callback's outcome goes.
     pub once: Option<UnboundedSender<Outcome>>,
     pub last: Mutex<Option<LastResult>>,
     pub session: Mutex<Option<Session>>,
+    /// The key of the browser that completed the latest sign-in (its session cookie): only
+    /// it sees the tokens on `/` and uses them in the actions. `None` after a sign-in that
+    /// had no browser of this app's (a grant without a callback).
+    pub holder: Mutex<Option<String>>,
     /// The `Host` names the app answers to.
     pub allowed_hosts: Vec<String>,
     /// How the provider was found from RESOURCE_URL (RFC 9728), when it was.
@@ -129,6 +135,7 @@ impl AppState {
 
     pub fn signed_in(&self, tokens: &TokenSet, id_token_sub: Option<String>) {
         self.hold_secrets(tokens);
+        *lock(&self.holder) = None;
         *lock(&self.session) = Some(Session {
             access_token: Some(tokens.access_token.clone()),
             refresh_token: tokens.refresh_token.clone(),
@@ -156,6 +163,18 @@ impl AppState {
         if let Some(Value::String(id)) = tokens.raw.get("id_token") {
             self.output.hold_secret(id);
         }
+    }
+
+    /// The browser holding `key` is now the one that sees and uses the session's tokens.
+    pub fn hand_to(&self, key: String) {
+        *lock(&self.holder) = Some(key);
+    }
+
+    /// True when `key` is the signed-in browser's (compared in constant time).
+    pub fn is_holder(&self, key: &str) -> bool {
+        lock(&self.holder)
+            .as_deref()
+            .is_some_and(|held| same_secret(held.as_bytes(), key.as_bytes()))
     }
 
     pub fn failed(&self, message: String) {
@@ -224,5 +243,23 @@ impl AppState {
             // The receiver is gone only once the run is over.
             let _ = tx.send(outcome);
         }
+    }
+}
+
+/// Equal byte strings, in a time that does not depend on where they differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_secret;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret(b"abc", b"abc"));
+        assert!(!same_secret(b"abc", b"abd"));
+        assert!(!same_secret(b"abc", b"ab"));
+        assert!(!same_secret(b"", b"a"));
     }
 }

@@ -6,7 +6,8 @@
 use oauth2::AccessToken;
 use serde_json::{Value, json};
 
-use super::{finish_report, mcp_check_with};
+use super::mcp::mcp_check_with;
+use super::report::finish_report;
 use crate::config::{Config, IdpEndpoint};
 use crate::error::RunError;
 use crate::oauth::time::now;

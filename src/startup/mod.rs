@@ -15,7 +15,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::{Condition, DefaultHeaders, Logger};
 use actix_web::{App, HttpServer, web};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -229,16 +229,15 @@ fn serve(
     let state = web::Data::new(shared_state(config, provider, output, once, &addrs));
     let callback_path = state.redirect.url().path().to_owned();
     let data = state.clone();
+    let access_log = log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(actix_web::middleware::from_fn(crate::web::guard::hosts))
             .wrap(security_headers())
-            // Path only: the callback's query holds the code and state.
-            .wrap(
-                Logger::new(r#"%{method}xi %U %s %Dms"#)
-                    .custom_request_replace("method", |req| req.method().to_string()),
-            )
+            // Path only: the callback's query holds the code and state. Only when its lines
+            // can be written: the logger formats each request whatever the log level.
+            .wrap(Condition::new(access_log, access_logger()))
             .configure(|cfg| crate::web::configure(cfg, &callback_path))
     })
     .workers(2)
@@ -254,6 +253,12 @@ fn serve(
     Ok((server.run(), addrs, state))
 }
 
+/// One line per request: method, path (never the query), status, time.
+fn access_logger() -> Logger {
+    Logger::new(r#"%{method}xi %U %s %Dms"#)
+        .custom_request_replace("method", |req| req.method().to_string())
+}
+
 /// The state every worker shares (made once, outside the per-worker factory).
 fn shared_state(
     config: &Config,
@@ -265,22 +270,9 @@ fn shared_state(
     let port = addrs.first().map_or(config.listen.port, SocketAddr::port);
     let redirect = config.redirect_for_port(port);
     let redirect_host = redirect.url().host_str().map(str::to_owned);
-    let mut summary = config.summary();
-    summary["redirect_uri"] = redirect.as_str().into();
-    summary["client_id"] = provider.client_id().into();
-    summary["client_secret"] = if provider.has_client_secret() {
-        "set"
-    } else {
-        "not set (public client)"
-    }
-    .into();
-    summary["auth_method"] = provider.auth_method.name().into();
-    summary["client_auth"] = provider.client_auth_json();
-    summary["listen"] = addrs
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .into();
+    let settings = crate::web::settings::rows(config, &provider, addrs);
+    let authorize =
+        crate::provider::authorize_url::AuthorizeUrl::new(&provider, &redirect, &config.scopes);
 
     AppState {
         provider,
@@ -289,13 +281,15 @@ fn shared_state(
         scopes: config.scopes.clone(),
         params: config.params.clone(),
         par: config.par,
+        authorize,
         resource: config.resource.clone(),
         http_timeout: config.http_timeout,
-        summary,
+        settings,
         output,
         once,
         last: Mutex::new(None),
         session: Mutex::new(None),
+        holder: Mutex::new(None),
         audit: config.audit,
         redeemed: Mutex::new(None),
         hold_next_code: Default::default(),

@@ -10,7 +10,7 @@ use crate::actions::{NotSignedIn, perform};
 use crate::oauth::{Step, TokenKind};
 use crate::redact::untrusted;
 use crate::state::AppState;
-use crate::web::templates::{ActionPage, SignInFirstPage};
+use crate::web::templates::{ActionPage, ErrorPage, SignInFirstPage};
 
 #[derive(Deserialize)]
 pub struct Which {
@@ -62,6 +62,9 @@ pub async fn api(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
 }
 
 async fn run(req: &HttpRequest, state: &AppState, step: Step) -> HttpResponse {
+    if state.session_tokens().is_some() && !super::holder::holds_tokens(req, state) {
+        return not_the_holder(req, &step);
+    }
     let report = match perform(state, &step).await {
         Ok(report) => report,
         Err(NotSignedIn) => {
@@ -92,5 +95,40 @@ async fn run(req: &HttpRequest, state: &AppState, step: Step) -> HttpResponse {
     page(
         StatusCode::OK,
         &ActionPage::new(&report, action_links(state)),
+    )
+}
+
+/// 403: tokens exist, but this request is not from the browser that signed in (another
+/// local process or user, or another browser): it may not use them.
+fn not_the_holder(req: &HttpRequest, step: &Step) -> HttpResponse {
+    const CODE: &str = "not_the_signed_in_browser";
+    let message = format!(
+        "{} refused: only the browser that completed the sign-in may use its tokens, and this \
+         request does not carry its session cookie.",
+        step.name()
+    );
+    const HINT: &str = "Use the buttons in the browser that signed in, or sign in again here: \
+                        /login. Scripts read the tokens from --once (stdout) or --report.";
+    log::warn!(
+        "{} refused: no session cookie of the signed-in browser",
+        step.name()
+    );
+    if wants_json(req) {
+        return HttpResponse::Forbidden().json(json!({
+            "error": CODE,
+            "message": message,
+            "hint": HINT,
+        }));
+    }
+    page(
+        StatusCode::FORBIDDEN,
+        &ErrorPage {
+            message,
+            step: step.name(),
+            code: CODE.into(),
+            description: None,
+            uri: None,
+            hint: Some(HINT.into()),
+        },
     )
 }

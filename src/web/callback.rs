@@ -178,13 +178,15 @@ async fn finish(
 fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report) -> HttpResponse {
     let json = Value::Object(tokens.raw.clone());
     state.signed_in(&tokens, report.verified_sub.clone());
+    // Only this browser sees the tokens on `/` and uses them in the actions from now on.
+    let holder = super::holder::hand_over(state);
     // With --once, run() prints one document at the end (token, or token and steps).
     if state.once.is_none() {
         state.output.json(&json);
     }
     // --audit: the probes run before this last sign-in, shown with its checks.
     let audited = state.audit_checks();
-    let response = if wants_json(req) {
+    let mut response = if wants_json(req) {
         HttpResponse::Ok().json(&json)
     } else {
         page(
@@ -210,6 +212,9 @@ fn success(req: &HttpRequest, state: &AppState, tokens: TokenSet, report: Report
             },
         )
     };
+    if let Err(e) = response.add_cookie(&holder) {
+        log::error!("the session cookie could not be set: {e}");
+    }
     state.finish(Outcome::SignedIn {
         token: json,
         report,

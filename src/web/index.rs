@@ -4,8 +4,7 @@
 use std::time::SystemTime;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
-use serde_json::Value;
+use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{action_links, page};
 use crate::oauth::Endpoint;
@@ -13,18 +12,11 @@ use crate::provider::{EndpointOrigin, EndpointSource};
 use crate::state::{AppState, LastResult};
 use crate::web::templates::{IndexPage, LastView};
 
-/// The configuration, the provider's endpoints, a sign-in button and the last result.
-pub async fn index(state: web::Data<AppState>) -> HttpResponse {
-    let settings = state
-        .summary
-        .as_object()
-        .map(|o| {
-            o.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), display(v)))
-                .collect()
-        })
-        .unwrap_or_default();
+/// The configuration, the provider's endpoints, a sign-in button and the last result; the
+/// tokens and the actions only for the browser that signed in.
+pub async fn index(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let holder = super::holder::holds_tokens(&req, &state);
+    let settings = state.settings.clone();
     let provider = &state.provider;
     let mut endpoints = vec![("issuer".to_owned(), provider.issuer.clone(), String::new())];
     endpoints.extend(provider.endpoint_rows().into_iter().map(|row| {
@@ -73,10 +65,20 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
         .map(ToString::to_string)
         .collect();
     let last = state.last().as_ref().map(|last| match last {
-        LastResult::SignedIn { at, token } => LastView {
+        LastResult::SignedIn { at, token } if holder => LastView {
             ok: true,
             headline: format!("Signed in {}", ago(*at)),
             token_json: serde_json::to_string_pretty(token).ok(),
+        },
+        LastResult::SignedIn { at, .. } => LastView {
+            ok: true,
+            headline: format!(
+                "Signed in {} in another browser: its tokens and actions are shown to that \
+                 browser only (the one that completed the sign-in, at {}).",
+                ago(*at),
+                state.redirect.url().origin().ascii_serialization()
+            ),
+            token_json: None,
         },
         LastResult::Failed { at, message } => LastView {
             ok: false,
@@ -94,7 +96,11 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
             endpoints,
             warnings,
             last,
-            actions: action_links(&state),
+            actions: if holder {
+                action_links(&state)
+            } else {
+                Vec::new()
+            },
             hops: state
                 .chain
                 .get()
@@ -102,16 +108,6 @@ pub async fn index(state: web::Data<AppState>) -> HttpResponse {
                 .unwrap_or_default(),
         },
     )
-}
-
-fn display(v: &Value) -> String {
-    match v {
-        Value::String(s) if s.is_empty() => "(none)".to_owned(),
-        Value::Array(items) if items.is_empty() => "(none)".to_owned(),
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
-        other => other.to_string(),
-    }
 }
 
 fn ago(at: SystemTime) -> String {

@@ -3,9 +3,8 @@
 
 use std::collections::HashMap;
 
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
-use actix_web::http::header::LOCATION;
+use actix_web::http::header::{LOCATION, SET_COOKIE};
 use actix_web::{HttpRequest, HttpResponse, web};
 use oauth2::{CsrfToken, PkceCodeChallenge, Scope};
 
@@ -88,28 +87,36 @@ pub async fn login(
         .iter()
         .any(|s| s.as_str() == "openid")
         .then(|| CsrfToken::new_random_len(32).into_secret());
-    let (url, csrf) = state.provider.authorize_url(
-        &state.redirect,
-        &scopes,
-        challenge,
-        nonce.as_deref(),
-        &extra,
-    );
-    let url = if state.par || state.provider.require_par {
-        match state.provider.push_authorization_request(&url).await {
-            Ok(short) => {
-                log::info!(
-                    "pushed the authorization request (RFC 9126): the browser gets its request_uri"
-                );
-                short
+    let pushed = state.par || state.provider.require_par;
+    let (location, csrf) = match &state.authorize {
+        // The common case: the fixed parts were encoded at start.
+        Some(fast) if !pushed => fast.build(&scopes, &challenge, nonce.as_deref(), &extra),
+        _ => {
+            let (url, csrf) = state.provider.authorize_url(
+                &state.redirect,
+                &scopes,
+                challenge,
+                nonce.as_deref(),
+                &extra,
+            );
+            if !pushed {
+                (url.into(), csrf)
+            } else {
+                match state.provider.push_authorization_request(&url).await {
+                    Ok(short) => {
+                        log::info!(
+                            "pushed the authorization request (RFC 9126): the browser gets its request_uri"
+                        );
+                        (short.into(), csrf)
+                    }
+                    Err(e) => return Err(flow_failure(&req, &state, FlowError::Par(e))),
+                }
             }
-            Err(e) => return Err(flow_failure(&req, &state, FlowError::Par(e))),
         }
-    } else {
-        url
     };
     let browser = browser_binding(&req);
-    let flow = PendingFlow::new(verifier, nonce, scopes, browser.clone());
+    let set_cookie = binding_cookie(&browser);
+    let flow = PendingFlow::new(verifier, nonce, scopes, browser);
     log::info!(
         "flow {}: sending the browser to the authorization endpoint",
         flow.id
@@ -120,17 +127,8 @@ pub async fn login(
         );
     }
     Ok(HttpResponse::Found()
-        .insert_header((LOCATION, url.as_str()))
-        .cookie(
-            Cookie::build(BROWSER_COOKIE, browser)
-                .path("/")
-                .http_only(true)
-                .same_site(SameSite::Lax)
-                .max_age(actix_web::cookie::time::Duration::seconds(
-                    crate::flow::DEFAULT_TTL.as_secs() as i64,
-                ))
-                .finish(),
-        )
+        .insert_header((LOCATION, location))
+        .insert_header((SET_COOKIE, set_cookie))
         .finish())
 }
 
@@ -148,16 +146,21 @@ fn browser_binding(req: &HttpRequest) -> String {
 }
 
 /// `/login` on the redirect URI's host, when this request came to the same server under
-/// another of its names (127.0.0.1 for localhost): cookies are kept per host name.
+/// another of its names (127.0.0.1 for localhost): cookies are kept per host name. Allocates
+/// nothing when the request is already there.
 fn canonical_login_url(req: &HttpRequest, state: &AppState) -> Option<String> {
     let redirect = state.redirect.url();
-    let want_host = redirect.host_str()?.to_ascii_lowercase();
+    let want_host = redirect.host_str()?;
     let want_port = redirect.port_or_known_default()?;
-    let host: http::uri::Authority = req.headers().get("host")?.to_str().ok()?.parse().ok()?;
-    let same_server = host.port_u16().unwrap_or(80) == want_port;
+    let header = req.headers().get("host")?.to_str().ok()?;
+    let (name, port) = crate::web::guard::host_and_port(header)?;
+    let same_server = port.unwrap_or(80) == want_port;
     if !same_server
-        || host.host().eq_ignore_ascii_case(&want_host)
-        || !state.allowed_hosts.contains(&want_host)
+        || name.eq_ignore_ascii_case(want_host)
+        || !state
+            .allowed_hosts
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(want_host))
     {
         return None;
     }
@@ -166,4 +169,32 @@ fn canonical_login_url(req: &HttpRequest, state: &AppState) -> Option<String> {
     url.set_query(Some(req.query_string()).filter(|q| !q.is_empty()));
     url.set_fragment(None);
     Some(url.to_string())
+}
+
+/// The binding cookie's `Set-Cookie` value: what `Cookie::build` writes for it (checked in
+/// the tests), without building a cookie for every `/login`.
+fn binding_cookie(value: &str) -> String {
+    const ATTRIBUTES: &str = "; HttpOnly; SameSite=Lax; Path=/; Max-Age=";
+    let max_age = crate::flow::DEFAULT_TTL.as_secs();
+    format!("{BROWSER_COOKIE}={value}{ATTRIBUTES}{max_age}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::cookie::{Cookie, SameSite};
+
+    #[test]
+    fn the_binding_cookie_is_what_the_cookie_builder_writes() {
+        let value = "abcDEF123-_abcDEF123-_ab";
+        let built = Cookie::build(BROWSER_COOKIE, value)
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .max_age(actix_web::cookie::time::Duration::seconds(
+                crate::flow::DEFAULT_TTL.as_secs() as i64,
+            ))
+            .finish();
+        assert_eq!(binding_cookie(value), built.to_string());
+    }
 }

@@ -7,8 +7,10 @@ mod callback;
 pub mod error;
 pub mod guard;
 mod health;
+pub mod holder;
 mod index;
 mod login;
+pub mod settings;
 pub mod templates;
 
 use actix_web::http::StatusCode;

@@ -64,7 +64,7 @@ pub struct LastView {
 pub struct IndexPage {
     pub issuer: String,
     pub redirect_uri: String,
-    pub settings: Vec<(String, String)>,
+    pub settings: Vec<crate::web::settings::Setting>,
     pub endpoint_source: String,
     /// (metadata name, value, where it came from).
     pub endpoints: Vec<(String, String, String)>,

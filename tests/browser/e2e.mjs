@@ -145,6 +145,14 @@ try {
   check((await page.textContent('h1')).includes('OAuth test client'), 'the index has no title');
   const signIn = page.getByRole('link', { name: 'Sign in', exact: true });
   check(await signIn.isVisible(), 'no visible "Sign in" button on the index');
+  // The Configuration table: the settings in use, in words; nothing that does not apply.
+  const settings = await rows(page, 'table.settings');
+  const settingNames = settings.map((r) => r.th);
+  const plain = ['Client ID', 'Client authentication', 'Flow', 'Scopes', 'Listening on', 'HTTP timeout'];
+  check(JSON.stringify(settingNames) === JSON.stringify(plain), `the Configuration table shows ${settingNames}`);
+  for (const { th, cells } of settings) {
+    check(!/^[{[]|^(true|false)$/.test(cells[0]), `the ${th} setting is not in words: ${cells[0]}`);
+  }
   let passes = await accessible(page, 'index');
   await fitsWidth(page, 'index');
   await shoot(page, 'index');
@@ -291,6 +299,10 @@ try {
   await context.clearCookies();
   await page.goto(appUrl);
   check((await page.textContent('main')).includes('Last result'), 'the index does not show the last result');
+  // Without the cookie of the browser that signed in: the configuration, no token, no action.
+  check((await page.textContent('main')).includes('another browser'), 'the index does not say the sign-in was in another browser');
+  check(await page.locator('main pre').count() === 0, 'the index shows a token to a browser without the session cookie');
+  check(await page.locator('nav.actions a').count() === 0, 'the index offers actions to a browser without the session cookie');
   await page.getByRole('link', { name: 'Sign in', exact: true }).click();
   await page.waitForSelector('input[name="login"]');
   const [denied] = await Promise.all([

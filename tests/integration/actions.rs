@@ -93,7 +93,7 @@ async fn refresh_rotates_the_refresh_token_and_the_old_one_stops_working() {
     // The page shows the exchange with the secrets masked.
     let page = browser
         .client()
-        .get(format!("{}/tokeninfo", app.base))
+        .get(format!("{}/tokeninfo", app.origin()))
         .send()
         .await
         .unwrap();

@@ -168,7 +168,7 @@ async fn without_discovery_the_endpoints_given_by_hand_are_used() {
     );
     let response = browser
         .client()
-        .get(format!("{}/userinfo", app.base))
+        .get(format!("{}/userinfo", app.origin()))
         .header("Accept", "application/json")
         .send()
         .await

@@ -251,3 +251,91 @@ async fn foreign_hosts_and_cross_site_actions_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// The index's Configuration table, as (setting, value) rows.
+fn configuration_rows(html: &str) -> Vec<(String, String)> {
+    let start = html
+        .find("<h2>Configuration</h2>")
+        .expect("a Configuration table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    table
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cell = |open: &str, close: &str| {
+                let from = row.find(open).unwrap() + open.len();
+                let from = from + row[from..].find('>').unwrap() + 1;
+                let to = from + row[from..].find(close).unwrap();
+                row[from..to].replace("<code>", "").replace("</code>", "")
+            };
+            (cell("<th", "</th>"), cell("<td", "</td>"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_configuration_table_shows_the_settings_in_use_in_words() {
+    let provider = LocalProvider::start();
+    // A plain code flow: six rows, each in words.
+    let app = confidential_app(&provider).await;
+    let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
+    let rows = configuration_rows(&html);
+    let names: Vec<&str> = rows.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Client ID",
+            "Client authentication",
+            "Flow",
+            "Scopes",
+            "Listening on",
+            "HTTP timeout"
+        ],
+        "{rows:?}"
+    );
+    let value = |name: &str| &rows.iter().find(|(n, _)| n == name).unwrap().1;
+    assert_eq!(value("Client ID"), CONFIDENTIAL_ID);
+    assert!(
+        value("Client authentication").starts_with("the client secret, in "),
+        "{rows:?}"
+    );
+    assert_eq!(value("Flow"), "authorization code with PKCE (S256)");
+    for (name, value) in &rows {
+        assert!(
+            !value.starts_with('{') && !value.starts_with('[') && value != "false",
+            "{name}: {value} is not in words"
+        );
+    }
+    for absent in [
+        "mcp_revision",
+        "assertion_audience",
+        "dpop",
+        "audit",
+        "client_auth",
+    ] {
+        assert!(!html.contains(absent), "{absent} on the index");
+    }
+
+    // What is set shows up, in words.
+    let mut cli =
+        crate::support::app::cli_for(&provider.issuer, CONFIDENTIAL_ID, Some(CONFIDENTIAL_SECRET));
+    cli.params = vec!["prompt=consent".into()];
+    cli.par = true;
+    let app = crate::support::app::spawn_app(cli).await;
+    let html = reqwest::get(&app.base).await.unwrap().text().await.unwrap();
+    let rows = configuration_rows(&html);
+    assert!(
+        rows.contains(&(
+            "Extra authorization parameters".into(),
+            "prompt=consent".into()
+        )),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&(
+            "Flow".into(),
+            "authorization code with PKCE (S256), the request pushed first (PAR)".into()
+        )),
+        "{rows:?}"
+    );
+}

@@ -35,7 +35,7 @@ async fn actions_refuse_other_sites_whatever_the_path_encoding() {
     let get = |path: &str, headers: &[(&str, &str)]| {
         let mut request = browser
             .client()
-            .get(format!("{}{path}", app.base))
+            .get(format!("{}{path}", app.origin()))
             .header("Accept", "application/json");
         for (k, v) in headers {
             request = request.header(*k, *v);
@@ -64,7 +64,7 @@ async fn actions_refuse_other_sites_whatever_the_path_encoding() {
             "{path} with a foreign Origin"
         );
     }
-    let own_origin = app.base.clone();
+    let own_origin = app.origin();
     assert_eq!(
         get(
             "/%72efresh",

@@ -34,11 +34,18 @@ impl TestApp {
         browser.callback_json(&callback).await
     }
 
-    /// GETs a page, as a person's browser would, and returns its HTML.
+    /// The redirect URI's origin: where the browser that signed in holds the app's cookies.
+    pub fn origin(&self) -> String {
+        let url = url::Url::parse(&self.redirect_uri).expect("redirect URI");
+        url.origin().ascii_serialization()
+    }
+
+    /// GETs a page, as a person's browser would (on the host its cookies are for), and
+    /// returns its HTML.
     pub async fn page(&self, browser: &Browser, path: &str) -> String {
         let response = browser
             .client()
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", self.origin()))
             .send()
             .await
             .unwrap();
@@ -49,7 +56,7 @@ impl TestApp {
     pub async fn json(&self, browser: &Browser, path: &str) -> serde_json::Value {
         let response = browser
             .client()
-            .get(format!("{}{path}", self.base))
+            .get(format!("{}{path}", self.origin()))
             .header("Accept", "application/json")
             .send()
             .await
