@@ -160,7 +160,12 @@ impl Config {
                 return Err(ConfigError::PrintClientMetadataNeedsPort);
             }
         }
-        let sign_in = SignIn::from_cli(cli, env, cli.once || !grant.needs_callback())?;
+        let sign_in = SignIn::from_cli(
+            cli,
+            env,
+            cli.once || !grant.needs_callback(),
+            provider.clerk(),
+        )?;
         let cross_app = CrossApp::from_cli(cli, env)?;
         if cross_app.is_some() && grant != Grant::Code {
             return Err(ConfigError::NotForGrant {

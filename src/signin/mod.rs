@@ -20,6 +20,7 @@ mod driver;
 mod error;
 mod http;
 mod jar;
+mod origins;
 mod page;
 mod plan;
 mod totp;
@@ -33,6 +34,7 @@ use url::Url;
 pub use browser::{BrowserSettings, ClerkTesting};
 pub use driver::{Driver, DriverError};
 pub use error::{PageSummary, SignInError};
+pub use origins::{CredentialOrigins, Refusal, is_loopback, is_web};
 pub use totp::{TotpKey, TotpKeyError};
 
 use page::Page;
@@ -121,6 +123,8 @@ pub struct Target {
     pub callback: Url,
     /// Extra trusted roots (PEM), for a provider with a private CA.
     pub root_certificates: Option<Vec<u8>>,
+    /// The origins that may receive the test user's credentials.
+    pub origins: CredentialOrigins,
     /// Where the last page is saved when the sign-in fails; `None`: a new temp folder.
     pub artifacts: Option<PathBuf>,
     /// No redirect to `callback` will come (the device grant, RFC 8628): a page past the
@@ -363,6 +367,7 @@ struct Decision {
 /// keep out of every message and saved page, and the deadline.
 struct Session<'a> {
     credentials: &'a Credentials,
+    origins: &'a CredentialOrigins,
     consent: Consent,
     limits: &'a Limits,
     deadline: Instant,
@@ -376,6 +381,7 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn new(
         credentials: &'a Credentials,
+        origins: &'a CredentialOrigins,
         consent: Consent,
         limits: &'a Limits,
         deadline: Instant,
@@ -388,6 +394,7 @@ impl<'a> Session<'a> {
         }
         Self {
             credentials,
+            origins,
             consent,
             limits,
             deadline,
@@ -427,6 +434,7 @@ impl<'a> Session<'a> {
         };
         let action = plan::plan(page, &self.submitted, &inputs, self.consent)
             .map_err(|problem| self.problem(page, problem))?;
+        self.confine(page, &action)?;
         let what = match &action {
             Action::Submit { stages, what, .. } => {
                 if stages.contains(&Stage::Code)
@@ -448,6 +456,32 @@ impl<'a> Session<'a> {
             page.status
         );
         Ok(Decision { action, code })
+    }
+
+    /// Credentials are typed only on an allowed page, for a form that sends them to an allowed
+    /// origin, over https (or loopback), in a body; links are followed only to http(s).
+    fn confine(&self, page: &Page, action: &Action) -> Result<(), SignInError> {
+        let refused = |refusal| SignInError::Confined {
+            refusal,
+            allowed: self.origins.list(),
+        };
+        match action {
+            Action::Submit {
+                fills, submission, ..
+            } if !fills.is_empty() => {
+                let secret = fills
+                    .iter()
+                    .any(|(_, f)| matches!(f, plan::Fill::Password | plan::Fill::Code));
+                let by_get = secret && submission.method == page::Method::Get;
+                self.origins
+                    .check_submit(&page.url, &submission.url, by_get)
+                    .map_err(refused)
+            }
+            Action::Follow { url, .. } if !is_web(url) => Err(refused(Refusal::Scheme {
+                url: origins::shown(url),
+            })),
+            _ => Ok(()),
+        }
     }
 
     fn problem(&self, page: &Page, problem: Problem) -> SignInError {

@@ -144,7 +144,14 @@ pub(super) async fn sign_in(
     deadline: Instant,
     settings: &BrowserSettings,
 ) -> (Result<Finished, SignInError>, Option<Last>) {
-    let mut session = Session::new(credentials, consent, limits, deadline, "browser");
+    let mut session = Session::new(
+        credentials,
+        &target.origins,
+        consent,
+        limits,
+        deadline,
+        "browser",
+    );
     if let Err(e) = check_executable(&settings.chromium) {
         return (Err(SignInError::Browser(format!("start: {e}"))), None);
     }
