@@ -11,6 +11,7 @@ pub mod grants;
 pub mod mcp;
 pub mod oauth;
 pub mod output;
+pub mod private_file;
 pub mod provider;
 pub mod redact;
 pub mod run;

@@ -281,7 +281,7 @@ fn ended(
 }
 
 /// Saves a page (already scrubbed) and its screenshot in `dir`, or a new temp folder; the
-/// HTML's path.
+/// HTML's path. Each file new and private, never written through a link planted at its name.
 fn save(dir: Option<&Path>, last: &Last) -> std::io::Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_owned(),
@@ -290,11 +290,10 @@ fn save(dir: Option<&Path>, last: &Last) -> std::io::Result<PathBuf> {
             uuid::Uuid::new_v4().simple()
         )),
     };
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(LAST_PAGE_FILE);
-    std::fs::write(&path, &last.html)?;
+    crate::private_file::create_dir(&dir)?;
+    let path = crate::private_file::replace(&dir, LAST_PAGE_FILE, last.html.as_bytes())?;
     if let Some(png) = &last.screenshot {
-        std::fs::write(dir.join(LAST_SCREENSHOT_FILE), png)?;
+        crate::private_file::replace(&dir, LAST_SCREENSHOT_FILE, png)?;
     }
     Ok(path)
 }
