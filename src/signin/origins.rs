@@ -39,9 +39,15 @@ pub enum Refusal {
     Scheme { url: String },
 }
 
-/// `scheme://host:port` as an origin's ASCII serialisation.
+/// `scheme://host:port` as an origin's ASCII serialisation; `scheme:` for a URL without one
+/// (file:, data:).
 pub fn shown(url: &Url) -> String {
-    url.origin().ascii_serialization()
+    let origin = url.origin();
+    if origin.is_tuple() {
+        origin.ascii_serialization()
+    } else {
+        format!("{}:", url.scheme())
+    }
 }
 
 /// localhost, 127.0.0.0/8 or ::1: http there never leaves the machine.

@@ -443,6 +443,15 @@ impl Chrome {
             shown(&target.start),
             session.consent.name()
         );
+        // Chromium opens only web pages: never file:, data: or its own.
+        if !super::is_web(&target.start) {
+            return Err(SignInError::Confined {
+                refusal: super::Refusal::Scheme {
+                    url: origins_shown(&target.start),
+                },
+                allowed: session.origins.list(),
+            });
+        }
         let navigated = tokio::time::timeout(
             COMMAND,
             self.tab.execute(NavigateParams::new(target.start.as_str())),
@@ -512,27 +521,30 @@ impl Chrome {
             };
             quiet = QUIET;
             let before = self.marker().await;
-            match self.act(session, &decision).await {
+            match self.act(session, &page, &decision).await {
                 Ok(()) => {
                     stale = 0;
                     marker = Some(before);
                 }
+                Err(ActError::Refused(e)) => return Err(e),
                 // The page redrew between reading and acting: read it again (the stages it
                 // answered are forgotten with the decision).
-                Err(None) if stale < 3 => {
+                Err(ActError::Stale) if stale < 3 => {
                     stale += 1;
                     session.pages -= 1;
                     if let Action::Submit { stages, .. } = &decision.action {
                         session.submitted.retain(|s| !stages.contains(s));
                     }
                 }
-                Err(None) => {
+                Err(ActError::Stale) => {
                     return Err(cdp_failed(
                         "act on the page",
                         "it kept redrawing the form before the driver could use it",
                     ));
                 }
-                Err(Some(e)) => return Err(cdp_failed("act on the page", session.scrub.text(&e))),
+                Err(ActError::Failed(e)) => {
+                    return Err(cdp_failed("act on the page", session.scrub.text(&e)));
+                }
             }
         }
     }
@@ -656,13 +668,20 @@ impl Chrome {
             .ok_or_else(|| Eval::Gone("not a web page".into()))
     }
 
-    /// Types and presses as decided. `Err(None)`: the elements are gone (the page redrew).
-    async fn act(&self, session: &Session<'_>, decision: &Decision) -> Result<(), Option<String>> {
+    /// Types and presses as decided, on `page`. `Err(Stale)`: the elements are gone (the page
+    /// redrew).
+    async fn act(
+        &self,
+        session: &Session<'_>,
+        page: &Page,
+        decision: &Decision,
+    ) -> Result<(), ActError> {
         let call = match &decision.action {
             Action::Submit {
                 form,
                 submit,
                 fills,
+                submission,
                 ..
             } => {
                 let credentials = session.credentials;
@@ -677,18 +696,49 @@ impl Chrome {
                         json!([i, value])
                     })
                     .collect();
-                json!({ "fn": "act", "form": form, "submit": submit, "fills": fills, "link": null })
+                // Checked by the shared rules on the page as read; checked again in the page
+                // just before typing, in case it navigated or was redrawn in between.
+                let expect = (!fills.is_empty()).then(|| {
+                    json!({
+                        "page": page.url.origin().ascii_serialization(),
+                        "target": submission.url.origin().ascii_serialization(),
+                    })
+                });
+                json!({ "fn": "act", "form": form, "submit": submit, "fills": fills, "link": null, "expect": expect })
             }
             Action::Follow { link, .. } => {
-                json!({ "fn": "act", "form": null, "submit": null, "fills": [], "link": link })
+                json!({ "fn": "act", "form": null, "submit": null, "fills": [], "link": link, "expect": null })
             }
         };
         match self.call(&call).await {
-            Ok(answer) if answer["stale"] == true => Err(None),
+            Ok(answer) if answer["stale"] == true => Err(ActError::Stale),
+            Ok(answer) if answer["foreign"].is_string() => {
+                let foreign = answer["foreign"].as_str().unwrap_or_default().to_owned();
+                let (page, target) = match &decision.action {
+                    Action::Submit { submission, .. } => (
+                        origins_shown(&page.url),
+                        origins_shown(&submission.url),
+                    ),
+                    Action::Follow { .. } => (origins_shown(&page.url), String::new()),
+                };
+                Err(ActError::Refused(SignInError::Confined {
+                    refusal: super::Refusal::Foreign {
+                        page,
+                        target,
+                        foreign,
+                        what: if answer["what"] == "target" {
+                            "the form's target (when typing)"
+                        } else {
+                            "the page (when typing)"
+                        },
+                    },
+                    allowed: session.origins.list(),
+                }))
+            }
             Ok(_) => Ok(()),
             // The press navigated before the answer came back: done.
             Err(Eval::Gone(_)) => Ok(()),
-            Err(Eval::Threw(e)) => Err(Some(e)),
+            Err(Eval::Threw(e)) => Err(ActError::Failed(e)),
         }
     }
 
@@ -733,6 +783,21 @@ impl Chrome {
             let _ = tokio::time::timeout(Duration::from_secs(5), self.browser.wait()).await;
         }
     }
+}
+
+/// Why acting on a page did not happen.
+enum ActError {
+    /// The elements are gone: the page redrew.
+    Stale,
+    /// The page script threw.
+    Failed(String),
+    /// The page or its form moved to another origin before the credentials were typed.
+    Refused(SignInError),
+}
+
+/// An origin as refusals show it.
+fn origins_shown(url: &Url) -> String {
+    url.origin().ascii_serialization()
 }
 
 /// What page.js's `read()` answers.
