@@ -164,7 +164,7 @@ fn an_https_page_posting_to_http_is_refused_as_insecure() {
 /// shows it records what it is sent).
 #[test]
 fn sign_in_origins_let_a_legitimate_login_page_on_another_origin_through() {
-    let (provider, foreign) = hostile("redirect");
+    let (provider, foreign) = hostile("sso");
     let artifacts = tempfile::tempdir().unwrap();
     let done = run(
         &provider,

@@ -47,8 +47,11 @@
 //                                          {foreign}/collect), "formaction" (its button does),
 //                                          "get" (the password form is method=get), "307"/"308"
 //                                          (the password POST is answered with a 307/308 to
-//                                          {foreign}/collect). GET <interaction>/sso signs the
-//                                          test user in, as a federated login's return would.
+//                                          {foreign}/collect), "sso" (the sign-in page sends the
+//                                          browser to {foreign}/login?return=<its /sso>, within
+//                                          the interaction cookie's path). GET <interaction>/sso
+//                                          signs the test user in, as a federated login's return
+//                                          would.
 //                      Consent: one form with Deny and Allow buttons (decision=deny|allow);
 //                      Deny answers access_denied.
 //   options.split_metadata  true: the OpenID discovery document lacks revocation_endpoint,
@@ -432,6 +435,9 @@ setTimeout(() => email(), 100);
   <label>Username <input type="text" name="username" autocomplete="username"></label>
   <label>Password <input type="password" name="password" autocomplete="current-password"></label>`;
     switch (hostile.trick) {
+      case 'sso':
+        res.writeHead(302, { location: `${foreign}/login?return=${encodeURIComponent(sso)}` });
+        return res.end();
       case 'meta_refresh':
         res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
         return res.end(`<!DOCTYPE html><html><head><title>Redirecting</title>
