@@ -15,7 +15,7 @@ use crate::support::foreign::{self, Foreign};
 use crate::support::provider::{LocalProvider, TestCa};
 
 /// The provider playing `trick`, and the foreign listener it points at.
-fn hostile(trick: &str) -> (LocalProvider, Foreign) {
+pub fn hostile(trick: &str) -> (LocalProvider, Foreign) {
     let foreign = foreign::start();
     let provider = LocalProvider::start_with(json!({
         "interactions": "hostile",
@@ -24,7 +24,7 @@ fn hostile(trick: &str) -> (LocalProvider, Foreign) {
     (provider, foreign)
 }
 
-fn origin(base: &str) -> String {
+pub fn origin(base: &str) -> String {
     url::Url::parse(base).unwrap().origin().ascii_serialization()
 }
 

@@ -168,7 +168,9 @@
       const origin = el.ownerDocument.defaultView && el.ownerDocument.defaultView.location.origin;
       if (origin !== expect.page) return { foreign: String(origin), what: 'page' };
     }
-    const action = (button && button.formAction) || (f.form && f.form.action) || location.href;
+    // formAction reads as the document's URL when the attribute is absent: the form's then.
+    const action = button && button.hasAttribute('formaction') ? button.formAction
+      : (f.form ? f.form.action : location.href);
     const target = new URL(action, location.href).origin;
     if (target !== expect.target) return { foreign: target, what: 'target' };
     return null;
