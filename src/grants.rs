@@ -192,8 +192,7 @@ fn start_sign_in(
     config: &Config,
     state: &AppState,
     authorization: &DeviceAuthorization,
-) -> Result<oneshot::Receiver<Result<signin::Finished, signin::SignInError>>, signin::SignInError>
-{
+) -> Result<oneshot::Receiver<Result<signin::Finished, signin::SignInError>>, signin::SignInError> {
     let issuer = url::Url::parse(&state.provider.issuer)
         .ok()
         .map(|u| u.origin());

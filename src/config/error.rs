@@ -50,7 +50,10 @@ pub enum ConfigError {
          credentials: {problem}. List origins comma-separated, each https://host[:port] (or \
          http:// on localhost / 127.0.0.1 / ::1), without a path"
     )]
-    SignInOrigin { value: String, problem: &'static str },
+    SignInOrigin {
+        value: String,
+        problem: &'static str,
+    },
     #[error("REDIRECT_URI {value:?} is not usable: {problem}")]
     Redirect { value: String, problem: String },
     #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]

@@ -9,8 +9,8 @@ use url::{Origin, Url};
 
 use super::defaults::given;
 use super::error::ConfigError;
-use crate::cli::Cli;
 use crate::clerk::PublishableKey;
+use crate::cli::Cli;
 use crate::signin::{Consent, Credentials, Driver, OneTimeCode, Secret, TotpKey, is_loopback};
 
 /// `--sign-in`: the test user, and how to answer the provider's pages.
@@ -261,7 +261,10 @@ mod tests {
 
     #[test]
     fn sign_in_origins_are_https_or_loopback_origins_without_a_path() {
-        let ok = super::parse_origins(" https://login.example.com , http://127.0.0.1:9000/,https://a.example:8443").unwrap();
+        let ok = super::parse_origins(
+            " https://login.example.com , http://127.0.0.1:9000/,https://a.example:8443",
+        )
+        .unwrap();
         let shown: Vec<String> = ok.iter().map(url::Origin::ascii_serialization).collect();
         assert_eq!(
             shown,

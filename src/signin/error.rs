@@ -149,9 +149,9 @@ fn confined(refusal: &Refusal, allowed: &str) -> String {
              one-time code by GET to {target}, which would put it in the URL (logs, history, \
              Referer)"
         ),
-        Refusal::Scheme { url } => format!(
-            "the sign-in driver does not open {url}: only http(s) pages are signed in on"
-        ),
+        Refusal::Scheme { url } => {
+            format!("the sign-in driver does not open {url}: only http(s) pages are signed in on")
+        }
     }
 }
 

@@ -100,9 +100,7 @@ impl CredentialOrigins {
         let (p, t) = (shown(page), shown(target));
         for (url, what) in [(page, "the page"), (target, "the form's target")] {
             if !is_web(url) {
-                return Err(Refusal::Scheme {
-                    url: shown(url),
-                });
+                return Err(Refusal::Scheme { url: shown(url) });
             }
             if insecure(url, page) {
                 return Err(Refusal::Insecure {
@@ -200,7 +198,10 @@ mod tests {
             [u("https://login.example").origin()],
         );
         let page = u("https://idp.example/login");
-        assert_eq!(o.check_submit(&page, &u("https://idp.example/x"), false), Ok(()));
+        assert_eq!(
+            o.check_submit(&page, &u("https://idp.example/x"), false),
+            Ok(())
+        );
         assert_eq!(
             o.check_submit(&page, &u("https://login.example/x"), false),
             Ok(())
@@ -211,7 +212,10 @@ mod tests {
         ));
         assert!(matches!(
             o.check_submit(&u("https://evil.example/login"), &page, false),
-            Err(Refusal::Foreign { what: "the page", .. })
+            Err(Refusal::Foreign {
+                what: "the page",
+                ..
+            })
         ));
         assert!(matches!(
             o.check_submit(&page, &u("http://idp.example/x"), false),

@@ -25,7 +25,10 @@ pub fn hostile(trick: &str) -> (LocalProvider, Foreign) {
 }
 
 pub fn origin(base: &str) -> String {
-    url::Url::parse(base).unwrap().origin().ascii_serialization()
+    url::Url::parse(base)
+        .unwrap()
+        .origin()
+        .ascii_serialization()
 }
 
 /// Nothing secret reached the foreign listener: not the username or password (raw or
@@ -35,10 +38,16 @@ pub fn assert_nothing_secret_received(foreign: &Foreign) {
     for request in foreign.seen() {
         let lower = request.to_ascii_lowercase();
         for secret in [PASSWORD, encoded.as_str(), USER, "ci%40example.com"] {
-            assert!(!request.contains(secret), "{secret} reached the foreign origin:\n{request}");
+            assert!(
+                !request.contains(secret),
+                "{secret} reached the foreign origin:\n{request}"
+            );
         }
         for marker in ["\ncookie:", "code=", "access_token", "authorization:"] {
-            assert!(!lower.contains(marker), "{marker} reached the foreign origin:\n{request}");
+            assert!(
+                !lower.contains(marker),
+                "{marker} reached the foreign origin:\n{request}"
+            );
         }
     }
 }
@@ -111,7 +120,10 @@ fn a_form_action_to_another_origin_is_refused_and_the_saved_page_never_follows_a
         &origin(&foreign.base),
     );
     assert!(
-        doc["message"].as_str().unwrap().contains("the form's target"),
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("the form's target"),
         "{doc}"
     );
     assert_nothing_secret_received(&foreign);
@@ -124,7 +136,10 @@ fn a_form_action_to_another_origin_is_refused_and_the_saved_page_never_follows_a
         assert!(meta.is_file(), "the link was replaced, not followed");
         assert_eq!(meta.permissions().mode() & 0o777, 0o600);
         let saved = std::fs::read_to_string(&planted).unwrap();
-        assert!(saved.contains("/collect"), "the refused page is saved: {saved}");
+        assert!(
+            saved.contains("/collect"),
+            "the refused page is saved: {saved}"
+        );
     }
 }
 
@@ -172,7 +187,10 @@ fn sign_in_origins_let_a_legitimate_login_page_on_another_origin_through() {
         &[("OAUTH_SIGN_IN_ORIGINS", &foreign.base)],
     );
     crate::signin::assert_signed_in(&done);
-    let posted = foreign.seen().into_iter().find(|r| r.starts_with("POST /login"));
+    let posted = foreign
+        .seen()
+        .into_iter()
+        .find(|r| r.starts_with("POST /login"));
     let encoded: String = url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
     assert!(
         posted.is_some_and(|r| r.contains(&encoded)),
@@ -180,7 +198,10 @@ fn sign_in_origins_let_a_legitimate_login_page_on_another_origin_through() {
         foreign.seen()
     );
     assert!(
-        foreign.seen().iter().all(|r| !r.to_ascii_lowercase().contains("\ncookie:")),
+        foreign
+            .seen()
+            .iter()
+            .all(|r| !r.to_ascii_lowercase().contains("\ncookie:")),
         "the app's cookie never goes to another port of its host: {:?}",
         foreign.seen()
     );
@@ -227,7 +248,13 @@ fn device_verification_uris_outside_the_providers_origin_are_never_opened() {
             dir.path(),
         )
         .finish(std::time::Duration::from_secs(60));
-        assert_eq!(done.code, Some(1), "{uri}: {}\n{}", done.stdout, done.stderr);
+        assert_eq!(
+            done.code,
+            Some(1),
+            "{uri}: {}\n{}",
+            done.stdout,
+            done.stderr
+        );
         let doc = done.documents().pop().expect("a document");
         assert_eq!(doc["error"], code, "{doc}");
         assert!(

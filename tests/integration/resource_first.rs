@@ -272,7 +272,14 @@ async fn sign_in_and_a_client_key_need_the_issuer_pinned_like_a_client_secret() 
         ),
     ];
     for (setting, extra, env) in runs {
-        let mut args = vec!["--once", "--no-browser", "--port", "0", "--resource-url", &url];
+        let mut args = vec![
+            "--once",
+            "--no-browser",
+            "--port",
+            "0",
+            "--resource-url",
+            &url,
+        ];
         args.extend(extra);
         let running = spawn(&args, &env, dir.path());
         let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))

@@ -406,6 +406,10 @@ browser_refused! {
         "formaction" => "sign_in_foreign_origin", page provider, target foreign;
     the_browser_refuses_a_password_form_sent_by_get:
         "get" => "sign_in_password_by_get", page provider, target provider;
+    the_browser_stops_a_307_of_the_password_post_to_another_origin:
+        "307" => "sign_in_foreign_origin", page provider, target foreign;
+    the_browser_stops_a_308_of_the_password_post_to_another_origin:
+        "308" => "sign_in_foreign_origin", page provider, target foreign;
 }
 
 /// A legitimate login page on another origin, allowed by OAUTH_SIGN_IN_ORIGINS, with Chromium.

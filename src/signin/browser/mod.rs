@@ -14,6 +14,7 @@
 //! the DevTools traffic, which carries what is typed and the cookies, is kept out of the log.
 
 mod clerk;
+mod guard;
 mod watch;
 
 use std::path::PathBuf;
@@ -370,7 +371,7 @@ impl Chrome {
             tasks: vec![handler_task],
             _profile: profile,
         };
-        if let Err(e) = chrome.prepare(token).await {
+        if let Err(e) = chrome.prepare(&target.origins, token).await {
             chrome.close().await;
             return Err(e);
         }
@@ -412,7 +413,11 @@ enum Eval {
 impl Chrome {
     /// Before the first page: the DOM-change counter in every document, the event watchers,
     /// Clerk's Testing Token on the Frontend API's requests.
-    async fn prepare(&mut self, token: Option<super::Secret>) -> Result<(), SignInError> {
+    async fn prepare(
+        &mut self,
+        origins: &super::CredentialOrigins,
+        token: Option<super::Secret>,
+    ) -> Result<(), SignInError> {
         let fail = |e: chromiumoxide::error::CdpError| cdp_failed("prepare the tab", e);
         self.tab
             .execute(AddScriptToEvaluateOnNewDocumentParams::new(WATCH_JS))
@@ -422,13 +427,11 @@ impl Chrome {
         self.watch.lock().expect("watch").main_frame = main.map(|f| f.inner().clone());
         self.tasks
             .extend(watch::spawn(&self.tab, &self.watch).await.map_err(fail)?);
-        if let Some(token) = token {
-            self.tasks.push(
-                clerk::intercept(&self.tab, token, self.watch.clone())
-                    .await
-                    .map_err(fail)?,
-            );
-        }
+        self.tasks.push(
+            guard::intercept(&self.tab, origins.clone(), token, self.watch.clone())
+                .await
+                .map_err(fail)?,
+        );
         Ok(())
     }
 
@@ -715,10 +718,9 @@ impl Chrome {
             Ok(answer) if answer["foreign"].is_string() => {
                 let foreign = answer["foreign"].as_str().unwrap_or_default().to_owned();
                 let (page, target) = match &decision.action {
-                    Action::Submit { submission, .. } => (
-                        origins_shown(&page.url),
-                        origins_shown(&submission.url),
-                    ),
+                    Action::Submit { submission, .. } => {
+                        (origins_shown(&page.url), origins_shown(&submission.url))
+                    }
                     Action::Follow { .. } => (origins_shown(&page.url), String::new()),
                 };
                 Err(ActError::Refused(SignInError::Confined {
