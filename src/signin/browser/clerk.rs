@@ -73,7 +73,7 @@ pub(super) async fn testing_token(
         clerk.api.as_str().trim_end_matches('/')
     );
     let fail = |detail: String| {
-        let mut scrub = super::super::Scrub(Vec::new());
+        let mut scrub = super::super::session::Scrub(Vec::new());
         scrub.add(clerk.secret_key.expose());
         SignInError::TestingToken(scrub.text(&detail))
     };
