@@ -18,6 +18,7 @@
 mod browser;
 mod driver;
 mod error;
+mod form_data;
 mod http;
 mod jar;
 mod origins;
@@ -25,6 +26,7 @@ mod page;
 mod plan;
 mod session;
 mod totp;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
