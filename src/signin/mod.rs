@@ -24,6 +24,7 @@ mod jar;
 mod origins;
 mod page;
 mod plan;
+mod roles;
 mod session;
 mod totp;
 mod words;

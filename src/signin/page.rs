@@ -6,6 +6,8 @@
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
+pub use super::roles::{Role, role};
+
 /// The longest error message kept from a page.
 const MAX_ALERT_CHARS: usize = 300;
 /// At most this many error messages are kept from a page.
@@ -15,15 +17,6 @@ const MAX_ALERTS: usize = 4;
 pub enum Method {
     Get,
     Post,
-}
-
-/// What a form field is for, as far as signing in goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Username,
-    Password,
-    Code,
-    Other,
 }
 
 #[derive(Debug, Clone)]
@@ -158,54 +151,6 @@ fn attr_lower(el: ElementRef<'_>, name: &str) -> String {
         .attr(name)
         .unwrap_or_default()
         .to_ascii_lowercase()
-}
-
-/// What a text-like input is for, from its `type`, `autocomplete`, `name` and `id`
-/// (the HTML autofill tokens are the reliable signal; names are the fallback).
-pub fn role(kind: &str, autocomplete: &str, name_and_id: &str, inputmode: &str) -> Role {
-    let ac: Vec<&str> = autocomplete.split_whitespace().collect();
-    if kind == "password" || ac.contains(&"current-password") || ac.contains(&"new-password") {
-        return Role::Password;
-    }
-    if ac.contains(&"one-time-code") {
-        return Role::Code;
-    }
-    if !matches!(kind, "text" | "email" | "tel" | "number" | "search" | "") {
-        return Role::Other;
-    }
-    if ac.contains(&"username") || ac.contains(&"email") || kind == "email" {
-        return Role::Username;
-    }
-    let words: Vec<&str> = name_and_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let has = |needles: &[&str]| words.iter().any(|w| needles.iter().any(|n| w.contains(n)));
-    if has(&[
-        "otp",
-        "totp",
-        "mfa",
-        "passcode",
-        "onetime",
-        "2fa",
-        "verification",
-    ]) || words.iter().any(|w| matches!(*w, "code" | "pin" | "token"))
-        || (inputmode == "numeric" && has(&["code"]))
-    {
-        return Role::Code;
-    }
-    if has(&[
-        "user",
-        "email",
-        "mail",
-        "login",
-        "identifier",
-        "identity",
-        "account",
-    ]) {
-        return Role::Username;
-    }
-    Role::Other
 }
 
 impl Page {
@@ -567,23 +512,6 @@ mod tests {
             p.field_list(),
             "prompt (hidden), login (text), password (password)"
         );
-    }
-
-    #[test]
-    fn fields_by_type_autocomplete_and_name() {
-        assert_eq!(role("email", "", "x", ""), Role::Username);
-        assert_eq!(role("text", "username", "x", ""), Role::Username);
-        assert_eq!(role("text", "", "loginfmt", ""), Role::Username);
-        assert_eq!(role("text", "", "identifier", ""), Role::Username);
-        assert_eq!(role("text", "one-time-code", "x", ""), Role::Code);
-        assert_eq!(role("text", "", "otp", ""), Role::Code);
-        assert_eq!(role("tel", "", "code", "numeric"), Role::Code);
-        assert_eq!(role("text", "off", "totp_code", ""), Role::Code);
-        assert_eq!(role("text", "current-password", "pw", ""), Role::Password);
-        assert_eq!(role("password", "", "", ""), Role::Password);
-        assert_eq!(role("hidden", "", "username", ""), Role::Other);
-        assert_eq!(role("checkbox", "", "remember_login", ""), Role::Other);
-        assert_eq!(role("text", "", "q", ""), Role::Other);
     }
 
     #[test]
