@@ -19,6 +19,7 @@ mod browser;
 mod driver;
 mod error;
 mod form_data;
+mod html;
 mod http;
 mod jar;
 mod origins;

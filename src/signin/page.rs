@@ -3,9 +3,10 @@
 //! visible error messages. The parsed document never outlives `Page::parse` (it is not `Send`,
 //! and nothing here needs it after).
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use url::Url;
 
+use super::html::{attr_lower, cut, selector, squash, text_of, visible};
 pub use super::roles::{Role, role};
 
 /// The longest error message kept from a page.
@@ -88,69 +89,6 @@ pub struct Page {
     pub scripts: usize,
     /// Values the page put in password fields itself: kept out of saved pages.
     pub password_values: Vec<String>,
-}
-
-fn selector(css: &'static str) -> Selector {
-    // Only constant selectors, each exercised by the tests below.
-    Selector::parse(css).expect("a constant CSS selector parses")
-}
-
-/// Whitespace collapsed, trimmed.
-fn squash(text: impl Iterator<Item = impl AsRef<str>>) -> String {
-    let mut out = String::new();
-    for part in text {
-        for word in part.as_ref().split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-    }
-    out
-}
-
-/// An element's text, its text nodes joined as a browser renders them, whitespace collapsed.
-fn text_of(el: ElementRef<'_>) -> String {
-    squash(std::iter::once(el.text().collect::<String>()))
-}
-
-fn cut(mut text: String, max: usize) -> String {
-    if let Some((i, _)) = text.char_indices().nth(max) {
-        text.truncate(i);
-        text.push('…');
-    }
-    text
-}
-
-/// Not hidden by the `hidden` attribute, `aria-hidden`, an inline `display:none` /
-/// `visibility:hidden`, or a `<template>`, on itself or an ancestor.
-fn visible(el: ElementRef<'_>) -> bool {
-    let mut node = Some(el);
-    while let Some(e) = node {
-        let v = e.value();
-        let style = v
-            .attr("style")
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .replace(' ', "");
-        if v.attr("hidden").is_some()
-            || v.attr("aria-hidden") == Some("true")
-            || style.contains("display:none")
-            || style.contains("visibility:hidden")
-            || v.name() == "template"
-        {
-            return false;
-        }
-        node = e.parent().and_then(ElementRef::wrap);
-    }
-    true
-}
-
-fn attr_lower(el: ElementRef<'_>, name: &str) -> String {
-    el.value()
-        .attr(name)
-        .unwrap_or_default()
-        .to_ascii_lowercase()
 }
 
 impl Page {
