@@ -16,6 +16,7 @@ mod params;
 mod provider;
 mod resource;
 mod sign_in;
+mod steps;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,6 +37,7 @@ pub use params::{RESERVED_PARAMS, scope_string};
 pub use provider::ProviderSetting;
 pub use resource::Resource;
 pub use sign_in::SignIn;
+use steps::{grant, then_steps};
 
 use crate::cli::Cli;
 use crate::oauth::{AuthMethod, Grant, Issuer, McpRevision, Step};
@@ -368,45 +370,6 @@ pub fn client_key_for_jwks(cli: &Cli) -> Result<ClientKey, ConfigError> {
     ClientKey::load(&PathBuf::from(path))
 }
 
-/// OAUTH_GRANT; `code` when unset.
-fn grant(cli: &Cli) -> Result<Grant, ConfigError> {
-    given(&cli.grant).map_or(Ok(Grant::Code), |g| {
-        Grant::parse(g).ok_or_else(|| ConfigError::Grant(g.to_owned()))
-    })
-}
-
-/// `--then` steps; they, and `--report`, only make sense with `--once` (which the grants
-/// other than `code` imply), and only those the grant's tokens allow.
-fn then_steps(cli: &Cli, grant: Grant) -> Result<Vec<Step>, ConfigError> {
-    let then = cli
-        .then
-        .iter()
-        .filter(|w| !w.trim().is_empty())
-        .map(|w| Step::parse(w).ok_or_else(|| ConfigError::Then(w.clone())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let once = cli.once || !grant.needs_callback();
-    if !then.is_empty() && !once {
-        return Err(ConfigError::NeedsOnce("--then"));
-    }
-    if let Some((step, why)) = then
-        .iter()
-        .find_map(|s| grant.refuses(*s).map(|why| (s.name(), why)))
-    {
-        return Err(ConfigError::StepNotForGrant {
-            step,
-            grant: grant.name(),
-            why,
-        });
-    }
-    if cli.report && !once {
-        return Err(ConfigError::NeedsOnce("--report"));
-    }
-    if cli.audit && !cli.once {
-        return Err(ConfigError::NeedsOnce("--audit"));
-    }
-    Ok(then)
-}
-
 /// OAUTH_TIMEOUT and OAUTH_HTTP_TIMEOUT: whole seconds above 0.
 fn seconds(
     name: &'static str,
@@ -518,58 +481,6 @@ pub(crate) mod tests {
                 .to_string()
                 .starts_with("OAUTH_CA_CERT")
         );
-    }
-
-    #[test]
-    fn then_steps_need_once() {
-        let mut raw = cli();
-        raw.then = vec![
-            "refresh".into(),
-            "userinfo".into(),
-            "tokeninfo:access".into(),
-        ];
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::NeedsOnce("--then"))
-        ));
-        raw.once = true;
-        let c = Config::from_cli(&raw).unwrap();
-        assert_eq!(c.then.len(), 3);
-        raw.then.push("dance".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
-    }
-
-    #[test]
-    fn grants_imply_once_and_refuse_steps_their_tokens_cannot_take() {
-        let mut raw = cli();
-        assert_eq!(Config::from_cli(&raw).unwrap().grant, Grant::Code);
-        raw.grant = Some("client_credentials".into());
-        raw.then = vec!["api".into(), "tokeninfo:access".into()];
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.once && !c.open_browser);
-        assert!(c.scopes.is_empty(), "no openid by default without a user");
-        raw.then.push("refresh".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(
-            msg.contains("--then refresh") && msg.contains("4.4.3"),
-            "{msg}"
-        );
-        raw.then = vec!["userinfo".into()];
-        assert!(matches!(
-            Config::from_cli(&raw),
-            Err(ConfigError::StepNotForGrant { .. })
-        ));
-        raw.then.clear();
-        raw.scopes = Some("api:read".into());
-        assert_eq!(Config::from_cli(&raw).unwrap().scope_string(), "api:read");
-        raw.grant = Some("device".into());
-        raw.then = vec!["refresh".into(), "userinfo".into()];
-        let c = Config::from_cli(&raw).unwrap();
-        assert!(c.once && c.grant == Grant::Device);
-        raw.grant = Some("implicit".into());
-        let msg = Config::from_cli(&raw).unwrap_err().to_string();
-        assert!(msg.starts_with("OAUTH_GRANT") && msg.contains("client_credentials"));
     }
 
     #[test]
