@@ -256,7 +256,9 @@ async fn sign_in_and_a_client_key_need_the_issuer_pinned_like_a_client_secret() 
     std::fs::write(&key, rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap();
     let url = format!("{}/mcp", api.base);
     let key_path = key.to_str().unwrap().to_owned();
-    let runs: Vec<(&str, Vec<&str>, Vec<(&str, &str)>)> = vec![
+    // (the setting named, extra flags, extra environment)
+    type Run<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let runs: Vec<Run> = vec![
         (
             "--sign-in",
             vec!["--sign-in"],
