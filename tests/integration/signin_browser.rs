@@ -363,9 +363,8 @@ fn a_single_page_app_without_forms_or_navigations_between_steps() {
 }
 
 /// Issue 21 with Chromium: the same hostile provider's tricks end the same way (the shared
-/// rules refuse before anything is typed), and the foreign listener sees no credential.
-/// Chromium's own cookie rules still send a host's cookies to its other ports: the assertion
-/// here is about credentials and codes (see docs/pending/confine.md).
+/// rules refuse before anything is typed, or the guard stops the 307/308), and the foreign
+/// listener sees no credential or code (nor, with port-bound cookies, the app's cookie).
 macro_rules! browser_refused {
     ($($test:ident: $trick:literal => $code:literal, page $page:ident, target $target:ident;)*) => {$(
         #[test]
@@ -387,7 +386,7 @@ macro_rules! browser_refused {
             let encoded: String =
                 url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
             for request in foreign.seen() {
-                for secret in [PASSWORD, encoded.as_str(), crate::signin::USER, "ci%40example.com", "code="] {
+                for secret in [PASSWORD, encoded.as_str(), crate::signin::USER, "ci%40example.com", "code=", "\ncookie: oauth_test_client"] {
                     assert!(!request.contains(secret), "{secret} reached the foreign origin:\n{request}");
                 }
             }
@@ -424,4 +423,19 @@ fn the_browser_signs_in_on_an_allowed_origin() {
         artifacts.path(),
     );
     assert_signed_in(&done);
+    assert!(
+        foreign.seen().iter().any(|r| r.starts_with("POST /login")),
+        "{:?}",
+        foreign.seen()
+    );
+    // Chromium runs with port- and scheme-bound cookies: the app's binding cookie (on
+    // localhost) does not go to the foreign listener on another port of localhost.
+    assert!(
+        foreign
+            .seen()
+            .iter()
+            .all(|r| !r.to_ascii_lowercase().contains("\ncookie:")),
+        "{:?}",
+        foreign.seen()
+    );
 }

@@ -121,7 +121,14 @@ impl Chrome {
                 "disable-component-update",
                 "no-default-browser-check",
                 "disable-search-engine-choice-screen",
-            ]);
+            ])
+            // Cookies bound to the port and scheme that set them (Chromium's origin-bound
+            // cookies): the app's flow-binding cookie goes to the app's origin only, never to
+            // another port of the same host.
+            .arg((
+                "enable-features",
+                &["EnablePortBoundCookies", "EnableSchemeBoundCookies"][..],
+            ));
         if running_as_root() {
             builder = builder.no_sandbox();
         }
