@@ -84,8 +84,9 @@ impl<'a> Driver<'a> {
             .use_rustls_tls()
             // Each hop is looked at: the callback must be caught, not followed.
             .redirect(reqwest::redirect::Policy::none())
-            // One jar for every host: the provider's session and the app's own cookie.
-            .cookie_provider(std::sync::Arc::new(jar::Jar::new(target.start.origin())))
+            // One jar for every host: the provider's session, and the app's own cookie kept to
+            // the app's origin (the redirect URI's).
+            .cookie_provider(std::sync::Arc::new(jar::Jar::new(target.callback.origin())))
             .connect_timeout(limits.per_request.min(Duration::from_secs(10)))
             .user_agent(concat!(
                 "oauth-test-client/",

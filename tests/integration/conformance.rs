@@ -23,5 +23,5 @@ fn the_mcp_conformance_suites_client_auth_scenarios_pass_except_the_listed_ones(
         "the conformance results differ from baseline.yml:\n{stdout}\n{stderr}"
     );
     let passed = stdout.lines().filter(|l| l.starts_with("PASS ")).count();
-    assert!(passed >= 22, "{passed} scenarios passed:\n{stdout}");
+    assert!(passed >= 21, "{passed} scenarios passed:\n{stdout}");
 }
