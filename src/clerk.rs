@@ -70,6 +70,22 @@ impl PublishableKey {
     pub fn issuer(&self) -> &Issuer {
         &self.issuer
     }
+
+    /// The Account Portal's origin, where Clerk's OAuth server sends the browser to sign in
+    /// (clerk.com/docs, "Account Portal" and "How Clerk works"): a development instance's
+    /// Frontend API `<slug>.clerk.accounts.dev` has its portal on `<slug>.accounts.dev`; a
+    /// production one's `clerk.<domain>`, on `accounts.<domain>`. `None` for other hosts.
+    pub fn account_portal(&self) -> Option<url::Url> {
+        let host = self.frontend_api.to_ascii_lowercase();
+        let portal = if let Some(slug) = host.strip_suffix(".clerk.accounts.dev") {
+            format!("{slug}.accounts.dev")
+        } else if let Some(domain) = host.strip_prefix("clerk.") {
+            format!("accounts.{domain}")
+        } else {
+            return None;
+        };
+        url::Url::parse(&format!("https://{portal}")).ok()
+    }
 }
 
 fn valid_host(host: &str) -> bool {
@@ -109,6 +125,25 @@ mod tests {
         let parsed =
             PublishableKey::parse("pk_test_ZWFnZXItb3dsLTEyLmNsZXJrLmFjY291bnRzLmRldiQ").unwrap();
         assert_eq!(parsed.frontend_api, "eager-owl-12.clerk.accounts.dev");
+    }
+
+    #[test]
+    fn the_account_portal_is_derived_from_the_frontend_api() {
+        let portal = |host: &str| {
+            PublishableKey::parse(&key("pk_test_", &format!("{host}$"), true))
+                .unwrap()
+                .account_portal()
+                .map(|u| u.origin().ascii_serialization())
+        };
+        assert_eq!(
+            portal("eager-owl-12.clerk.accounts.dev").as_deref(),
+            Some("https://eager-owl-12.accounts.dev")
+        );
+        assert_eq!(
+            portal("clerk.example.com").as_deref(),
+            Some("https://accounts.example.com")
+        );
+        assert_eq!(portal("localhost:8443"), None);
     }
 
     #[test]

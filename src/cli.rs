@@ -304,6 +304,13 @@ pub struct Cli {
     #[arg(help_heading = "Sign-in")]
     pub artifacts: Option<String>,
 
+    /// With --sign-in: other origins that may receive the test user's credentials, besides
+    /// the authorization endpoint's (comma-separated, https://host[:port], or http:// on
+    /// loopback), for a provider whose sign-in page lives on another origin.
+    #[arg(long, env = "OAUTH_SIGN_IN_ORIGINS")]
+    #[arg(help_heading = "Sign-in")]
+    pub sign_in_origins: Option<String>,
+
     /// Do not open the sign-in page in the system browser.
     #[arg(long, env = "OAUTH_NO_BROWSER", value_parser = clap::builder::FalseyValueParser::new())]
     #[arg(help_heading = "Sign-in")]
@@ -375,6 +382,7 @@ impl std::fmt::Debug for Cli {
             consent,
             sign_in_driver,
             artifacts,
+            sign_in_origins,
             no_browser,
             print_config,
             print_jwks,
@@ -435,6 +443,7 @@ impl std::fmt::Debug for Cli {
             .field("consent", consent)
             .field("sign_in_driver", sign_in_driver)
             .field("artifacts", artifacts)
+            .field("sign_in_origins", sign_in_origins)
             .field("no_browser", no_browser)
             .field("print_config", print_config)
             .field("print_jwks", print_jwks)

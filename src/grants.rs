@@ -108,10 +108,18 @@ pub async fn device(state: web::Data<AppState>, config: &Config) -> Option<Outco
         Err(e) => return Some(call_failure(&e, "device_authorization")),
     };
     announce(&authorization);
-    let driver = config
-        .sign_in
-        .as_ref()
-        .map(|sign_in| start_sign_in(sign_in, config, &state, &authorization));
+    let driver = match &config.sign_in {
+        Some(sign_in) => match start_sign_in(sign_in, config, &state, &authorization) {
+            Ok(driver) => Some(driver),
+            Err(e) => {
+                return Some(Outcome::Failed {
+                    reason: e.to_string(),
+                    document: e.to_json(),
+                });
+            }
+        },
+        None => None,
+    };
     let provider = &state.provider;
     let code = authorization.device_code.clone();
     let polled = poll(authorization.interval, || ask(provider, &code));
@@ -219,19 +227,57 @@ fn announce(a: &DeviceAuthorization) {
     );
 }
 
+/// The origins that may receive the test user's credentials: the authorization endpoint's,
+/// and those `sign_in` adds (OAUTH_SIGN_IN_ORIGINS, Clerk's Account Portal).
+pub fn credential_origins(
+    state: &AppState,
+    sign_in: &crate::config::SignIn,
+    also: Option<url::Origin>,
+) -> signin::CredentialOrigins {
+    signin::CredentialOrigins::new(
+        state.provider.endpoints.authorization.url(),
+        sign_in.origins.iter().cloned().chain(also),
+    )
+}
+
 /// `--sign-in`: the driver starts at `verification_uri_complete` (the code already in it)
-/// and answers the provider's pages (the code's confirmation, sign-in, consent).
+/// and answers the provider's pages (the code's confirmation, sign-in, consent). Both
+/// verification URIs must be https (or loopback http) on the issuer's, the authorization
+/// endpoint's or an allowed origin: a provider cannot send the driver (and the saved page)
+/// to a local file or another site.
 fn start_sign_in(
     sign_in: &crate::config::SignIn,
     config: &Config,
     state: &AppState,
     authorization: &DeviceAuthorization,
-) -> oneshot::Receiver<Result<signin::Finished, signin::SignInError>> {
+) -> Result<oneshot::Receiver<Result<signin::Finished, signin::SignInError>>, signin::SignInError> {
+    let issuer = url::Url::parse(&state.provider.issuer)
+        .ok()
+        .map(|u| u.origin());
+    let origins = credential_origins(state, sign_in, issuer);
+    let uris = [
+        (Some(&authorization.verification_uri), "verification_uri"),
+        (
+            authorization.verification_uri_complete.as_ref(),
+            "verification_uri_complete",
+        ),
+    ];
+    for (uri, what) in uris {
+        if let Some(uri) = uri {
+            origins
+                .check_open(uri, what)
+                .map_err(|refusal| signin::SignInError::Confined {
+                    refusal,
+                    allowed: origins.list(),
+                })?;
+        }
+    }
     let start = authorization
         .verification_uri_complete
         .clone()
         .unwrap_or_else(|| authorization.verification_uri.clone());
     let target = signin::Target {
+        origins,
         start,
         // No redirect comes back in the device grant: the app's (unserved) callback never
         // matches, and the driver ends on the provider's last page.
@@ -246,7 +292,7 @@ fn start_sign_in(
     tokio::spawn(async move {
         let _ = tx.send(signin::sign_in(target, &credentials, consent, &limits).await);
     });
-    rx
+    Ok(rx)
 }
 
 /// `--param` pairs but `resource` (sent once, as the provider's resource indicator).

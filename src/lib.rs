@@ -13,6 +13,7 @@ pub mod logging;
 pub mod mcp;
 pub mod oauth;
 pub mod output;
+pub mod private_file;
 pub mod provider;
 pub mod redact;
 pub mod run;

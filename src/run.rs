@@ -381,6 +381,7 @@ fn start_sign_in(
     let callback = state.redirect.url().clone();
     let start = state.login_url(scope);
     let target = signin::Target {
+        origins: crate::grants::credential_origins(&state, sign_in, None),
         start,
         callback,
         root_certificates: config.ca.as_ref().map(|c| c.pem.clone()),

@@ -58,6 +58,15 @@ pub enum ConfigError {
          port, comma-separated, e.g. ALLOWED_HOSTS=my-laptop.lan,192.168.1.20"
     )]
     AllowedHost(String),
+    #[error(
+        "OAUTH_SIGN_IN_ORIGINS entry {value:?} is not an origin that may receive the test user's \
+         credentials: {problem}. List origins comma-separated, each https://host[:port] (or \
+         http:// on localhost / 127.0.0.1 / ::1), without a path"
+    )]
+    SignInOrigin {
+        value: String,
+        problem: &'static str,
+    },
     #[error("REDIRECT_URI {value:?} is not usable: {problem}")]
     Redirect { value: String, problem: String },
     #[error("OAUTH_CA_CERT {path:?} cannot be used: {problem}")]

@@ -17,6 +17,7 @@ mod provider;
 mod resource;
 mod sign_in;
 mod workload;
+mod steps;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,6 +39,7 @@ pub use provider::ProviderSetting;
 pub use resource::Resource;
 pub use sign_in::SignIn;
 pub use workload::{Secret, WorkloadAssertion};
+use steps::{grant, then_steps};
 
 use crate::cli::Cli;
 use crate::oauth::{AuthMethod, Grant, Issuer, McpRevision, Step};
@@ -166,7 +168,12 @@ impl Config {
                 return Err(ConfigError::PrintClientMetadataNeedsPort);
             }
         }
-        let sign_in = SignIn::from_cli(cli, env, cli.once || !grant.needs_callback())?;
+        let sign_in = SignIn::from_cli(
+            cli,
+            env,
+            cli.once || !grant.needs_callback(),
+            provider.clerk(),
+        )?;
         let cross_app = CrossApp::from_cli(cli, env)?;
         if cross_app.is_some() && grant != Grant::Code {
             return Err(ConfigError::NotForGrant {
@@ -377,45 +384,6 @@ fn client_authentication(cli: &Cli) -> Result<ClientAuthentication, ConfigError>
 pub fn client_key_for_jwks(cli: &Cli) -> Result<ClientKey, ConfigError> {
     let path = given(&cli.client_key).ok_or(ConfigError::NeedsClientKey("--print-jwks"))?;
     ClientKey::load(&PathBuf::from(path))
-}
-
-/// OAUTH_GRANT; `code` when unset.
-fn grant(cli: &Cli) -> Result<Grant, ConfigError> {
-    given(&cli.grant).map_or(Ok(Grant::Code), |g| {
-        Grant::parse(g).ok_or_else(|| ConfigError::Grant(g.to_owned()))
-    })
-}
-
-/// `--then` steps; they, and `--report`, only make sense with `--once` (which the grants
-/// other than `code` imply), and only those the grant's tokens allow.
-fn then_steps(cli: &Cli, grant: Grant) -> Result<Vec<Step>, ConfigError> {
-    let then = cli
-        .then
-        .iter()
-        .filter(|w| !w.trim().is_empty())
-        .map(|w| Step::parse(w).ok_or_else(|| ConfigError::Then(w.clone())))
-        .collect::<Result<Vec<_>, _>>()?;
-    let once = cli.once || !grant.needs_callback();
-    if !then.is_empty() && !once {
-        return Err(ConfigError::NeedsOnce("--then"));
-    }
-    if let Some((step, why)) = then
-        .iter()
-        .find_map(|s| grant.refuses(*s).map(|why| (s.name(), why)))
-    {
-        return Err(ConfigError::StepNotForGrant {
-            step,
-            grant: grant.name(),
-            why,
-        });
-    }
-    if cli.report && !once {
-        return Err(ConfigError::NeedsOnce("--report"));
-    }
-    if cli.audit && !cli.once {
-        return Err(ConfigError::NeedsOnce("--audit"));
-    }
-    Ok(then)
 }
 
 /// OAUTH_TIMEOUT and OAUTH_HTTP_TIMEOUT: whole seconds above 0.

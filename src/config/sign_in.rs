@@ -5,11 +5,13 @@
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
+use url::{Origin, Url};
 
 use super::defaults::given;
 use super::error::ConfigError;
+use crate::clerk::PublishableKey;
 use crate::cli::Cli;
-use crate::signin::{Consent, Credentials, Driver, OneTimeCode, Secret, TotpKey};
+use crate::signin::{Consent, Credentials, Driver, OneTimeCode, Secret, TotpKey, is_loopback};
 
 /// `--sign-in`: the test user, and how to answer the provider's pages.
 #[derive(Debug, Clone)]
@@ -18,6 +20,9 @@ pub struct SignIn {
     pub consent: Consent,
     /// `--artifacts`; `None`: a new temp folder when there is something to save.
     pub artifacts: Option<PathBuf>,
+    /// Origins besides the authorization endpoint's that may receive the credentials:
+    /// OAUTH_SIGN_IN_ORIGINS, and Clerk's Account Portal (derived from the publishable key).
+    pub origins: Vec<Origin>,
 }
 
 impl SignIn {
@@ -26,12 +31,14 @@ impl SignIn {
         cli: &Cli,
         env: &dyn Fn(&str) -> Option<String>,
         once: bool,
+        clerk: Option<&PublishableKey>,
     ) -> Result<Option<Self>, ConfigError> {
         if !cli.sign_in {
             for (set, name) in [
                 (&cli.consent, "--consent"),
                 (&cli.sign_in_driver, "--sign-in-driver"),
                 (&cli.artifacts, "--artifacts"),
+                (&cli.sign_in_origins, "--sign-in-origins"),
             ] {
                 if given(set).is_some() {
                     log::warn!("{name} is ignored without --sign-in");
@@ -49,10 +56,22 @@ impl SignIn {
                 Consent::parse(word).ok_or_else(|| ConfigError::Consent(word.to_owned()))?
             }
         };
+        let mut origins = given(&cli.sign_in_origins)
+            .map(parse_origins)
+            .transpose()?
+            .unwrap_or_default();
+        if let Some(portal) = clerk.and_then(PublishableKey::account_portal) {
+            log::info!(
+                "sign-in: Clerk's Account Portal {} (derived from CLERK_PUBLISHABLE_KEY) may receive the test user's credentials",
+                portal.origin().ascii_serialization()
+            );
+            origins.push(portal.origin());
+        }
         Ok(Some(Self {
             credentials: credentials(env, driver)?,
             consent,
             artifacts: given(&cli.artifacts).map(PathBuf::from),
+            origins,
         }))
     }
 
@@ -69,8 +88,35 @@ impl SignIn {
             },
             "consent": self.consent.name(),
             "artifacts": self.artifacts.as_ref().map(|p| p.display().to_string()),
+            "other_origins": self.origins.iter().map(Origin::ascii_serialization).collect::<Vec<_>>(),
         })
     }
+}
+
+/// OAUTH_SIGN_IN_ORIGINS: comma-separated origins, https or loopback http, no path.
+fn parse_origins(raw: &str) -> Result<Vec<Origin>, ConfigError> {
+    let mut out = Vec::new();
+    for value in raw.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+        let bad = |problem| ConfigError::SignInOrigin {
+            value: value.to_owned(),
+            problem,
+        };
+        let url = Url::parse(value).map_err(|_| bad("not a URL"))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback(&url) => {}
+            "http" => return Err(bad("plain http is allowed on loopback hosts only")),
+            _ => return Err(bad("not an https origin")),
+        }
+        if url.host().is_none() || !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("no host, or a user name in it"));
+        }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("an origin has no path, query or fragment"));
+        }
+        out.push(url.origin());
+    }
+    Ok(out)
 }
 
 /// The test user, from the environment only: flags would show in the process list.
@@ -211,5 +257,32 @@ mod tests {
         ));
         let c = with(&[("OAUTH_TEST_CODE", "424242")]).unwrap();
         assert!(!format!("{c:?}").contains("424242"));
+    }
+
+    #[test]
+    fn sign_in_origins_are_https_or_loopback_origins_without_a_path() {
+        let ok = super::parse_origins(
+            " https://login.example.com , http://127.0.0.1:9000/,https://a.example:8443",
+        )
+        .unwrap();
+        let shown: Vec<String> = ok.iter().map(url::Origin::ascii_serialization).collect();
+        assert_eq!(
+            shown,
+            [
+                "https://login.example.com",
+                "http://127.0.0.1:9000",
+                "https://a.example:8443"
+            ]
+        );
+        for bad in [
+            "http://login.example.com",
+            "https://login.example.com/sign-in",
+            "file:///etc",
+            "login.example.com",
+            "https://user@login.example.com",
+        ] {
+            let e = super::parse_origins(bad).unwrap_err().to_string();
+            assert!(e.starts_with("OAUTH_SIGN_IN_ORIGINS"), "{bad}: {e}");
+        }
     }
 }

@@ -93,58 +93,6 @@ fn errors_name_the_setting() {
 }
 
 #[test]
-fn then_steps_need_once() {
-    let mut raw = cli();
-    raw.then = vec![
-        "refresh".into(),
-        "userinfo".into(),
-        "tokeninfo:access".into(),
-    ];
-    assert!(matches!(
-        Config::from_cli(&raw),
-        Err(ConfigError::NeedsOnce("--then"))
-    ));
-    raw.once = true;
-    let c = Config::from_cli(&raw).unwrap();
-    assert_eq!(c.then.len(), 3);
-    raw.then.push("dance".into());
-    let msg = Config::from_cli(&raw).unwrap_err().to_string();
-    assert!(msg.contains("dance") && msg.contains("userinfo"), "{msg}");
-}
-
-#[test]
-fn grants_imply_once_and_refuse_steps_their_tokens_cannot_take() {
-    let mut raw = cli();
-    assert_eq!(Config::from_cli(&raw).unwrap().grant, Grant::Code);
-    raw.grant = Some("client_credentials".into());
-    raw.then = vec!["api".into(), "tokeninfo:access".into()];
-    let c = Config::from_cli(&raw).unwrap();
-    assert!(c.once && !c.open_browser);
-    assert!(c.scopes.is_empty(), "no openid by default without a user");
-    raw.then.push("refresh".into());
-    let msg = Config::from_cli(&raw).unwrap_err().to_string();
-    assert!(
-        msg.contains("--then refresh") && msg.contains("4.4.3"),
-        "{msg}"
-    );
-    raw.then = vec!["userinfo".into()];
-    assert!(matches!(
-        Config::from_cli(&raw),
-        Err(ConfigError::StepNotForGrant { .. })
-    ));
-    raw.then.clear();
-    raw.scopes = Some("api:read".into());
-    assert_eq!(Config::from_cli(&raw).unwrap().scope_string(), "api:read");
-    raw.grant = Some("device".into());
-    raw.then = vec!["refresh".into(), "userinfo".into()];
-    let c = Config::from_cli(&raw).unwrap();
-    assert!(c.once && c.grant == Grant::Device);
-    raw.grant = Some("implicit".into());
-    let msg = Config::from_cli(&raw).unwrap_err().to_string();
-    assert!(msg.starts_with("OAUTH_GRANT") && msg.contains("client_credentials"));
-}
-
-#[test]
 fn auth_methods() {
     let mut raw = cli();
     raw.auth_method = Some("client_secret_basic".into());

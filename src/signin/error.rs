@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
+use super::origins::{Refusal, SETTING};
+
 /// The page a sign-in stopped on, as shown in an error.
 #[derive(Debug, Clone)]
 pub struct PageSummary {
@@ -105,6 +107,52 @@ pub enum SignInError {
     Status { status: u16, page: Box<PageSummary> },
     #[error("the sign-in did not reach the app's callback within {max} pages; the last was {page}")]
     TooManyPages { max: usize, page: Box<PageSummary> },
+    /// The test user's credentials would have gone where they may not: nothing was sent.
+    #[error("{}", confined(refusal, allowed))]
+    Confined {
+        refusal: Refusal,
+        /// The origins that may receive credentials, for the message.
+        allowed: String,
+    },
+}
+
+/// Why the credentials were kept back, naming the origins and the setting that would allow it.
+fn confined(refusal: &Refusal, allowed: &str) -> String {
+    match refusal {
+        Refusal::Foreign {
+            page,
+            target,
+            foreign,
+            what,
+        } => format!(
+            "the test user's credentials were not sent: {what} is on {foreign}, which is not an \
+             origin allowed to receive them (allowed: {allowed}). The page is on {page}, its form \
+             goes to {target}. If the provider's sign-in page really lives on {foreign}, add it \
+             to {SETTING}"
+        ),
+        Refusal::Insecure {
+            page,
+            target,
+            insecure,
+        } => format!(
+            "the test user's credentials were not sent: {insecure} is plain http{}, where they \
+             could be read on the way. The page is on {page}, its form goes to {target}. \
+             Credentials go over https only (plain http only between loopback addresses)",
+            if insecure != page && page.starts_with("https:") {
+                " from an https page"
+            } else {
+                ""
+            }
+        ),
+        Refusal::ByGet { page, target } => format!(
+            "the test user's credentials were not sent: the form on {page} sends the password or \
+             one-time code by GET to {target}, which would put it in the URL (logs, history, \
+             Referer)"
+        ),
+        Refusal::Scheme { url } => {
+            format!("the sign-in driver does not open {url}: only http(s) pages are signed in on")
+        }
+    }
 }
 
 /// What a page without a usable form calls for, depending on who read it.
@@ -169,6 +217,12 @@ impl SignInError {
             Self::NoControl { .. } => "sign_in_no_control",
             Self::Status { .. } => "sign_in_http_error",
             Self::TooManyPages { .. } => "sign_in_too_many_pages",
+            Self::Confined { refusal, .. } => match refusal {
+                Refusal::Foreign { .. } => "sign_in_foreign_origin",
+                Refusal::Insecure { .. } => "sign_in_insecure_origin",
+                Refusal::ByGet { .. } => "sign_in_password_by_get",
+                Refusal::Scheme { .. } => "sign_in_not_web",
+            },
         }
     }
 
@@ -209,6 +263,18 @@ impl SignInError {
                 "CLERK_SECRET_KEY must be the secret key (sk_test_...) of the Clerk instance \
                  being signed in to (Clerk dashboard > API keys); unset it for other providers."
             }
+            Self::Confined {
+                refusal: Refusal::Foreign { .. },
+                ..
+            } => {
+                "Credentials go only to the authorization endpoint's origin and those listed in \
+                 OAUTH_SIGN_IN_ORIGINS (comma-separated https origins): add the origin named above \
+                 only if it is the provider's own sign-in page."
+            }
+            Self::Confined { .. } => {
+                "This is the provider's page, not a setting: the test user's password is never \
+                 sent this way. Check the provider's configuration (its sign-in URLs)."
+            }
             Self::Unreachable { .. } => {
                 "Check that the provider and this app are reachable from here (proxies, \
                  OAUTH_CA_CERT for a private CA)."
@@ -227,6 +293,18 @@ impl SignInError {
             "message": self.to_string(),
             "hint": self.hint(),
         });
+        if let Self::Confined { refusal, allowed } = self {
+            let (page, target) = match refusal {
+                Refusal::Foreign { page, target, .. }
+                | Refusal::Insecure { page, target, .. }
+                | Refusal::ByGet { page, target } => (Some(page), Some(target)),
+                Refusal::Scheme { url } => (Some(url), None),
+            };
+            doc["page_origin"] = json!(page);
+            doc["target_origin"] = json!(target);
+            doc["allowed_origins"] = json!(allowed);
+            doc["setting"] = json!(SETTING);
+        }
         if let Some(page) = self.page() {
             doc["page"] = json!({
                 "url": page.url,

@@ -46,6 +46,9 @@ struct Next {
     body: Vec<(String, String)>,
     /// The page whose form or link led here (for `Origin` and `Referer`).
     from: Option<Url>,
+    /// The body holds the test user's credentials: a 307/308 may repeat it only to an
+    /// allowed origin.
+    credentials: bool,
 }
 
 impl Next {
@@ -55,6 +58,7 @@ impl Next {
             url,
             body: Vec::new(),
             from: None,
+            credentials: false,
         }
     }
 }
@@ -80,8 +84,9 @@ impl<'a> Driver<'a> {
             .use_rustls_tls()
             // Each hop is looked at: the callback must be caught, not followed.
             .redirect(reqwest::redirect::Policy::none())
-            // One jar for every host: the provider's session and the app's own cookie.
-            .cookie_provider(std::sync::Arc::new(jar::Jar::default()))
+            // One jar for every host: the provider's session, and the app's own cookie kept to
+            // the app's origin (the redirect URI's).
+            .cookie_provider(std::sync::Arc::new(jar::Jar::new(target.callback.origin())))
             .connect_timeout(limits.per_request.min(Duration::from_secs(10)))
             .user_agent(concat!(
                 "oauth-test-client/",
@@ -102,7 +107,14 @@ impl<'a> Driver<'a> {
             client,
             start: &target.start,
             callback: &target.callback,
-            session: Session::new(credentials, consent, limits, deadline, "http"),
+            session: Session::new(
+                credentials,
+                &target.origins,
+                consent,
+                limits,
+                deadline,
+                "http",
+            ),
             last: None,
         })
     }
@@ -148,6 +160,15 @@ impl<'a> Driver<'a> {
                 // 307 and 308 repeat the request as it was (RFC 9110 section 15.4.8); the
                 // others become a GET, as browsers do.
                 next = if matches!(status, 307 | 308) {
+                    if next.credentials {
+                        self.session
+                            .origins
+                            .check_repost(&url, &target)
+                            .map_err(|refusal| SignInError::Confined {
+                                refusal,
+                                allowed: self.session.origins.list(),
+                            })?;
+                    }
                     Next {
                         url: target,
                         from: Some(url),
@@ -197,11 +218,14 @@ impl<'a> Driver<'a> {
     fn act(&mut self, page: &Page) -> Result<Next, SignInError> {
         let Decision { action, .. } = self.session.decide(page)?;
         Ok(match action {
-            Action::Submit { submission, .. } => Next {
+            Action::Submit {
+                submission, fills, ..
+            } => Next {
                 method: submission.method,
                 url: submission.url,
                 body: submission.body,
                 from: Some(page.url.clone()),
+                credentials: !fills.is_empty(),
             },
             Action::Follow { url, .. } => Next {
                 from: Some(page.url.clone()),

@@ -18,11 +18,17 @@
 mod browser;
 mod driver;
 mod error;
+mod form_data;
+mod html;
 mod http;
 mod jar;
+mod origins;
 mod page;
 mod plan;
+mod roles;
+mod session;
 mod totp;
+mod words;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -33,10 +39,10 @@ use url::Url;
 pub use browser::{BrowserSettings, ClerkTesting};
 pub use driver::{Driver, DriverError};
 pub use error::{PageSummary, SignInError};
+pub use origins::{CredentialOrigins, Refusal, is_loopback, is_web};
 pub use totp::{TotpKey, TotpKeyError};
 
-use page::Page;
-use plan::{Action, Inputs, Problem, Stage};
+use session::{Decision, Session, is_callback, shown};
 
 /// A value that must never be shown: `Debug` prints `[redacted]`, and there is no `Display`.
 #[derive(Clone)]
@@ -121,6 +127,8 @@ pub struct Target {
     pub callback: Url,
     /// Extra trusted roots (PEM), for a provider with a private CA.
     pub root_certificates: Option<Vec<u8>>,
+    /// The origins that may receive the test user's credentials.
+    pub origins: CredentialOrigins,
     /// Where the last page is saved when the sign-in fails; `None`: a new temp folder.
     pub artifacts: Option<PathBuf>,
     /// No redirect to `callback` will come (the device grant, RFC 8628): a page past the
@@ -277,7 +285,7 @@ fn ended(
 }
 
 /// Saves a page (already scrubbed) and its screenshot in `dir`, or a new temp folder; the
-/// HTML's path.
+/// HTML's path. Each file new and private, never written through a link planted at its name.
 fn save(dir: Option<&Path>, last: &Last) -> std::io::Result<PathBuf> {
     let dir = match dir {
         Some(d) => d.to_owned(),
@@ -286,273 +294,17 @@ fn save(dir: Option<&Path>, last: &Last) -> std::io::Result<PathBuf> {
             uuid::Uuid::new_v4().simple()
         )),
     };
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(LAST_PAGE_FILE);
-    std::fs::write(&path, &last.html)?;
+    crate::private_file::create_dir(&dir)?;
+    let path = crate::private_file::replace(&dir, LAST_PAGE_FILE, last.html.as_bytes())?;
     if let Some(png) = &last.screenshot {
-        std::fs::write(dir.join(LAST_SCREENSHOT_FILE), png)?;
+        crate::private_file::replace(&dir, LAST_SCREENSHOT_FILE, png)?;
     }
     Ok(path)
-}
-
-/// The values that must not reach a log line, an error or a saved page, in the forms a page
-/// could echo them (raw, HTML-escaped, form-encoded).
-struct Scrub(Vec<String>);
-
-impl Scrub {
-    fn add(&mut self, secret: &str) {
-        if secret.is_empty() {
-            return;
-        }
-        let escaped = secret
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-            .replace('\'', "&#39;");
-        let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
-        for form in [secret.to_owned(), escaped, encoded] {
-            if !self.0.contains(&form) {
-                self.0.push(form);
-            }
-        }
-        // Longest first, so a secret inside another is not half-replaced.
-        self.0.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    }
-
-    fn text(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for secret in &self.0 {
-            out = out.replace(secret.as_str(), "[redacted]");
-        }
-        out
-    }
-
-    /// A page as saved: password fields' values removed, then every secret.
-    fn page(&self, html: &str) -> String {
-        self.text(&page::without_password_values(html))
-    }
-}
-
-/// A URL as logs and errors show it: no query (it may hold `state` or a code), no fragment,
-/// no user information.
-fn shown(url: &Url) -> String {
-    let mut u = url.clone();
-    u.set_query(None);
-    u.set_fragment(None);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
-}
-
-/// Same origin and path as the redirect URI (RFC 6749 section 3.1.2: the query is the
-/// provider's to add to).
-fn is_callback(callback: &Url, url: &Url) -> bool {
-    url.origin() == callback.origin() && url.path() == callback.path()
-}
-
-/// What a driver does on a page, decided by the shared rules.
-#[cfg_attr(not(feature = "browser"), allow(dead_code))]
-struct Decision {
-    action: Action,
-    /// The one-time code the action types, when it types one.
-    code: Option<Secret>,
-}
-
-/// What both drivers keep across pages: the stages answered, the pages read, the secrets to
-/// keep out of every message and saved page, and the deadline.
-struct Session<'a> {
-    credentials: &'a Credentials,
-    consent: Consent,
-    limits: &'a Limits,
-    deadline: Instant,
-    submitted: Vec<Stage>,
-    pages: usize,
-    scrub: Scrub,
-    /// The driver's name, for the log.
-    driver: &'static str,
-}
-
-impl<'a> Session<'a> {
-    fn new(
-        credentials: &'a Credentials,
-        consent: Consent,
-        limits: &'a Limits,
-        deadline: Instant,
-        driver: &'static str,
-    ) -> Self {
-        let mut scrub = Scrub(Vec::new());
-        scrub.add(credentials.password.expose());
-        if let Some(OneTimeCode::Fixed(code)) = &credentials.one_time_code {
-            scrub.add(code.expose());
-        }
-        Self {
-            credentials,
-            consent,
-            limits,
-            deadline,
-            submitted: Vec::new(),
-            pages: 0,
-            scrub,
-            driver,
-        }
-    }
-
-    /// Counts a page read; past the limit, the error.
-    fn count(&mut self, page: &Page) -> Result<(), SignInError> {
-        self.pages += 1;
-        for value in &page.password_values {
-            self.scrub.add(value);
-        }
-        if self.pages > self.limits.max_pages {
-            return Err(SignInError::TooManyPages {
-                max: self.limits.max_pages,
-                page: self.summary(page),
-            });
-        }
-        Ok(())
-    }
-
-    /// What to do on `page`, or why nothing can be done; logs the decision.
-    fn decide(&mut self, page: &Page) -> Result<Decision, SignInError> {
-        let code = self
-            .credentials
-            .one_time_code
-            .as_ref()
-            .map(OneTimeCode::current);
-        let inputs = Inputs {
-            username: &self.credentials.username,
-            password: self.credentials.password.expose(),
-            code: code.as_ref().map(Secret::expose),
-        };
-        let action = plan::plan(page, &self.submitted, &inputs, self.consent)
-            .map_err(|problem| self.problem(page, problem))?;
-        let what = match &action {
-            Action::Submit { stages, what, .. } => {
-                if stages.contains(&Stage::Code)
-                    && let Some(code) = &code
-                {
-                    self.scrub.add(code.expose());
-                }
-                self.submitted.extend(stages);
-                what
-            }
-            Action::Follow { what, .. } => what,
-        };
-        log::info!(
-            "sign-in ({}): page {}: {} ({:?}, HTTP {}): {what}",
-            self.driver,
-            self.pages,
-            shown(&page.url),
-            page.title,
-            page.status
-        );
-        Ok(Decision { action, code })
-    }
-
-    fn problem(&self, page: &Page, problem: Problem) -> SignInError {
-        let summary = self.summary(page);
-        match problem {
-            Problem::Rejected(stage) => SignInError::Rejected {
-                stage: stage.noun(),
-                setting: match stage {
-                    Stage::Identifier => "OAUTH_TEST_USERNAME",
-                    Stage::Password => "OAUTH_TEST_USERNAME and OAUTH_TEST_PASSWORD",
-                    Stage::Code => {
-                        "OAUTH_TEST_TOTP_SECRET or OAUTH_TEST_CODE, and this machine's clock"
-                    }
-                },
-                username: self.credentials.username.clone(),
-                page: summary,
-            },
-            // An error page from the provider, rather than a page to fill in.
-            Problem::NoForm if page.status >= 400 => SignInError::Status {
-                status: page.status,
-                page: summary,
-            },
-            Problem::NoForm => SignInError::NoForm {
-                scripts: page.scripts,
-                browser: self.driver == "browser",
-                page: summary,
-            },
-            Problem::NeedsCode { field } => SignInError::NeedsCode {
-                field,
-                page: summary,
-            },
-            Problem::NoControl { choice, seen } => SignInError::NoControl {
-                choice: choice.name(),
-                seen: if seen.is_empty() {
-                    "none".into()
-                } else {
-                    seen.iter()
-                        .map(|s| format!("{:?}", self.scrub.text(s)))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                },
-                page: summary,
-            },
-        }
-    }
-
-    fn summary(&self, page: &Page) -> Box<PageSummary> {
-        Box::new(PageSummary {
-            url: shown(&page.url),
-            status: page.status,
-            title: self.scrub.text(&page.title),
-            alerts: page.alerts.iter().map(|a| self.scrub.text(a)).collect(),
-            fields: self.scrub.text(&page.field_list()),
-            saved: None,
-        })
-    }
-
-    /// What is left of the whole sign-in; `None` once it is over.
-    fn left(&self) -> Option<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        (!left.is_zero()).then_some(left)
-    }
-
-    fn timed_out(&self, url: &Url) -> SignInError {
-        SignInError::Timeout {
-            secs: self.limits.overall.as_secs(),
-            url: shown(url),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_are_scrubbed_in_every_form_a_page_could_echo() {
-        let mut scrub = Scrub(Vec::new());
-        scrub.add("p&ss w\"rd");
-        scrub.add("");
-        let text = scrub.text(
-            r#"raw p&ss w"rd, escaped p&amp;ss w&quot;rd, encoded p%26ss+w%22rd, and "other""#,
-        );
-        assert_eq!(
-            text,
-            r#"raw [redacted], escaped [redacted], encoded [redacted], and "other""#
-        );
-        assert_eq!(format!("{:?}", Secret::new("hunter2".into())), "[redacted]");
-    }
-
-    #[test]
-    fn urls_are_shown_without_query_fragment_or_user() {
-        let url = Url::parse("https://u:p@idp.example/cb?code=c&state=s#frag").unwrap();
-        assert_eq!(shown(&url), "https://idp.example/cb");
-    }
-
-    #[test]
-    fn the_callback_is_its_origin_and_path() {
-        let callback = Url::parse("http://localhost:3000/oauth_callback").unwrap();
-        let is = |u: &str| is_callback(&callback, &Url::parse(u).unwrap());
-        assert!(is("http://localhost:3000/oauth_callback?code=x&state=y"));
-        assert!(!is("http://127.0.0.1:3000/oauth_callback?code=x"));
-        assert!(!is("http://localhost:3001/oauth_callback"));
-        assert!(!is("http://localhost:3000/oauth_callback/x"));
-    }
 
     #[test]
     fn failures_print_as_a_sign_in_step() {

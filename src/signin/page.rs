@@ -3,8 +3,11 @@
 //! visible error messages. The parsed document never outlives `Page::parse` (it is not `Send`,
 //! and nothing here needs it after).
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 use url::Url;
+
+use super::html::{attr_lower, cut, selector, squash, text_of, visible};
+pub use super::roles::{Role, role};
 
 /// The longest error message kept from a page.
 const MAX_ALERT_CHARS: usize = 300;
@@ -15,15 +18,6 @@ const MAX_ALERTS: usize = 4;
 pub enum Method {
     Get,
     Post,
-}
-
-/// What a form field is for, as far as signing in goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Username,
-    Password,
-    Code,
-    Other,
 }
 
 #[derive(Debug, Clone)]
@@ -95,117 +89,6 @@ pub struct Page {
     pub scripts: usize,
     /// Values the page put in password fields itself: kept out of saved pages.
     pub password_values: Vec<String>,
-}
-
-fn selector(css: &'static str) -> Selector {
-    // Only constant selectors, each exercised by the tests below.
-    Selector::parse(css).expect("a constant CSS selector parses")
-}
-
-/// Whitespace collapsed, trimmed.
-fn squash(text: impl Iterator<Item = impl AsRef<str>>) -> String {
-    let mut out = String::new();
-    for part in text {
-        for word in part.as_ref().split_whitespace() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(word);
-        }
-    }
-    out
-}
-
-/// An element's text, its text nodes joined as a browser renders them, whitespace collapsed.
-fn text_of(el: ElementRef<'_>) -> String {
-    squash(std::iter::once(el.text().collect::<String>()))
-}
-
-fn cut(mut text: String, max: usize) -> String {
-    if let Some((i, _)) = text.char_indices().nth(max) {
-        text.truncate(i);
-        text.push('…');
-    }
-    text
-}
-
-/// Not hidden by the `hidden` attribute, `aria-hidden`, an inline `display:none` /
-/// `visibility:hidden`, or a `<template>`, on itself or an ancestor.
-fn visible(el: ElementRef<'_>) -> bool {
-    let mut node = Some(el);
-    while let Some(e) = node {
-        let v = e.value();
-        let style = v
-            .attr("style")
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-            .replace(' ', "");
-        if v.attr("hidden").is_some()
-            || v.attr("aria-hidden") == Some("true")
-            || style.contains("display:none")
-            || style.contains("visibility:hidden")
-            || v.name() == "template"
-        {
-            return false;
-        }
-        node = e.parent().and_then(ElementRef::wrap);
-    }
-    true
-}
-
-fn attr_lower(el: ElementRef<'_>, name: &str) -> String {
-    el.value()
-        .attr(name)
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-}
-
-/// What a text-like input is for, from its `type`, `autocomplete`, `name` and `id`
-/// (the HTML autofill tokens are the reliable signal; names are the fallback).
-pub fn role(kind: &str, autocomplete: &str, name_and_id: &str, inputmode: &str) -> Role {
-    let ac: Vec<&str> = autocomplete.split_whitespace().collect();
-    if kind == "password" || ac.contains(&"current-password") || ac.contains(&"new-password") {
-        return Role::Password;
-    }
-    if ac.contains(&"one-time-code") {
-        return Role::Code;
-    }
-    if !matches!(kind, "text" | "email" | "tel" | "number" | "search" | "") {
-        return Role::Other;
-    }
-    if ac.contains(&"username") || ac.contains(&"email") || kind == "email" {
-        return Role::Username;
-    }
-    let words: Vec<&str> = name_and_id
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let has = |needles: &[&str]| words.iter().any(|w| needles.iter().any(|n| w.contains(n)));
-    if has(&[
-        "otp",
-        "totp",
-        "mfa",
-        "passcode",
-        "onetime",
-        "2fa",
-        "verification",
-    ]) || words.iter().any(|w| matches!(*w, "code" | "pin" | "token"))
-        || (inputmode == "numeric" && has(&["code"]))
-    {
-        return Role::Code;
-    }
-    if has(&[
-        "user",
-        "email",
-        "mail",
-        "login",
-        "identifier",
-        "identity",
-        "account",
-    ]) {
-        return Role::Username;
-    }
-    Role::Other
 }
 
 impl Page {
@@ -567,23 +450,6 @@ mod tests {
             p.field_list(),
             "prompt (hidden), login (text), password (password)"
         );
-    }
-
-    #[test]
-    fn fields_by_type_autocomplete_and_name() {
-        assert_eq!(role("email", "", "x", ""), Role::Username);
-        assert_eq!(role("text", "username", "x", ""), Role::Username);
-        assert_eq!(role("text", "", "loginfmt", ""), Role::Username);
-        assert_eq!(role("text", "", "identifier", ""), Role::Username);
-        assert_eq!(role("text", "one-time-code", "x", ""), Role::Code);
-        assert_eq!(role("text", "", "otp", ""), Role::Code);
-        assert_eq!(role("tel", "", "code", "numeric"), Role::Code);
-        assert_eq!(role("text", "off", "totp_code", ""), Role::Code);
-        assert_eq!(role("text", "current-password", "pw", ""), Role::Password);
-        assert_eq!(role("password", "", "", ""), Role::Password);
-        assert_eq!(role("hidden", "", "username", ""), Role::Other);
-        assert_eq!(role("checkbox", "", "remember_login", ""), Role::Other);
-        assert_eq!(role("text", "", "q", ""), Role::Other);
     }
 
     #[test]

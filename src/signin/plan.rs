@@ -4,7 +4,10 @@
 use url::Url;
 
 use super::Consent;
-use super::page::{Field, Form, Method, Page, Role, Submit};
+pub use super::form_data::Submission;
+use super::form_data::submission;
+use super::page::{Field, Form, Page, Role, Submit};
+use super::words::{Meaning, go_on, meaning};
 
 /// A step of the sign-in that is answered once: asked again means refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,13 +32,6 @@ pub struct Inputs<'a> {
     pub username: &'a str,
     pub password: &'a str,
     pub code: Option<&'a str>,
-}
-
-/// A form as the browser would send it. No `Debug`: its body holds the password.
-pub struct Submission {
-    pub method: Method,
-    pub url: Url,
-    pub body: Vec<(String, String)>,
 }
 
 /// What a field is filled with: the browser driver types these into the page itself.
@@ -83,108 +79,6 @@ pub enum Problem {
         choice: Consent,
         seen: Vec<String>,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Meaning {
-    Approve,
-    Deny,
-    Unknown,
-}
-
-/// What a button or link means, from its words. Refusals first: "Don't allow" holds "allow".
-fn meaning(label: &str) -> Meaning {
-    let lower = label.to_lowercase();
-    let words: Vec<&str> = lower
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let any = |list: &[&str]| words.iter().any(|w| list.contains(w));
-    if any(&[
-        "deny", "cancel", "decline", "reject", "refuse", "abort", "disallow", "no",
-    ]) || lower.contains("don't")
-        || lower.contains("do not")
-        || lower.contains("not now")
-    {
-        return Meaning::Deny;
-    }
-    if any(&[
-        "allow",
-        "approve",
-        "accept",
-        "authorize",
-        "authorise",
-        "grant",
-        "consent",
-        "continue",
-        "confirm",
-        "yes",
-        "agree",
-        "ok",
-        "proceed",
-        "submit",
-        "next",
-        "login",
-        "signin",
-        "sign",
-        "log",
-        "verify",
-    ]) {
-        return Meaning::Approve;
-    }
-    Meaning::Unknown
-}
-
-/// The button a person would press to go on: an approving one, else the first that does
-/// not refuse; `None` submits the form without one (pressing Enter).
-fn go_on(form: &Form) -> Option<usize> {
-    form.submits
-        .iter()
-        .position(|s| meaning(&s.label) == Meaning::Approve)
-        .or_else(|| {
-            form.submits
-                .iter()
-                .position(|s| meaning(&s.label) != Meaning::Deny)
-        })
-}
-
-/// The successful controls of a form (HTML "constructing the entry list"), with values
-/// replaced where `fill` says, plus the pressed button.
-fn submission(
-    form: &Form,
-    submit: Option<&Submit>,
-    fill: impl Fn(&Field) -> Option<String>,
-) -> Submission {
-    let mut body = Vec::new();
-    for f in form
-        .fields
-        .iter()
-        .filter(|f| !f.disabled && !f.name.is_empty())
-    {
-        match f.kind.as_str() {
-            "checkbox" | "radio" if !f.checked => {}
-            "checkbox" | "radio" if f.value.is_empty() => body.push((f.name.clone(), "on".into())),
-            _ => body.push((f.name.clone(), fill(f).unwrap_or_else(|| f.value.clone()))),
-        }
-    }
-    if let Some(Submit {
-        name: Some(name),
-        value,
-        ..
-    }) = submit
-    {
-        body.push((name.clone(), value.clone()));
-    }
-    let mut url = submit
-        .and_then(|s| s.action.clone())
-        .unwrap_or_else(|| form.action.clone());
-    let method = submit.and_then(|s| s.method).unwrap_or(form.method);
-    if method == Method::Get {
-        url.query_pairs_mut().clear().extend_pairs(&body);
-        body.clear();
-    }
-    url.set_fragment(None);
-    Submission { method, url, body }
 }
 
 fn button_text(submit: Option<&Submit>) -> String {
@@ -654,40 +548,5 @@ mod tests {
             plan(&search, &[], &INPUTS, Consent::Approve).is_err(),
             "a form to type into is not a consent form"
         );
-    }
-
-    #[test]
-    fn get_forms_put_their_fields_in_the_query() {
-        let p = page(
-            r#"<form action="/next?old=1#x"><input type="hidden" name="a" value="b c"><button>Continue</button></form>"#,
-        );
-        let (url, body, _) = submitted(plan(&p, &[], &INPUTS, Consent::Approve));
-        assert_eq!(url, "http://idp.test/next?a=b+c");
-        assert!(body.is_empty());
-    }
-
-    #[test]
-    fn meanings() {
-        for approve in [
-            "Allow",
-            "Sign-in",
-            "Continue",
-            "Yes, continue",
-            "Authorize app",
-            "OK",
-        ] {
-            assert_eq!(meaning(approve), Meaning::Approve, "{approve}");
-        }
-        for deny in [
-            "[ Cancel ]",
-            "Deny",
-            "Don't allow",
-            "No, thanks",
-            "Not now",
-            "/i/1/abort",
-        ] {
-            assert_eq!(meaning(deny), Meaning::Deny, "{deny}");
-        }
-        assert_eq!(meaning("Help"), Meaning::Unknown);
     }
 }

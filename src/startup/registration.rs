@@ -150,12 +150,7 @@ pub fn save_private(dir: &std::path::Path, text: &str) -> std::io::Result<std::p
         .chain((2..100).map(|n| format!("oauth-test-client.registered-{n}.env")));
     for name in names {
         let path = dir.join(name);
-        let mut options = std::fs::OpenOptions::new();
-        // create_new: O_CREAT|O_EXCL, which fails on any existing name, links included.
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        match options.open(&path) {
+        match crate::private_file::create_new(&path) {
             Ok(mut file) => {
                 file.write_all(text.as_bytes())?;
                 return Ok(path);

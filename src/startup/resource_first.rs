@@ -126,15 +126,28 @@ pub async fn discover(config: &mut Config) -> Result<Chain, RunError> {
             chain.authorization_server
         ))
     })?;
-    // A client secret is bound to the issuer it was issued by: never sent to whatever server
-    // a resource names.
-    if config.client_secret.is_some() {
+    // A client secret, a client key's assertions and the test user's password are bound to
+    // the issuer they belong to: never sent to whatever server a resource names. An
+    // authorization server on RESOURCE_URL's own origin is the party the user named (a
+    // 2025-03-26 MCP server is its own authorization server).
+    let named_by_the_user = config.resource.as_ref().is_some_and(|resource| {
+        url::Url::parse(issuer.as_str()).is_ok_and(|at| at.origin() == resource.url.origin())
+    });
+    if !named_by_the_user && let Some((setting, what)) = unpinned_secret(config) {
+        let register = if setting == "CLIENT_SECRET" {
+            format!(
+                ", and a client is registered at {} when it offers registration",
+                issuer.as_str()
+            )
+        } else {
+            String::new()
+        };
         return Err(RunError::Unsupported(format!(
-            "CLIENT_SECRET is set, but it is bound to no issuer here: RESOURCE_URL's metadata names the \
-             authorization server {server}, and a client secret is only ever sent to OAUTH_ISSUER \
-             (none is set). If {server} issued this secret, set OAUTH_ISSUER={server} (with --mcp for an MCP \
+            "{setting} is set, but it is bound to no issuer here: RESOURCE_URL's metadata names the \
+             authorization server {server}, and {what} is only ever sent to OAUTH_ISSUER \
+             (none is set). If {server} is where it belongs, set OAUTH_ISSUER={server} (with --mcp for an MCP \
              server: its metadata is still followed, and must name that issuer); otherwise unset \
-             CLIENT_SECRET, and a client is registered at {server} when it offers registration",
+             {setting}{register}",
             server = issuer.as_str()
         )));
     }
@@ -152,6 +165,22 @@ pub async fn authorization_server_now(config: &Config) -> Option<String> {
         .await
         .ok()
         .map(|chain| chain.authorization_server)
+}
+
+/// The first setting that holds a secret for one issuer only, and what it sends.
+fn unpinned_secret(config: &Config) -> Option<(&'static str, &'static str)> {
+    if config.client_secret.is_some() {
+        Some(("CLIENT_SECRET", "a client secret"))
+    } else if config.client_key.is_some() {
+        Some(("OAUTH_CLIENT_KEY", "a client assertion signed with it"))
+    } else if config.sign_in.is_some() {
+        Some((
+            "--sign-in (OAUTH_TEST_USERNAME, OAUTH_TEST_PASSWORD)",
+            "the test user's password (and one-time code)",
+        ))
+    } else {
+        None
+    }
 }
 
 /// OAUTH_ISSUER pins the authorization server: it must be among those the metadata lists

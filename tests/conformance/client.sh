@@ -44,13 +44,13 @@ if [ -n "${MCP_CONFORMANCE_CONTEXT:-}" ]; then
     }
   ' "$key_file" "$jwt_file")
 fi
-# A pre-registered secret goes only to OAUTH_ISSUER (README, "Security"), and the scenario's
+# A pre-registered secret or key goes only to OAUTH_ISSUER (README, "Security"), and the scenario's
 # context names no issuer: the credentials are for the authorization server this scenario
 # started, which only the MCP server's metadata (RFC 9728) names. Reading it here is this
 # harness's trust decision (the suite runs both servers), made once in this script; the
 # tool then pins it (OAUTH_ISSUER with --mcp) and refuses to go on if the server's
 # metadata names any other. A real user sets OAUTH_ISSUER from where the secret came from.
-if [ -n "${CLIENT_SECRET:-}" ] && [ -z "${OAUTH_ISSUER:-}" ]; then
+if { [ -n "${CLIENT_SECRET:-}" ] || [ -n "${OAUTH_CLIENT_KEY:-}" ]; } && [ -z "${OAUTH_ISSUER:-}" ]; then
   # shellcheck disable=SC2016 # JavaScript template literals, not shell
   issuer=$(node -e '
     const u = new URL(process.argv[1]);
@@ -85,7 +85,25 @@ export OAUTH_TEST_USERNAME=conformance OAUTH_TEST_PASSWORD=not-asked-for
 # `--mcp-call '*'`: use the server as a client would, calling its first tool (scope step-up
 # is asked for on tools/call).
 # Not exec: the EXIT trap removes the key file afterwards.
-status=0
-"$bin" --once --no-browser --report "${flow[@]}" --port 0 --http-timeout 10 --mcp \
-  --mcp-call '*' --resource-url "$url" || status=$?
+# The test user's password is bound to OAUTH_ISSUER too (README, "Security"), and no issuer is
+# pinned here: the tool then stops after discovery, before anything is sent, with exit 2 and
+# the issuer to pin ("set OAUTH_ISSUER=<server> (", or "Set OAUTH_ISSUER to exactly
+# "<issuer>"" when the server's metadata spells it otherwise). This harness follows that
+# advice, as a user reading the message would (its trust decision: the suite runs both
+# servers), and runs again, at most twice more.
+errors=$(mktemp)
+trap 'rm -f "$key_file" "$errors"' EXIT
+for _ in 1 2 3; do
+  status=0
+  "$bin" --once --no-browser --report "${flow[@]}" --port 0 --http-timeout 10 --mcp \
+    --mcp-call '*' --resource-url "$url" 2> >(tee "$errors" >&2) || status=$?
+  wait
+  [ "$status" -eq 2 ] || break
+  issuer=$(sed -n -e 's/.*set OAUTH_ISSUER=\([^ ]*\) (.*/\1/p' \
+    -e 's/.*Set OAUTH_ISSUER to exactly "\([^"]*\)".*/\1/p' "$errors" | head -n 1)
+  if [ -z "$issuer" ] || [ "$issuer" = "${OAUTH_ISSUER:-}" ]; then
+    break
+  fi
+  export OAUTH_ISSUER=$issuer
+done
 exit "$status"

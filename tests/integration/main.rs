@@ -10,6 +10,7 @@ mod bounds;
 mod browser;
 mod callback;
 mod client_jwt;
+mod confine;
 mod conformance;
 mod cross_app;
 mod discovery;

@@ -243,3 +243,59 @@ async fn a_client_metadata_url_falls_back_to_registration_where_unsupported() {
         "no document check without its use"
     );
 }
+
+/// The test user's password and a client key's assertions are bound to one issuer, as a client
+/// secret is: from RESOURCE_URL alone (no OAUTH_ISSUER), the run stops before anything is sent
+/// to the server the resource names (issue 21, item 3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_and_a_client_key_need_the_issuer_pinned_like_a_client_secret() {
+    let provider = LocalProvider::start_with(json!({ "registration": true }));
+    let api = resource::start(&provider.issuer).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("client-key.pem");
+    std::fs::write(&key, rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    let url = format!("{}/mcp", api.base);
+    let key_path = key.to_str().unwrap().to_owned();
+    // (the setting named, extra flags, extra environment)
+    type Run<'a> = (&'a str, Vec<&'a str>, Vec<(&'a str, &'a str)>);
+    let runs: Vec<Run> = vec![
+        (
+            "--sign-in",
+            vec!["--sign-in"],
+            vec![
+                ("OAUTH_TEST_USERNAME", "ci@example.com"),
+                ("OAUTH_TEST_PASSWORD", "pinned-or-nothing-pw"),
+            ],
+        ),
+        (
+            "OAUTH_CLIENT_KEY",
+            vec![],
+            vec![("OAUTH_CLIENT_KEY", key_path.as_str()), ("CLIENT_ID", "x")],
+        ),
+    ];
+    for (setting, extra, env) in runs {
+        let mut args = vec![
+            "--once",
+            "--no-browser",
+            "--port",
+            "0",
+            "--resource-url",
+            &url,
+        ];
+        args.extend(extra);
+        let running = spawn(&args, &env, dir.path());
+        let done = tokio::task::spawn_blocking(move || running.finish(Duration::from_secs(60)))
+            .await
+            .unwrap();
+        assert_eq!(done.code, Some(2), "{setting}: {}", done.stderr);
+        let expected = format!("set OAUTH_ISSUER={}", provider.issuer);
+        assert!(
+            done.stderr.contains(setting)
+                && done.stderr.contains("bound to no issuer")
+                && done.stderr.contains(expected.trim_end_matches('/')),
+            "{setting}: {}",
+            done.stderr
+        );
+        assert!(!done.stderr.contains("pinned-or-nothing-pw"));
+    }
+}

@@ -361,3 +361,81 @@ fn a_single_page_app_without_forms_or_navigations_between_steps() {
         "{html}"
     );
 }
+
+/// Issue 21 with Chromium: the same hostile provider's tricks end the same way (the shared
+/// rules refuse before anything is typed, or the guard stops the 307/308), and the foreign
+/// listener sees no credential or code (nor, with port-bound cookies, the app's cookie).
+macro_rules! browser_refused {
+    ($($test:ident: $trick:literal => $code:literal, page $page:ident, target $target:ident;)*) => {$(
+        #[test]
+        fn $test() {
+            let (provider, foreign) = crate::confine::hostile($trick);
+            let artifacts = tempfile::tempdir().unwrap();
+            let done = browser(&provider, &[], &[TRACE], artifacts.path());
+            let (p, f) = (
+                crate::confine::origin(&provider.issuer),
+                crate::confine::origin(&foreign.base),
+            );
+            let pick = |which: &str| if which == "provider" { p.clone() } else { f.clone() };
+            crate::confine::assert_refused(
+                &done,
+                $code,
+                &pick(stringify!($page)),
+                &pick(stringify!($target)),
+            );
+            let encoded: String =
+                url::form_urlencoded::byte_serialize(PASSWORD.as_bytes()).collect();
+            for request in foreign.seen() {
+                for secret in [PASSWORD, encoded.as_str(), crate::signin::USER, "ci%40example.com", "code=", "\ncookie: oauth_test_client"] {
+                    assert!(!request.contains(secret), "{secret} reached the foreign origin:\n{request}");
+                }
+            }
+        }
+    )*};
+}
+
+browser_refused! {
+    the_browser_refuses_a_foreign_login_page_after_a_302:
+        "redirect" => "sign_in_foreign_origin", page foreign, target foreign;
+    the_browser_refuses_a_foreign_login_page_after_a_meta_refresh:
+        "meta_refresh" => "sign_in_foreign_origin", page foreign, target foreign;
+    the_browser_refuses_a_form_action_to_another_origin:
+        "action" => "sign_in_foreign_origin", page provider, target foreign;
+    the_browser_refuses_a_button_formaction_to_another_origin:
+        "formaction" => "sign_in_foreign_origin", page provider, target foreign;
+    the_browser_refuses_a_password_form_sent_by_get:
+        "get" => "sign_in_password_by_get", page provider, target provider;
+    the_browser_stops_a_307_of_the_password_post_to_another_origin:
+        "307" => "sign_in_foreign_origin", page provider, target foreign;
+    the_browser_stops_a_308_of_the_password_post_to_another_origin:
+        "308" => "sign_in_foreign_origin", page provider, target foreign;
+}
+
+/// A legitimate login page on another origin, allowed by OAUTH_SIGN_IN_ORIGINS, with Chromium.
+#[test]
+fn the_browser_signs_in_on_an_allowed_origin() {
+    let (provider, foreign) = crate::confine::hostile("sso");
+    let artifacts = tempfile::tempdir().unwrap();
+    let done = browser(
+        &provider,
+        &[],
+        &[("OAUTH_SIGN_IN_ORIGINS", &foreign.base)],
+        artifacts.path(),
+    );
+    assert_signed_in(&done);
+    assert!(
+        foreign.seen().iter().any(|r| r.starts_with("POST /login")),
+        "{:?}",
+        foreign.seen()
+    );
+    // Chromium runs with port- and scheme-bound cookies: the app's binding cookie (on
+    // localhost) does not go to the foreign listener on another port of localhost.
+    assert!(
+        foreign
+            .seen()
+            .iter()
+            .all(|r| !r.to_ascii_lowercase().contains("\ncookie:")),
+        "{:?}",
+        foreign.seen()
+    );
+}

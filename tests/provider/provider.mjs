@@ -37,6 +37,21 @@
 //                                          @clerk/testing rewrites it). POST /v1/testing_tokens
 //                                          with "Authorization: Bearer sk_test_standin" is a
 //                                          stand-in of Clerk's Backend API that issues tokens.
+//                      "hostile"           a provider that tries to get the password elsewhere,
+//                                          for the credential-origin tests: options.hostile =
+//                                          {trick, foreign} (foreign: another origin's base URL);
+//                                          tricks: "redirect" (the authorization endpoint sends the
+//                                          browser to {foreign}/login?return=<this interaction's
+//                                          /sso>), "meta_refresh" (the sign-in page refreshes to
+//                                          there), "action" (the password form posts to
+//                                          {foreign}/collect), "formaction" (its button does),
+//                                          "get" (the password form is method=get), "307"/"308"
+//                                          (the password POST is answered with a 307/308 to
+//                                          {foreign}/collect), "sso" (the sign-in page sends the
+//                                          browser to {foreign}/login?return=<its /sso>, within
+//                                          the interaction cookie's path). GET <interaction>/sso
+//                                          signs the test user in, as a federated login's return
+//                                          would.
 //                      Consent: one form with Deny and Allow buttons (decision=deny|allow);
 //                      Deny answers access_denied.
 //   options.split_metadata  true: the OpenID discovery document lacks revocation_endpoint,
@@ -59,6 +74,8 @@
 //                      document's metadata is loaded (oidc-provider fetches no documents itself)
 //   options.device_interval  seconds: the `interval` added to the device authorization
 //                      response (oidc-provider sends none, so clients wait the default 5 s)
+//   options.device_verification_uri_complete  a URL put in the device authorization response
+//                      as verification_uri_complete (file:///..., another origin)
 //   options.device_code_ttl  seconds a device code lives (default 600), for the expiry test
 //   options.timing  true: GET /__timing answers {"requests": N, "busy_ms": T} for the requests
 //                      answered since the last such call (T: the sum of their times, from the
@@ -406,6 +423,46 @@ function password(error) {
 setTimeout(() => email(), 100);
 </script>`);
 
+  const hostile = mode === 'hostile' ? options.hostile : null;
+  const scheme = options.https ? 'https' : 'http';
+  const sso = `${scheme}://${req.headers.host}${base}/sso`;
+  if (hostile && req.method === 'GET' && action === 'sso') {
+    return finish({ login: { accountId: 'ci@example.com' } });
+  }
+  if (hostile && req.method === 'GET' && details.prompt.name !== 'consent') {
+    const foreign = hostile.foreign;
+    const fields = `${csrf}
+  <label>Username <input type="text" name="username" autocomplete="username"></label>
+  <label>Password <input type="password" name="password" autocomplete="current-password"></label>`;
+    switch (hostile.trick) {
+      case 'sso':
+        res.writeHead(302, { location: `${foreign}/login?return=${encodeURIComponent(sso)}` });
+        return res.end();
+      case 'meta_refresh':
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return res.end(`<!DOCTYPE html><html><head><title>Redirecting</title>
+<meta http-equiv="refresh" content="0; url=${esc(`${foreign}/login?return=${encodeURIComponent(sso)}`)}"></head><body></body></html>`);
+      case 'action':
+        return page(res, 200, 'Sign in', `<form method="post" action="${esc(foreign)}/collect">${fields}
+  <button type="submit">Sign in</button></form>`);
+      case 'formaction':
+        return page(res, 200, 'Sign in', `<form method="post" action="${base}/password">${fields}
+  <button type="submit" formaction="${esc(foreign)}/collect">Sign in</button></form>`);
+      case 'get':
+        return page(res, 200, 'Sign in', `<form method="get" action="${base}/password">${fields}
+  <button type="submit">Sign in</button></form>`);
+      default:
+        return passwordPage(200);
+    }
+  }
+  if (hostile && req.method === 'POST' && action === 'password' && ['307', '308'].includes(hostile.trick)) {
+    res.writeHead(Number(hostile.trick), { location: `${hostile.foreign}/collect` });
+    return res.end();
+  }
+  if (hostile && req.method === 'GET' && action === 'password') {
+    return page(res, 400, 'Refused', error('A password in a URL: refused.'));
+  }
+
   if (req.method === 'GET' && action === 'abort') {
     return finish({ error: 'access_denied', error_description: 'End-User aborted interaction' });
   }
@@ -556,7 +613,11 @@ server.listen(0, '127.0.0.1', () => {
       registration: { enabled: options.registration === true },
     },
     ...(options.interactions && {
-      interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+      interactions: {
+        url: (_ctx, interaction) => (options.hostile?.trick === 'redirect' && interaction.prompt.name === 'login'
+          ? `${options.hostile.foreign}/login?return=${encodeURIComponent(`${issuer}/interaction/${interaction.uid}/sso`)}`
+          : `/interaction/${interaction.uid}`),
+      },
     }),
     // Clerk issues a refresh token with every code grant, offline_access or not.
     async issueRefreshToken(_ctx, client) {
@@ -610,6 +671,15 @@ server.listen(0, '127.0.0.1', () => {
       await next();
       if (ctx.path === '/oauth/token' && ctx.body?.token_type) {
         ctx.body = { ...ctx.body, token_type: options.token_type };
+      }
+    });
+  }
+
+  if (options.device_verification_uri_complete) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/oauth/device/auth' && ctx.body?.device_code) {
+        ctx.body = { ...ctx.body, verification_uri_complete: options.device_verification_uri_complete };
       }
     });
   }

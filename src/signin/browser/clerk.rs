@@ -8,25 +8,22 @@
 //! The Frontend API is the instance's OAuth server: the origin the app's `/login` led to.
 //! Tested only against a local stand-in (tests/provider/provider.mjs, `clerk_testing`).
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chromiumoxide::Page as Tab;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueRequestParams, EnableParams, EventRequestPaused, FulfillRequestParams,
-    GetResponseBodyParams, HeaderEntry, RequestPattern, RequestStage,
+    ContinueRequestParams, EventRequestPaused, FulfillRequestParams, GetResponseBodyParams,
+    HeaderEntry, RequestPattern, RequestStage,
 };
 use chromiumoxide::error::CdpError;
-use futures::StreamExt;
 use reqwest::header::ACCEPT;
 use serde_json::Value;
 use url::Url;
 
 use super::super::{Secret, Session, SignInError, shown};
 use super::SettingsError;
-use super::watch::Watch;
 
 /// Clerk's Backend API.
 pub const DEFAULT_API: &str = "https://api.clerk.com";
@@ -76,7 +73,7 @@ pub(super) async fn testing_token(
         clerk.api.as_str().trim_end_matches('/')
     );
     let fail = |detail: String| {
-        let mut scrub = super::super::Scrub(Vec::new());
+        let mut scrub = super::super::session::Scrub(Vec::new());
         scrub.add(clerk.secret_key.expose());
         SignInError::TestingToken(scrub.text(&detail))
     };
@@ -146,42 +143,18 @@ pub(super) async fn testing_token(
     Ok(Secret::new(token.to_owned()))
 }
 
-/// Pauses every `/v1/` request of the tab, adds the token to those for the Frontend API (and
-/// looks at their answers); the others go on untouched.
-pub(super) async fn intercept(
-    tab: &Tab,
-    token: Secret,
-    watch: Arc<Mutex<Watch>>,
-) -> Result<tokio::task::JoinHandle<()>, CdpError> {
-    let mut paused = tab.event_listener::<EventRequestPaused>().await?;
-    let pattern = RequestPattern {
+/// The requests [`handle`] is for: every `/v1/` request of the tab, paused before it is sent.
+pub(super) fn pattern() -> RequestPattern {
+    RequestPattern {
         url_pattern: Some("*/v1/*".into()),
         resource_type: None,
         request_stage: Some(RequestStage::Request),
-    };
-    tab.execute(EnableParams {
-        patterns: Some(vec![pattern]),
-        handle_auth_requests: None,
-    })
-    .await?;
-    let tab = tab.clone();
-    Ok(tokio::spawn(async move {
-        while let Some(event) = paused.next().await {
-            let frontend = watch.lock().expect("watch").provider.clone();
-            // Each on its own: a slow answer must not hold up the others.
-            let (tab, token) = (tab.clone(), token.clone());
-            tokio::spawn(async move {
-                let id = event.request_id.clone();
-                if let Err(e) = handle(&tab, &event, &token, frontend).await {
-                    log::debug!("sign-in (browser): a paused request: {e}");
-                    let _ = tab.execute(ContinueRequestParams::new(id)).await;
-                }
-            });
-        }
-    }))
+    }
 }
 
-async fn handle(
+/// Adds the token to a request for the Frontend API (and looks at its answer); any other
+/// request goes on untouched.
+pub(super) async fn handle(
     tab: &Tab,
     event: &EventRequestPaused,
     token: &Secret,

@@ -13,11 +13,13 @@
 //! Never downloads a browser (chromiumoxide's fetcher is off), never logs a field's value:
 //! the DevTools traffic, which carries what is typed and the cookies, is kept out of the log.
 
+mod chrome;
 mod clerk;
+mod guard;
+mod raw;
+mod settings;
 mod watch;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::page::{
@@ -25,90 +27,22 @@ use chromiumoxide::cdp::browser_protocol::page::{
 };
 use chromiumoxide::cdp::js_protocol::runtime::EvaluateParams;
 use chromiumoxide::page::ScreenshotParams;
-use chromiumoxide::{Browser, BrowserConfig, Page as Tab};
-use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::instrument::WithSubscriber;
 use url::Url;
 
 pub use clerk::ClerkTesting;
+pub use settings::{BrowserSettings, SettingsError};
 
-use super::page::{Field, Form, Link, Method, Page, Submit, role};
+use chrome::Chrome;
+use raw::RawPage;
+use settings::check_executable;
+
+use super::page::Page;
 use super::plan::{Action, Fill};
 use super::{
     Consent, Credentials, Decision, Finished, Last, Limits, Session, SignInError, Target, shown,
 };
-use watch::Watch;
-
-/// Debian's `chromium` package.
-pub const DEFAULT_CHROMIUM: &str = "/usr/bin/chromium";
-
-/// The browser driver's settings, from the environment (or `.env`).
-#[derive(Debug, Clone)]
-pub struct BrowserSettings {
-    /// CHROMIUM, or [`DEFAULT_CHROMIUM`].
-    pub chromium: PathBuf,
-    /// CLERK_SECRET_KEY (and CLERK_API_URL): a Testing Token for Clerk's bot protection.
-    pub clerk: Option<ClerkTesting>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SettingsError {
-    #[error(
-        "--sign-in-driver browser runs Chromium, and {path} {problem}: install Debian's chromium \
-         package (apt-get install -y chromium) or set CHROMIUM to the browser's path"
-    )]
-    Chromium { path: String, problem: &'static str },
-    #[error(
-        "CLERK_API_URL {value:?} is not usable ({problem}); leave it unset for Clerk's own \
-         Backend API ({default}); it is meant for tests against a stand-in",
-        default = clerk::DEFAULT_API
-    )]
-    ClerkApiUrl { value: String, problem: String },
-}
-
-impl BrowserSettings {
-    /// `require`: Chromium must be there now (`browser`); `auto` may never need it.
-    pub fn from_env(
-        env: &dyn Fn(&str) -> Option<String>,
-        require: bool,
-    ) -> Result<Self, SettingsError> {
-        let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let chromium = PathBuf::from(set("CHROMIUM").unwrap_or_else(|| DEFAULT_CHROMIUM.into()));
-        if require {
-            check_executable(&chromium)?;
-        }
-        Ok(Self {
-            chromium,
-            clerk: ClerkTesting::from_env(&set)?,
-        })
-    }
-}
-
-#[cfg(unix)]
-fn executable(m: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    m.permissions().mode() & 0o111 != 0
-}
-
-#[cfg(not(unix))]
-fn executable(_: &std::fs::Metadata) -> bool {
-    true
-}
-
-fn check_executable(path: &std::path::Path) -> Result<(), SettingsError> {
-    let problem = match std::fs::metadata(path) {
-        Err(_) => "does not exist",
-        Ok(m) if !m.is_file() => "is not a file",
-        Ok(m) if !executable(&m) => "is not executable",
-        Ok(_) => return Ok(()),
-    };
-    Err(SettingsError::Chromium {
-        path: path.display().to_string(),
-        problem,
-    })
-}
 
 /// How long the page must stay still (no DOM change, no new request) to count as settled.
 const QUIET: Duration = Duration::from_millis(300);
@@ -144,7 +78,14 @@ pub(super) async fn sign_in(
     deadline: Instant,
     settings: &BrowserSettings,
 ) -> (Result<Finished, SignInError>, Option<Last>) {
-    let mut session = Session::new(credentials, consent, limits, deadline, "browser");
+    let mut session = Session::new(
+        credentials,
+        &target.origins,
+        consent,
+        limits,
+        deadline,
+        "browser",
+    );
     if let Err(e) = check_executable(&settings.chromium) {
         return (Err(SignInError::Browser(format!("start: {e}"))), None);
     }
@@ -177,62 +118,6 @@ pub(super) async fn sign_in(
     (result, last)
 }
 
-/// A running Chromium with one tab, and what its events tell.
-struct Chrome {
-    browser: Browser,
-    tab: Tab,
-    watch: Arc<Mutex<Watch>>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-    /// Held for its drop, after Chromium is gone (see `Drop for Chrome`).
-    _profile: Profile,
-}
-
-/// Also when the app ends the run (the callback answered) while the driver is still closing
-/// the browser, and the runtime drops it: Chromium is killed and waited for (briefly), so
-/// that nothing writes into its profile folder once that is removed (by `profile`'s drop).
-impl Drop for Chrome {
-    fn drop(&mut self) {
-        for task in &self.tasks {
-            task.abort();
-        }
-        if matches!(self.browser.try_wait(), Ok(Some(_))) {
-            return;
-        }
-        if let Some(child) = self.browser.get_mut_child() {
-            let _ = child.inner.start_kill();
-        }
-        let until = Instant::now() + Duration::from_secs(2);
-        while Instant::now() < until && !matches!(self.browser.try_wait(), Ok(Some(_))) {
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-/// Chromium's own profile folder, removed when dropped.
-struct Profile(PathBuf);
-
-impl Drop for Profile {
-    fn drop(&mut self) {
-        // Chromium's helper processes can still be writing for a moment after the browser
-        // process is gone: a few tries.
-        let mut last = None;
-        for _ in 0..20 {
-            match std::fs::remove_dir_all(&self.0) {
-                Ok(()) => return,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
-                Err(e) => last = Some(e),
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        if let Some(e) = last {
-            log::warn!(
-                "sign-in (browser): could not remove Chromium's profile folder {}: {e}",
-                self.0.display()
-            );
-        }
-    }
-}
-
 /// What the page looked like when the driver acted on it: a change from this is progress.
 struct Marker {
     at: Instant,
@@ -253,145 +138,8 @@ enum Settled {
     Callback(u16),
 }
 
-/// The uid owning /proc/self is this process's: root needs --no-sandbox, as in the tests'
-/// playwright launch (Chromium refuses to run its sandbox as root).
-#[cfg(unix)]
-fn running_as_root() -> bool {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-}
-
-#[cfg(not(unix))]
-fn running_as_root() -> bool {
-    false
-}
-
 fn cdp_failed(what: &str, e: impl std::fmt::Display) -> SignInError {
     SignInError::Browser(format!("{what}: {e}"))
-}
-
-impl Chrome {
-    async fn launch(
-        settings: &BrowserSettings,
-        target: &Target,
-        session: &Session<'_>,
-        token: Option<super::Secret>,
-    ) -> Result<Self, SignInError> {
-        // Short: Chromium's singleton socket goes in its TMPDIR, and a socket's path has at
-        // most 107 bytes (sockaddr_un).
-        let id = uuid::Uuid::new_v4().simple().to_string();
-        let profile = Profile(std::env::temp_dir().join(format!("otc-chromium-{}", &id[..8])));
-        let tmp = profile.0.join("t");
-        // Where the socket would go: /…/t/org.chromium.Chromium.XXXXXX/SingletonSocket.
-        let own_tmp = tmp.as_os_str().len() + 48 < 108;
-        std::fs::create_dir_all(&tmp).map_err(|e| {
-            cdp_failed(
-                &format!("create Chromium's profile folder {}", profile.0.display()),
-                e,
-            )
-        })?;
-        let left = session
-            .left()
-            .ok_or_else(|| session.timed_out(&target.start))?;
-        let mut builder = BrowserConfig::builder()
-            .chrome_executable(&settings.chromium)
-            .user_data_dir(&profile.0)
-            // Certificate errors are errors, as in any browser (chromiumoxide ignores them
-            // unless told otherwise).
-            .respect_https_errors()
-            .launch_timeout(left.min(Duration::from_secs(30)))
-            .request_timeout(COMMAND)
-            .window_size(1280, 900)
-            .viewport(None)
-            .args([
-                "disable-gpu",
-                "disable-quic",
-                "disable-component-update",
-                "no-default-browser-check",
-                "disable-search-engine-choice-screen",
-            ]);
-        if running_as_root() {
-            builder = builder.no_sandbox();
-        }
-        if own_tmp {
-            // Its temporary files (shared memory, with chromiumoxide's --disable-dev-shm-usage)
-            // in its own folder, removed with it even when Chromium is killed.
-            builder = builder.env("TMPDIR", tmp.display().to_string());
-        }
-        let config = builder
-            .build()
-            .map_err(|e| SignInError::Browser(format!("configure Chromium: {e}")))?;
-        let started = Instant::now();
-        let (browser, mut handler) = Browser::launch(config).await.map_err(|e| {
-            cdp_failed(
-                &format!("start {}", settings.chromium.display()),
-                e.to_string().lines().next().unwrap_or_default(),
-            )
-        })?;
-        // The DevTools traffic holds what is typed and every cookie: chromiumoxide's own
-        // trace lines (forwarded to the log when RUST_LOG asks for everything) stay silent.
-        let silent = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-        let handler_task = tokio::spawn(
-            async move {
-                let mut errors = 0u32;
-                while let Some(event) = handler.next().await {
-                    // A message this chromiumoxide does not know is not fatal; a dead socket
-                    // repeats its error, and ends the loop.
-                    errors = if event.is_err() { errors + 1 } else { 0 };
-                    if errors > 50 {
-                        break;
-                    }
-                }
-            }
-            .with_subscriber(silent),
-        );
-        let tab = match tokio::time::timeout(COMMAND, browser.new_page("about:blank")).await {
-            Ok(Ok(tab)) => tab,
-            failed => {
-                let detail = match failed {
-                    Ok(Err(e)) => e.to_string(),
-                    _ => "no answer".to_owned(),
-                };
-                shut_down(browser, vec![handler_task]).await;
-                return Err(cdp_failed("open a tab in Chromium", detail));
-            }
-        };
-        let mut chrome = Self {
-            browser,
-            tab,
-            watch: Arc::new(Mutex::new(Watch::new(&target.start, &target.callback))),
-            tasks: vec![handler_task],
-            _profile: profile,
-        };
-        if let Err(e) = chrome.prepare(token).await {
-            chrome.close().await;
-            return Err(e);
-        }
-        log::info!(
-            "sign-in (browser): {} started in {:.1} s",
-            settings.chromium.display(),
-            started.elapsed().as_secs_f64()
-        );
-        Ok(chrome)
-    }
-}
-
-/// Closes Chromium (killed if it does not close) and stops the event tasks.
-async fn shut_down(mut browser: Browser, tasks: Vec<tokio::task::JoinHandle<()>>) {
-    let closed = tokio::time::timeout(Duration::from_secs(5), browser.close()).await;
-    let exited = match closed {
-        Ok(Ok(_)) => tokio::time::timeout(Duration::from_secs(5), browser.wait())
-            .await
-            .is_ok(),
-        _ => false,
-    };
-    if !exited {
-        let _ = browser.kill().await;
-        let _ = browser.wait().await;
-    }
-    for task in tasks {
-        task.abort();
-    }
 }
 
 /// An evaluation that did not give a value.
@@ -404,8 +152,12 @@ enum Eval {
 
 impl Chrome {
     /// Before the first page: the DOM-change counter in every document, the event watchers,
-    /// Clerk's Testing Token on the Frontend API's requests.
-    async fn prepare(&mut self, token: Option<super::Secret>) -> Result<(), SignInError> {
+    /// the guard on document requests (with Clerk's Testing Token on the Frontend API's).
+    async fn prepare(
+        &mut self,
+        origins: &super::CredentialOrigins,
+        token: Option<super::Secret>,
+    ) -> Result<(), SignInError> {
         let fail = |e: chromiumoxide::error::CdpError| cdp_failed("prepare the tab", e);
         self.tab
             .execute(AddScriptToEvaluateOnNewDocumentParams::new(WATCH_JS))
@@ -415,13 +167,11 @@ impl Chrome {
         self.watch.lock().expect("watch").main_frame = main.map(|f| f.inner().clone());
         self.tasks
             .extend(watch::spawn(&self.tab, &self.watch).await.map_err(fail)?);
-        if let Some(token) = token {
-            self.tasks.push(
-                clerk::intercept(&self.tab, token, self.watch.clone())
-                    .await
-                    .map_err(fail)?,
-            );
-        }
+        self.tasks.push(
+            guard::intercept(&self.tab, origins.clone(), token, self.watch.clone())
+                .await
+                .map_err(fail)?,
+        );
         Ok(())
     }
 
@@ -436,6 +186,15 @@ impl Chrome {
             shown(&target.start),
             session.consent.name()
         );
+        // Chromium opens only web pages: never file:, data: or its own.
+        if !super::is_web(&target.start) {
+            return Err(SignInError::Confined {
+                refusal: super::Refusal::Scheme {
+                    url: origins_shown(&target.start),
+                },
+                allowed: session.origins.list(),
+            });
+        }
         let navigated = tokio::time::timeout(
             COMMAND,
             self.tab.execute(NavigateParams::new(target.start.as_str())),
@@ -505,27 +264,30 @@ impl Chrome {
             };
             quiet = QUIET;
             let before = self.marker().await;
-            match self.act(session, &decision).await {
+            match self.act(session, &page, &decision).await {
                 Ok(()) => {
                     stale = 0;
                     marker = Some(before);
                 }
+                Err(ActError::Refused(e)) => return Err(e),
                 // The page redrew between reading and acting: read it again (the stages it
                 // answered are forgotten with the decision).
-                Err(None) if stale < 3 => {
+                Err(ActError::Stale) if stale < 3 => {
                     stale += 1;
                     session.pages -= 1;
                     if let Action::Submit { stages, .. } = &decision.action {
                         session.submitted.retain(|s| !stages.contains(s));
                     }
                 }
-                Err(None) => {
+                Err(ActError::Stale) => {
                     return Err(cdp_failed(
                         "act on the page",
                         "it kept redrawing the form before the driver could use it",
                     ));
                 }
-                Err(Some(e)) => return Err(cdp_failed("act on the page", session.scrub.text(&e))),
+                Err(ActError::Failed(e)) => {
+                    return Err(cdp_failed("act on the page", session.scrub.text(&e)));
+                }
             }
         }
     }
@@ -649,13 +411,20 @@ impl Chrome {
             .ok_or_else(|| Eval::Gone("not a web page".into()))
     }
 
-    /// Types and presses as decided. `Err(None)`: the elements are gone (the page redrew).
-    async fn act(&self, session: &Session<'_>, decision: &Decision) -> Result<(), Option<String>> {
+    /// Types and presses as decided, on `page`. `Err(Stale)`: the elements are gone (the page
+    /// redrew).
+    async fn act(
+        &self,
+        session: &Session<'_>,
+        page: &Page,
+        decision: &Decision,
+    ) -> Result<(), ActError> {
         let call = match &decision.action {
             Action::Submit {
                 form,
                 submit,
                 fills,
+                submission,
                 ..
             } => {
                 let credentials = session.credentials;
@@ -670,18 +439,48 @@ impl Chrome {
                         json!([i, value])
                     })
                     .collect();
-                json!({ "fn": "act", "form": form, "submit": submit, "fills": fills, "link": null })
+                // Checked by the shared rules on the page as read; checked again in the page
+                // just before typing, in case it navigated or was redrawn in between.
+                let expect = (!fills.is_empty()).then(|| {
+                    json!({
+                        "page": page.url.origin().ascii_serialization(),
+                        "target": submission.url.origin().ascii_serialization(),
+                    })
+                });
+                json!({ "fn": "act", "form": form, "submit": submit, "fills": fills, "link": null, "expect": expect })
             }
             Action::Follow { link, .. } => {
-                json!({ "fn": "act", "form": null, "submit": null, "fills": [], "link": link })
+                json!({ "fn": "act", "form": null, "submit": null, "fills": [], "link": link, "expect": null })
             }
         };
         match self.call(&call).await {
-            Ok(answer) if answer["stale"] == true => Err(None),
+            Ok(answer) if answer["stale"] == true => Err(ActError::Stale),
+            Ok(answer) if answer["foreign"].is_string() => {
+                let foreign = answer["foreign"].as_str().unwrap_or_default().to_owned();
+                let (page, target) = match &decision.action {
+                    Action::Submit { submission, .. } => {
+                        (origins_shown(&page.url), origins_shown(&submission.url))
+                    }
+                    Action::Follow { .. } => (origins_shown(&page.url), String::new()),
+                };
+                Err(ActError::Refused(SignInError::Confined {
+                    refusal: super::Refusal::Foreign {
+                        page,
+                        target,
+                        foreign,
+                        what: if answer["what"] == "target" {
+                            "the form's target (when typing)"
+                        } else {
+                            "the page (when typing)"
+                        },
+                    },
+                    allowed: session.origins.list(),
+                }))
+            }
             Ok(_) => Ok(()),
             // The press navigated before the answer came back: done.
             Err(Eval::Gone(_)) => Ok(()),
-            Err(Eval::Threw(e)) => Err(Some(e)),
+            Err(Eval::Threw(e)) => Err(ActError::Failed(e)),
         }
     }
 
@@ -728,225 +527,17 @@ impl Chrome {
     }
 }
 
-/// What page.js's `read()` answers.
-#[derive(Deserialize)]
-struct RawPage {
-    url: String,
-    status: u16,
-    title: String,
-    forms: Vec<RawForm>,
-    links: Vec<RawLink>,
-    alerts: Vec<String>,
-    scripts: usize,
+/// Why acting on a page did not happen.
+enum ActError {
+    /// The elements are gone: the page redrew.
+    Stale,
+    /// The page script threw.
+    Failed(String),
+    /// The page or its form moved to another origin before the credentials were typed.
+    Refused(SignInError),
 }
 
-#[derive(Deserialize)]
-struct RawForm {
-    action: Option<String>,
-    method: String,
-    fields: Vec<RawField>,
-    submits: Vec<RawSubmit>,
-}
-
-#[derive(Deserialize)]
-struct RawField {
-    name: String,
-    kind: String,
-    autocomplete: String,
-    name_and_id: String,
-    inputmode: String,
-    visible: bool,
-    checked: bool,
-    disabled: bool,
-}
-
-#[derive(Deserialize)]
-struct RawSubmit {
-    name: Option<String>,
-    value: String,
-    label: String,
-    text: String,
-    action: Option<String>,
-    method: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct RawLink {
-    href: String,
-    label: String,
-}
-
-fn method(raw: &str) -> Method {
-    if raw.eq_ignore_ascii_case("post") {
-        Method::Post
-    } else {
-        Method::Get
-    }
-}
-
-impl RawPage {
-    /// The page as the shared rules read it, fields given their roles by the same function
-    /// as the http driver's; `None` for a page without a URL (Chromium's own error page).
-    fn into_page(self) -> Option<Page> {
-        let url = Url::parse(&self.url).ok()?;
-        let parse = |u: Option<String>| u.and_then(|u| Url::parse(&u).ok());
-        let forms = self
-            .forms
-            .into_iter()
-            .map(|f| Form {
-                action: parse(f.action).unwrap_or_else(|| url.clone()),
-                method: method(&f.method),
-                fields: f
-                    .fields
-                    .into_iter()
-                    .map(|x| Field {
-                        role: if matches!(x.kind.as_str(), "select" | "textarea") {
-                            super::page::Role::Other
-                        } else {
-                            role(&x.kind, &x.autocomplete, &x.name_and_id, &x.inputmode)
-                        },
-                        name: x.name,
-                        kind: x.kind,
-                        // Values stay in the page: the browser submits its own form.
-                        value: String::new(),
-                        visible: x.visible,
-                        checked: x.checked,
-                        disabled: x.disabled,
-                    })
-                    .collect(),
-                submits: f
-                    .submits
-                    .into_iter()
-                    .map(|s| Submit {
-                        name: s.name,
-                        value: s.value,
-                        label: s.label,
-                        text: s.text,
-                        action: parse(s.action),
-                        method: s.method.as_deref().map(method),
-                    })
-                    .collect(),
-            })
-            .collect();
-        let links = self
-            .links
-            .into_iter()
-            .filter_map(|l| {
-                Some(Link {
-                    href: Url::parse(&l.href).ok()?,
-                    label: l.label,
-                })
-            })
-            .collect();
-        Some(Page {
-            url,
-            status: self.status,
-            title: self.title,
-            forms,
-            links,
-            alerts: self.alerts,
-            // Chromium follows it itself.
-            refresh: None,
-            scripts: self.scripts,
-            password_values: Vec::new(),
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::signin::page::Role;
-
-    #[test]
-    fn the_page_scripts_answer_becomes_a_page_with_the_http_drivers_roles() {
-        let raw: RawPage = serde_json::from_value(json!({
-            "url": "https://idp.example/sign-in?redirect_url=x",
-            "status": 200,
-            "title": "Sign in",
-            "forms": [{
-                "action": "https://idp.example/sign-in",
-                "method": "post",
-                "fields": [
-                    {"name": "identifier", "kind": "text", "autocomplete": "username webauthn",
-                     "name_and_id": "identifier identifier-field", "inputmode": "",
-                     "visible": true, "checked": false, "disabled": false},
-                    {"name": "password", "kind": "password", "autocomplete": "current-password",
-                     "name_and_id": "password ", "inputmode": "",
-                     "visible": false, "checked": false, "disabled": false},
-                    {"name": "", "kind": "text", "autocomplete": "one-time-code",
-                     "name_and_id": " otp", "inputmode": "numeric",
-                     "visible": true, "checked": false, "disabled": false},
-                    {"name": "notes", "kind": "textarea", "autocomplete": "",
-                     "name_and_id": "notes ", "inputmode": "",
-                     "visible": true, "checked": false, "disabled": false}
-                ],
-                "submits": [{"name": null, "value": "", "label": "Continue", "text": "Continue",
-                             "action": null, "method": null}]
-            }],
-            "links": [{"href": "https://idp.example/sign-up", "label": "Sign up"},
-                      {"href": "not a url", "label": "broken"}],
-            "alerts": ["Password is incorrect"],
-            "scripts": 7
-        }))
-        .unwrap();
-        let page = raw.into_page().unwrap();
-        let roles: Vec<Role> = page.forms[0].fields.iter().map(|f| f.role).collect();
-        assert_eq!(
-            roles,
-            [Role::Username, Role::Password, Role::Code, Role::Other]
-        );
-        assert!(page.forms[0].has(Role::Username) && !page.forms[0].has(Role::Password));
-        assert_eq!(page.forms[0].method, Method::Post);
-        assert_eq!(page.links.len(), 1, "a link that is not a URL is dropped");
-        assert_eq!(
-            page.field_list(),
-            "identifier (text), password (password), notes (textarea)"
-        );
-        assert!(page.forms[0].fields.iter().all(|f| f.value.is_empty()));
-    }
-
-    #[test]
-    fn settings_from_the_environment() {
-        let env = |vars: &'static [(&'static str, &'static str)]| {
-            move |k: &str| {
-                vars.iter()
-                    .find(|(n, _)| *n == k)
-                    .map(|(_, v)| (*v).to_owned())
-            }
-        };
-        let s = BrowserSettings::from_env(&env(&[]), false).unwrap();
-        assert_eq!(s.chromium, PathBuf::from(DEFAULT_CHROMIUM));
-        assert!(s.clerk.is_none());
-        let s = BrowserSettings::from_env(
-            &env(&[("CHROMIUM", "/opt/c"), ("CLERK_SECRET_KEY", " sk_test_x ")]),
-            false,
-        )
-        .unwrap();
-        assert_eq!(s.chromium, PathBuf::from("/opt/c"));
-        let clerk = s.clerk.unwrap();
-        assert_eq!(clerk.secret_key.expose(), "sk_test_x");
-        assert_eq!(clerk.api.as_str(), "https://api.clerk.com/");
-        assert!(
-            !format!("{clerk:?}").contains("sk_test_x"),
-            "Debug hides the key"
-        );
-
-        let e = BrowserSettings::from_env(
-            &env(&[
-                ("CLERK_SECRET_KEY", "sk_test_x"),
-                ("CLERK_API_URL", "http://api.example.com"),
-            ]),
-            false,
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("plain http:// is refused"), "{e}");
-        let e =
-            BrowserSettings::from_env(&env(&[("CHROMIUM", "/nonexistent/c")]), true).unwrap_err();
-        assert!(
-            e.to_string().contains("/nonexistent/c does not exist")
-                && e.to_string().contains("apt-get install -y chromium"),
-            "{e}"
-        );
-    }
+/// An origin as refusals show it.
+fn origins_shown(url: &Url) -> String {
+    url.origin().ascii_serialization()
 }

@@ -160,7 +160,23 @@
     el.setAttribute('data-otc-filled', '');
   }
 
-  function act({ form, submit, fills, link }) {
+  // Before a credential is typed: the top frame, and every field's frame, still on the origin
+  // the driver checked, and the form still going where it was checked to go.
+  function moved(expect, els, f, button) {
+    if (window.top !== window || location.origin !== expect.page) return { foreign: location.origin, what: 'page' };
+    for (const el of els) {
+      const origin = el.ownerDocument.defaultView && el.ownerDocument.defaultView.location.origin;
+      if (origin !== expect.page) return { foreign: String(origin), what: 'page' };
+    }
+    // formAction reads as the document's URL when the attribute is absent: the form's then.
+    const action = button && button.hasAttribute('formaction') ? button.formAction
+      : (f.form ? f.form.action : location.href);
+    const target = new URL(action, location.href).origin;
+    if (target !== expect.target) return { foreign: target, what: 'target' };
+    return null;
+  }
+
+  function act({ form, submit, fills, link, expect }) {
     const refs = window.__otcRefs;
     if (!refs) return { stale: true };
     if (link !== null) {
@@ -175,6 +191,10 @@
     const button = submit === null ? null : f.submits[submit];
     if (els.some((e) => !e || !e.isConnected) || (submit !== null && (!button || !button.isConnected))) {
       return { stale: true };
+    }
+    if (expect) {
+      const refused = moved(expect, els, f, button);
+      if (refused) return refused;
     }
     fills.forEach(([, value], n) => type(els[n], value));
     if (button) {

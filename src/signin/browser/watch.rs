@@ -19,7 +19,7 @@ use chromiumoxide::error::CdpError;
 use futures::StreamExt;
 use url::{Origin, Url};
 
-use super::super::{SignInError, is_callback, shown};
+use super::super::{Refusal, SignInError, is_callback, shown};
 
 pub(super) struct Watch {
     app: Origin,
@@ -45,6 +45,8 @@ pub(super) struct Watch {
     callback_done: bool,
     /// A main-frame document that could not be loaded: its URL and Chromium's error.
     failure: Option<(Url, String)>,
+    /// A request the guard stopped (and the origins allowed, for the message).
+    pub refused: Option<(Refusal, String)>,
 }
 
 impl Watch {
@@ -66,6 +68,7 @@ impl Watch {
             callback_status: None,
             callback_done: false,
             failure: None,
+            refused: None,
         }
     }
 
@@ -92,6 +95,12 @@ impl Watch {
     pub fn ended(&self) -> Option<Result<u16, SignInError>> {
         if self.callback_done {
             return Some(Ok(self.callback_status.unwrap_or(0)));
+        }
+        if let Some((refusal, allowed)) = &self.refused {
+            return Some(Err(SignInError::Confined {
+                refusal: refusal.clone(),
+                allowed: allowed.clone(),
+            }));
         }
         self.failure.as_ref().map(|(url, error)| {
             Err(SignInError::Unreachable {
