@@ -250,15 +250,20 @@ pub async fn sign_in(
     Err(error)
 }
 
-/// With `ends_on_provider_page`, a page past the first with nothing to act on is the end.
+/// With `ends_on_provider_page`, a page with nothing to act on once the password was sent is
+/// the end. Before that it is a sign-in page the driver could not read (one drawn by
+/// JavaScript, for the http driver): an error, which `auto` answers with the browser.
 fn ended(
     target: &Target,
     result: (Result<Finished, SignInError>, Option<Last>),
 ) -> (Result<Finished, SignInError>, Option<Last>) {
     match result {
-        (Err(SignInError::NoForm { page, .. }), _)
-            if target.ends_on_provider_page && page.url != shown(&target.start) =>
-        {
+        (
+            Err(SignInError::NoForm {
+                page, signed_in, ..
+            }),
+            _,
+        ) if target.ends_on_provider_page && signed_in && page.url != shown(&target.start) => {
             log::info!(
                 "sign-in: ended on {} ({:?}), which has nothing left to do",
                 page.url,
@@ -473,6 +478,7 @@ impl<'a> Session<'a> {
             Problem::NoForm => SignInError::NoForm {
                 scripts: page.scripts,
                 browser: self.driver == "browser",
+                signed_in: self.submitted.contains(&Stage::Password),
                 page: summary,
             },
             Problem::NeedsCode { field } => SignInError::NeedsCode {
@@ -567,6 +573,7 @@ mod tests {
         let e = SignInError::NoForm {
             scripts: 2,
             browser: false,
+            signed_in: false,
             page,
         };
         let j = e.to_json();
@@ -576,7 +583,11 @@ mod tests {
         let message = j["message"].as_str().unwrap();
         assert!(
             message.contains("https://idp.example/login (title \"Log in\", HTTP 200)")
-                && message.contains("--sign-in-driver browser"),
+                && message.contains(if cfg!(feature = "browser") {
+                    "--sign-in-driver browser"
+                } else {
+                    "cargo install --locked --features browser --git"
+                }),
             "{message}"
         );
     }

@@ -209,12 +209,24 @@ fn each_probe_fails_against_a_provider_that_gets_it_wrong() {
             "redeemed a second time",
         ),
         ("audit.revoked_token", "fail", "active:true"),
-        ("audit.refresh_rotation", "warn", "not rotated"),
+        // Issue 23 item 8: RFC 9700 §4.14.2 asks rotation of public clients only.
+        (
+            "audit.refresh_rotation",
+            "pass",
+            "allows for a confidential client",
+        ),
     ] {
         let (result, detail) = verdict(&rows, name);
         assert_eq!(result, expected, "{name}: {detail}");
         assert!(detail.contains(words), "{name}: {detail}");
     }
+    // Issue 23 item 4: what was seen and what RFC 6749 §5.2 asks, no guess at why.
+    let (_, detail) = verdict(&rows, "audit.wrong_client_secret");
+    assert!(
+        detail.contains("HTTP 400") && detail.contains("§5.2 asks `invalid_client`"),
+        "{detail}"
+    );
+    assert!(!detail.contains("not checked"), "{detail}");
     // The exit status names the failures.
     assert!(
         done.stderr.contains("audit.code_redeemed_twice"),

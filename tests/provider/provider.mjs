@@ -214,6 +214,8 @@ const MISBEHAVIOURS = {
   missing_nonce: async ({ nonce, ...c }) => sign(c, 'main'),
   wrong_nonce: async (c) => sign({ ...c, nonce: 'not-the-nonce-you-sent' }, 'main'),
   wrong_at_hash: async (c) => sign({ ...c, at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' }, 'main'),
+  // Seen on a real provider (issue 23): a sign-in "in 1970".
+  auth_time_zero: async (c) => sign({ ...c, auth_time: 0 }, 'main'),
 };
 
 // The JWKS a misbehaving provider serves.
