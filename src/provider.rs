@@ -129,6 +129,9 @@ pub struct Provider {
     /// The metadata's `client_id_metadata_document_supported`: a URL may be the client ID
     /// (draft-ietf-oauth-client-id-metadata-document).
     pub client_id_metadata_document_supported: bool,
+    /// The client was registered (RFC 7591) by this run or an earlier one: what was asked
+    /// for and what the provider answered, for the hints of a refused client.
+    pub registration: Option<crate::config::registered::Registration>,
     /// The RFC 8707 `resource` the tokens are for: sent on the token and refresh requests too
     /// (section 2.2), not only on the authorization request.
     pub resource_indicator: Option<String>,

@@ -14,6 +14,7 @@ mod error;
 mod listen;
 mod params;
 mod provider;
+pub mod registered;
 mod resource;
 mod sign_in;
 

@@ -80,6 +80,10 @@ pub struct Registered {
     pub client_id: String,
     pub client_secret: Option<ClientSecret>,
     pub auth_method: AuthMethod,
+    /// The `token_endpoint_auth_method` asked for.
+    pub asked: AuthMethod,
+    /// The response's `token_endpoint_auth_method`, as sent.
+    pub returned: Option<String>,
 }
 
 /// A successful answer: its status and body (JSON when it is JSON, text otherwise).
@@ -270,15 +274,30 @@ impl Provider {
         let response = http
             .send(registration_request(&endpoint, redirect, method)?)
             .await?;
-        let (registered, stated) = read_registration(&response)?;
+        let (mut registered, stated) = read_registration(&response)?;
+        registered.asked = method;
         self.client_id = oauth2::ClientId::new(registered.client_id.clone());
         self.client_secret = registered.client_secret.clone();
         self.auth_method = registered.auth_method;
+        self.registration = Some(crate::config::registered::Registration {
+            asked: method,
+            returned: registered.returned.clone(),
+            saved: None,
+            reused: false,
+        });
         // The provider chose the method it registered; only a guessed one is worth a warning.
         if !stated {
             self.warn_if_auth_method_unlisted();
         }
         Ok(registered)
+    }
+
+    /// Uses a client registered by an earlier run, as saved.
+    pub fn use_saved_client(&mut self, saved: crate::config::registered::SavedClient) {
+        self.client_id = oauth2::ClientId::new(saved.client_id);
+        self.client_secret = saved.client_secret;
+        self.auth_method = saved.auth_method;
+        self.registration = Some(saved.registration);
     }
 
     /// Calls the user's own API with the access token; any 2xx is success. With `--dpop`
@@ -421,6 +440,12 @@ fn read_registration(response: &oauth2::HttpResponse) -> Result<(Registered, boo
         client_id: client_id.to_owned(),
         client_secret: secret.map(|s| ClientSecret::new(s.to_owned())),
         auth_method,
+        asked: auth_method,
+        returned: body
+            .get("token_endpoint_auth_method")
+            .and_then(Value::as_str)
+            .filter(|m| is_vschar(m))
+            .map(str::to_owned),
     };
     Ok((registered, stated.is_some()))
 }

@@ -150,6 +150,7 @@ impl Provider {
             par_endpoint: found.par,
             require_par: found.require_par,
             client_id_metadata_document_supported: found.client_id_metadata_document_supported,
+            registration: None,
             resource_indicator: config
                 .params
                 .iter()

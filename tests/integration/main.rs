@@ -17,6 +17,7 @@ mod dpop;
 mod flood;
 mod flow;
 mod grants;
+mod hints;
 mod mcp;
 mod pages;
 mod providers;

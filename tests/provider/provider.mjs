@@ -86,6 +86,18 @@
 //                      "scope_refused"       (not a misbehaviour: the other correct answer) an
 //                                            authorization request with an unknown scope is
 //                                            refused with invalid_scope at the redirect URI
+//   options.revoke_grant_with_access_token  true: revoking an access token revokes its whole
+//                      grant, refresh token included (RFC 7009 section 2.1 allows it; as
+//                      django-oauth-toolkit does)
+//   options.refuse_public_at_token  true: the token endpoint refuses every request of a
+//                      client without authentication (token_endpoint_auth_method none) with
+//                      unauthorized_client, after registering it as asked (a server that
+//                      stores public clients as confidential)
+//   options.empty_401  true: a request the real provider would answer (introspection and
+//                      revocation by a public client, client credentials without `scope`)
+//                      gets HTTP 401 with an empty body instead, and the metadata lists
+//                      introspection_endpoint_auth_methods_supported and
+//                      revocation_endpoint_auth_methods_supported ["client_secret_basic"]
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -564,6 +576,7 @@ server.listen(0, '127.0.0.1', () => {
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');
     },
+    ...(options.revoke_grant_with_access_token && { revokeGrantPolicy: () => true }),
     // Rotate on every use, so the tests see rotation and reuse rejection (RFC 9700 4.14.2).
     rotateRefreshToken: options.rotate_refresh_tokens !== false,
     pkce: {
@@ -603,6 +616,16 @@ server.listen(0, '127.0.0.1', () => {
       }
       if (ctx.path === '/oauth/userinfo' && mode === 'userinfo_sub' && ctx.body?.sub) {
         ctx.body = { ...ctx.body, sub: 'someone-else' };
+      }
+    });
+  }
+
+  if (options.refuse_public_at_token) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/oauth/token' && ctx.oidc?.client?.clientAuthMethod === 'none') {
+        ctx.status = 400;
+        ctx.body = { error: 'unauthorized_client', error_description: 'client authentication required' };
       }
     });
   }
