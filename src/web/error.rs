@@ -145,6 +145,11 @@ impl FlowError {
         {
             return Some(registered_client_refused(error, r));
         }
+        if let Self::Token(e) = self
+            && e.refused_without_error()
+        {
+            return Some(crate::provider::refusal::token_refusal_hint(false, ""));
+        }
         let (description, _) = self.provider_detail();
         let mentions_redirect =
             description.is_some_and(|d| d.to_ascii_lowercase().contains("redirect"));

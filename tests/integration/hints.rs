@@ -8,7 +8,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::binary::{Finished, spawn};
-use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider};
+use crate::support::provider::{CONFIDENTIAL_ID, CONFIDENTIAL_SECRET, LocalProvider, PUBLIC_ID};
 
 /// A port free now, so that two runs in a row have the same redirect URI.
 fn free_port() -> String {
@@ -172,4 +172,75 @@ async fn a_refresh_after_revoking_the_access_token_says_the_grant_may_have_gone_
     assert_eq!(refresh["response"]["error"], "invalid_grant", "{refresh}");
     let hint = refresh["hint"].as_str().unwrap_or_default();
     assert!(hint.contains("RFC 7009 section 2.1"), "{refresh}");
+}
+
+/// Item 2: a bare 401 from introspection and revocation, for a public client, where the
+/// metadata lists only client_secret_basic for both: said, not "the provider failed on its
+/// side".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_401_for_a_public_client_names_the_methods_the_metadata_lists() {
+    let provider = LocalProvider::start_with(json!({ "empty_401": true }));
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn(
+        &[
+            "--once",
+            "--no-browser",
+            "--port",
+            "0",
+            "--then",
+            "tokeninfo:access,revoke:access",
+        ],
+        &[("OAUTH_ISSUER", &provider.issuer), ("CLIENT_ID", PUBLIC_ID)],
+        dir.path(),
+    );
+    let done = running.sign_in_and_finish("mia", 200).await;
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    let steps = done.documents()[0]["steps"].clone();
+    for (step, field) in [
+        (&steps[0], "introspection_endpoint"),
+        (&steps[1], "revocation_endpoint"),
+    ] {
+        assert_eq!(step["ok"], false, "{step}");
+        assert_eq!(step["status"], 401, "{step}");
+        let error = step["error"].as_str().unwrap();
+        assert!(
+            error.contains(&format!(
+                "lists {field}_auth_methods_supported [\"client_secret_basic\"]"
+            )) && error.contains("`none` (a public client)"),
+            "{error}"
+        );
+        assert!(!error.contains("failed on its side"), "{error}");
+    }
+}
+
+/// Item 2: client credentials without `scope` refused with a bare 401: try OAUTH_SCOPES
+/// (RFC 6749 section 3.3).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_without_scope_refused_with_a_bare_401_suggests_oauth_scopes() {
+    let provider = LocalProvider::start_with(json!({ "empty_401": true }));
+    let dir = tempfile::tempdir().unwrap();
+    let done = spawn(
+        &["--once", "--grant", "client_credentials", "--report"],
+        &[
+            ("OAUTH_ISSUER", &provider.issuer),
+            ("CLIENT_ID", "test-machine"),
+            ("CLIENT_SECRET", "test-machine-secret"),
+            ("OAUTH_AUTH_METHOD", "client_secret_basic"),
+            ("OAUTH_SCOPES", ""),
+        ],
+        dir.path(),
+    );
+    let done = tokio::task::spawn_blocking(move || done.finish(std::time::Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    let doc = &done.documents()[0];
+    let message = doc["message"].as_str().unwrap();
+    assert!(message.contains("HTTP 401"), "{message}");
+    assert!(!message.contains("failed on its side"), "{message}");
+    let hint = doc["hint"].as_str().unwrap();
+    assert!(
+        hint.contains("No `scope` was sent") && hint.contains("section 3.3"),
+        "{hint}"
+    );
 }

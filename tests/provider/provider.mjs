@@ -94,8 +94,9 @@
 //                      unauthorized_client, after registering it as asked (a server that
 //                      stores public clients as confidential)
 //   options.empty_401  true: a request the real provider would answer (introspection and
-//                      revocation by a public client, client credentials without `scope`)
-//                      gets HTTP 401 with an empty body instead, and the metadata lists
+//                      revocation without an Authorization header, as a public client sends
+//                      them; client credentials without `scope`) gets HTTP 401 with an empty
+//                      body instead, and the metadata lists
 //                      introspection_endpoint_auth_methods_supported and
 //                      revocation_endpoint_auth_methods_supported ["client_secret_basic"]
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
@@ -620,6 +621,27 @@ server.listen(0, '127.0.0.1', () => {
     });
   }
 
+  if (options.empty_401) {
+    provider.use(async (ctx, next) => {
+      const bare401 = () => {
+        ctx.status = 401;
+        ctx.body = '';
+      };
+      if (['/oauth/token_info', '/oauth/revoke'].includes(ctx.path) && !ctx.get('authorization')) {
+        return bare401();
+      }
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST') {
+        // Read the form here; oidc-provider then takes ctx.request.body as parsed.
+        const chunks = [];
+        for await (const chunk of ctx.req) chunks.push(chunk);
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        if (form.grant_type === 'client_credentials' && !form.scope) return bare401();
+        ctx.request.body = form;
+      }
+      await next();
+    });
+  }
+
   if (options.refuse_public_at_token) {
     provider.use(async (ctx, next) => {
       await next();
@@ -726,7 +748,8 @@ server.listen(0, '127.0.0.1', () => {
 
   // The discovery documents, edited on the way out (split_metadata, listed_auth_methods,
   // cimd, audit_misbehave listed_plain).
-  if (options.split_metadata || options.listed_auth_methods || cimd || audit.has('listed_plain')) {
+  if (options.split_metadata || options.listed_auth_methods || cimd || audit.has('listed_plain')
+    || options.empty_401) {
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.path.startsWith('/.well-known/') || !ctx.body?.issuer) return;
@@ -738,6 +761,10 @@ server.listen(0, '127.0.0.1', () => {
         doc.token_endpoint_auth_methods_supported = options.listed_auth_methods;
       }
       if (audit.has('listed_plain')) doc.code_challenge_methods_supported = ['plain', 'S256'];
+      if (options.empty_401) {
+        doc.introspection_endpoint_auth_methods_supported = ['client_secret_basic'];
+        doc.revocation_endpoint_auth_methods_supported = ['client_secret_basic'];
+      }
       if (options.split_metadata && ctx.path === '/.well-known/openid-configuration') {
         delete doc.revocation_endpoint;
         delete doc.introspection_endpoint;
