@@ -173,7 +173,14 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
                                 }
                             }
                         }
-                        Some(Outcome::Failed { reason, document }) => {
+                        Some(Outcome::Failed { reason, mut document }) => {
+                            // An audit cut short keeps the probes that ran (issue 23).
+                            if let Some(pending) = audit.as_ref().filter(|a| a.started()) {
+                                document["checks"] = json!(pending.cut_short(&format!(
+                                    "the sign-in before it failed ({})",
+                                    crate::redact::untrusted(&reason)
+                                )));
+                            }
                             state.output.json(&document);
                             Err(RunError::Flow(reason))
                         }
@@ -182,7 +189,22 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
                         }
                         None => Err(RunError::Flow("the server stopped before a callback".into())),
                     },
-                    _ = &mut deadline => Err(RunError::Timeout(config.timeout.as_secs())),
+                    _ = &mut deadline => {
+                        let secs = config.timeout.as_secs();
+                        if let Some(pending) = audit.as_ref().filter(|a| a.started()) {
+                            let reason = format!(
+                                "the sign-in before it did not end within --timeout ({secs} s)"
+                            );
+                            state.output.json(&json!({
+                                "error": "timeout",
+                                "error_description": null,
+                                "step": "audit",
+                                "message": format!("--audit cut short: {reason}"),
+                                "checks": pending.cut_short(&reason),
+                            }));
+                        }
+                        Err(RunError::Timeout(secs))
+                    }
                     _ = shutdown.recv() => Err(RunError::Interrupted),
                     ended = &mut server => Err(server_ended(ended)),
                 };

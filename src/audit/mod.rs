@@ -31,6 +31,38 @@ const NEEDS_SIGN_IN: [(&str, &str); 4] = [
     (own_code::UNKNOWN_SCOPE, own_code::SCOPE_SOURCE),
 ];
 
+/// Every probe, in report order, with its source: what an audit cut short reports as not run.
+const PROBES: [(&str, &str); 16] = [
+    ("audit.pkce_plain", "RFC 9700 §2.1.1"),
+    ("audit.id_token_alg", "OIDC Core §10.1"),
+    ("audit.token_no_store", "RFC 6749 §5.1"),
+    ("audit.wrong_client_secret", "RFC 6749 §5.2"),
+    (
+        "audit.redirect_uri_extra_path",
+        "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1",
+    ),
+    (
+        "audit.redirect_uri_extra_query",
+        "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1",
+    ),
+    (
+        "audit.redirect_uri_other_host",
+        "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1",
+    ),
+    (
+        "audit.no_code_challenge",
+        "RFC 9700 §2.1.1; OAuth 2.1 §4.1.1",
+    ),
+    ("audit.state_and_iss", "RFC 6749 §4.1.2; RFC 9207"),
+    (code::NAME, code::SOURCE),
+    ("audit.revoked_token", "RFC 7009 §2.2"),
+    ("audit.refresh_rotation", "RFC 9700 §4.14.2"),
+    (own_code::WRONG_VERIFIER, own_code::VERIFIER_SOURCE),
+    (own_code::NO_VERIFIER, own_code::VERIFIER_SOURCE),
+    (own_code::REDIRECT_DIFFERS, own_code::REDIRECT_SOURCE),
+    (own_code::UNKNOWN_SCOPE, own_code::SCOPE_SOURCE),
+];
+
 /// Where the audit stands between sign-ins.
 #[derive(Debug)]
 pub struct Audit {
@@ -115,6 +147,28 @@ impl Audit {
     /// The checks so far.
     pub fn checks(&self) -> &[Check] {
         &self.checks
+    }
+
+    /// The audit cut short (a sign-in that timed out or failed): every probe that ran, and
+    /// the others `not_run` with `reason`, in report order.
+    pub fn cut_short(&self, reason: &str) -> Vec<Check> {
+        PROBES
+            .iter()
+            .map(|(name, source)| {
+                self.checks
+                    .iter()
+                    .find(|c| c.check == *name)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Check::not_run(name, format!("not run: {reason}")).source(source)
+                    })
+            })
+            .collect()
+    }
+
+    /// Whether any probe has run (the first sign-in ended).
+    pub fn started(&self) -> bool {
+        self.stage != Stage::First
     }
 
     /// Whether a refused sign-in is what the current probe waits for (and not the end of the

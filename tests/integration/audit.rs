@@ -359,3 +359,43 @@ fn an_unknown_scope_refused_with_invalid_scope_passes_and_the_run_goes_on() {
     assert_eq!(result, "pass", "{detail}");
     assert!(detail.contains("invalid_scope"), "{detail}");
 }
+
+/// Issue 23 item 5: a later sign-in that never ends (the provider does not answer its code
+/// exchange): the probes that ran are kept, the others not_run with the reason, and the run
+/// ends at --timeout (exit 3).
+#[test]
+fn an_audit_cut_short_by_the_timeout_keeps_every_probe_that_ran() {
+    let provider = LocalProvider::start_with(json!({
+        "interactions": "password",
+        "hang_later_codes": true,
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "--once",
+        "--sign-in",
+        "--audit",
+        "--report",
+        "--port",
+        "0",
+        "--timeout",
+        "20",
+    ];
+    let vars = [
+        ("OAUTH_ISSUER", provider.issuer.as_str()),
+        ("CLIENT_ID", CONFIDENTIAL_ID),
+        ("CLIENT_SECRET", CONFIDENTIAL_SECRET),
+        ("OAUTH_TEST_USERNAME", USER),
+        ("OAUTH_TEST_PASSWORD", PASSWORD),
+    ];
+    let done = spawn(&args, &vars, dir.path()).finish(Duration::from_secs(90));
+    assert_eq!(done.code, Some(3), "{}\n{}", done.stdout, done.stderr);
+    let rows = probes(&done);
+    assert_every_probe_reported(&rows);
+    let (result, detail) = verdict(&rows, "audit.code_redeemed_twice");
+    assert_eq!(result, "pass", "the first stage ran: {detail}");
+    for name in ["audit.revoked_token", "audit.unknown_scope"] {
+        let (result, detail) = verdict(&rows, name);
+        assert_eq!(result, "not_run", "{name}: {detail}");
+        assert!(detail.contains("--timeout (20 s)"), "{name}: {detail}");
+    }
+}

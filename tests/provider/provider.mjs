@@ -89,6 +89,9 @@
 //   options.revoke_grant_with_access_token  true: revoking an access token revokes its whole
 //                      grant, refresh token included (RFC 7009 section 2.1 allows it; as
 //                      django-oauth-toolkit does)
+//   options.hang_later_codes  true: the token endpoint redeems the first authorization code
+//                      it sees (and that one again), and never answers for any other, as a
+//                      sign-in that times out after the first
 //   options.refuse_public_at_token  true: the token endpoint refuses every request of a
 //                      client without authentication (token_endpoint_auth_method none) with
 //                      unauthorized_client, after registering it as asked (a server that
@@ -637,6 +640,23 @@ server.listen(0, '127.0.0.1', () => {
         const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
         if (form.grant_type === 'client_credentials' && !form.scope) return bare401();
         ctx.request.body = form;
+      }
+      await next();
+    });
+  }
+
+  if (options.hang_later_codes) {
+    let firstCode = null;
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST') {
+        const chunks = [];
+        for await (const chunk of ctx.req) chunks.push(chunk);
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        ctx.request.body = form;
+        if (form.grant_type === 'authorization_code') {
+          firstCode ??= form.code;
+          if (form.code !== firstCode) await new Promise(() => {});
+        }
       }
       await next();
     });
