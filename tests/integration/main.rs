@@ -13,6 +13,7 @@ mod client_jwt;
 mod conformance;
 mod cross_app;
 mod discovery;
+mod dot;
 mod dpop;
 mod flood;
 mod flow;
