@@ -6,6 +6,7 @@
 //! One file per group: `metadata` (what the provider advertises and sent), `authorize` (the
 //! authorization endpoint, followed without a browser), `client` (client authentication),
 //! `code` (the code redeemed twice), `tokens` (revocation and refresh-token rotation),
+//! `served` (what the MCP conformance suite's authorization-server scenarios check),
 //! `own_code` (codes the callback keeps for a probe, and an unknown scope: sign-ins of their
 //! own, through the sign-in driver).
 
@@ -14,6 +15,7 @@ mod client;
 mod code;
 mod metadata;
 mod own_code;
+mod served;
 mod tokens;
 
 use oauth2::AccessToken;
@@ -32,10 +34,16 @@ const NEEDS_SIGN_IN: [(&str, &str); 4] = [
 ];
 
 /// Every probe, in report order, with its source: what an audit cut short reports as not run.
-const PROBES: [(&str, &str); 16] = [
+const PROBES: [(&str, &str); 19] = [
+    ("audit.metadata_document", "RFC 8414 §2, §3.2, §3.3"),
+    (
+        "audit.metadata_cimd",
+        "MCP 2025-11-25 authorization; draft-ietf-oauth-client-id-metadata-document",
+    ),
     ("audit.pkce_plain", "RFC 9700 §2.1.1"),
     ("audit.id_token_alg", "OIDC Core §10.1"),
     ("audit.token_no_store", "RFC 6749 §5.1"),
+    ("audit.token_content_type", "RFC 6749 §5.1"),
     ("audit.wrong_client_secret", "RFC 6749 §5.2"),
     (
         "audit.redirect_uri_extra_path",
@@ -182,9 +190,12 @@ impl Audit {
         match (self.stage, event) {
             (Stage::First, _) => {
                 let redeemed = state.take_redeemed();
+                self.checks.extend(served::metadata(state).await);
                 self.checks.push(metadata::pkce_plain(state).await);
                 self.checks.push(metadata::id_token_alg(state));
                 self.checks.push(metadata::no_store(redeemed.as_ref()));
+                self.checks
+                    .push(served::token_content_type(redeemed.as_ref()));
                 self.checks.push(client::wrong_secret(state).await);
                 self.checks.extend(authorize::redirect_uris(state).await);
                 self.checks.push(authorize::no_code_challenge(state).await);
