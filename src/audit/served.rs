@@ -13,7 +13,8 @@ use crate::state::{AppState, Redeemed};
 const METADATA: &str = "audit.metadata_document";
 const METADATA_SOURCE: &str = "RFC 8414 §2, §3.2, §3.3";
 const CIMD: &str = "audit.metadata_cimd";
-const CIMD_SOURCE: &str = "MCP 2025-11-25 authorization; draft-ietf-oauth-client-id-metadata-document";
+const CIMD_SOURCE: &str =
+    "MCP 2025-11-25 authorization; draft-ietf-oauth-client-id-metadata-document";
 const CONTENT_TYPE: &str = "audit.token_content_type";
 const CONTENT_TYPE_SOURCE: &str = "RFC 6749 §5.1";
 
@@ -72,7 +73,11 @@ fn document(answer: &MetadataAnswer, issuer: &str) -> Check {
 fn body_problems(body: &Value, issuer: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for field in ["authorization_endpoint", "token_endpoint"] {
-        if !body.get(field).and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+        if !body
+            .get(field)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.is_empty())
+        {
             problems.push(format!("no {field}"));
         }
     }
@@ -121,8 +126,11 @@ fn cimd(body: Option<&Value>) -> Check {
 /// RFC 6749 §5.1: the token response is `application/json`.
 pub fn token_content_type(redeemed: Option<&Redeemed>) -> Check {
     let Some(headers) = redeemed.and_then(|r| r.response_headers.as_ref()) else {
-        return Check::not_run(CONTENT_TYPE, "the token response's headers were not recorded")
-            .source(CONTENT_TYPE_SOURCE);
+        return Check::not_run(
+            CONTENT_TYPE,
+            "the token response's headers were not recorded",
+        )
+        .source(CONTENT_TYPE_SOURCE);
     };
     let content_type = headers
         .iter()

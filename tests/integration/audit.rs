@@ -123,7 +123,11 @@ async fn the_real_provider_passes_every_probe_or_says_why_not_and_the_tokens_at_
     for (name, result, detail, _) in &rows {
         // The conformance suite's warning too: this provider offers no Client ID Metadata
         // Documents (an MCP 2025-11-25 SHOULD).
-        let expected = if name == "audit.metadata_cimd" { "warn" } else { "pass" };
+        let expected = if name == "audit.metadata_cimd" {
+            "warn"
+        } else {
+            "pass"
+        };
         assert_eq!(result, expected, "{name}: {detail}");
     }
     assert!(

@@ -11,6 +11,7 @@ mod browser;
 mod callback;
 mod client_jwt;
 mod conformance;
+mod conformance_as;
 mod cross_app;
 mod discovery;
 mod dot;

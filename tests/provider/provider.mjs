@@ -7,6 +7,7 @@
 //   options.https      {cert, key}: PEM file paths; serve HTTPS instead of HTTP
 //   options.host       issuer host name (default 127.0.0.1; "localhost" for Clerk mode)
 //   options.clients    array of oidc-provider client metadata (defaults below)
+//   options.extra_clients  array: clients added to those (the conformance suite's own)
 //   options.discovery  false: answer 404 on both discovery documents
 //   options.registration  true: offer dynamic client registration (RFC 7591)
 //   options.jwt_access_tokens  true: access tokens for a resource indicator are JWTs (RFC 9068)
@@ -519,7 +520,7 @@ server.listen(0, '127.0.0.1', () => {
     token_endpoint_auth_method: 'none',
   };
   const provider = new Provider(issuer, {
-    clients: [...(options.clients || defaultClients), ...(cimd ? [cimd] : [])],
+    clients: [...(options.clients || defaultClients), ...(options.extra_clients || []), ...(cimd ? [cimd] : [])],
     cookies: { keys: ['oauth-test-client-tests-only'] },
     jwks: { keys: [keys.main.priv, keys.ec.priv, keys.ed.priv] },
     enabledJWA: {
