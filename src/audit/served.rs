@@ -73,10 +73,10 @@ fn document(answer: &MetadataAnswer, issuer: &str) -> Check {
 fn body_problems(body: &Value, issuer: &str) -> Vec<String> {
     let mut problems = Vec::new();
     for field in ["authorization_endpoint", "token_endpoint"] {
-        if !body
+        if body
             .get(field)
             .and_then(Value::as_str)
-            .is_some_and(|s| !s.is_empty())
+            .is_none_or(str::is_empty)
         {
             problems.push(format!("no {field}"));
         }
