@@ -205,7 +205,8 @@ impl SignInError {
             }
             Self::NoForm { .. } if cfg!(feature = "browser") => {
                 "The http driver reads forms from the HTML the provider sends; a sign-in page drawn \
-                 by JavaScript needs --sign-in-driver browser (or auto, which tries it after http)."
+                 by JavaScript needs --sign-in-driver browser (auto tries it after http in the \
+                 code flow; in the device grant the user code is used by then)."
             }
             Self::NoForm { .. } => {
                 "The http driver reads forms from the HTML the provider sends; a sign-in page drawn \

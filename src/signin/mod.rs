@@ -213,6 +213,16 @@ pub async fn sign_in(
                 &target,
                 http::sign_in(&target, credentials, consent, limits, deadline).await,
             ) {
+                // The device grant: the http driver has used the user code by then, so the
+                // browser cannot start over at verification_uri_complete.
+                (Err(e @ SignInError::NoForm { .. }), last) if target.ends_on_provider_page => {
+                    log::warn!(
+                        "sign-in: the http driver found no usable form; in the device grant it \
+                         has used the user code by then, so the browser driver cannot start \
+                         over: run again with --sign-in-driver browser"
+                    );
+                    (Err(e), last)
+                }
                 // Only a page with nothing to fill in: never after the provider refused the
                 // credentials, which would only be refused again.
                 (Err(e @ SignInError::NoForm { .. }), _) => {
