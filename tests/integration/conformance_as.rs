@@ -202,9 +202,10 @@ async fn agree(
         let Some((_, names)) = MAPPING.iter().find(|(i, _)| i == id) else {
             panic!("a suite check without an audit row to match: {id} ({status})");
         };
-        // Unfinished (issue 23): oidc-provider here refuses the suite's authorization
-        // request (it has no `scope`) with access_denied after the test browser consents,
-        // so the code grant's own checks never run against it: nothing to compare then.
+        // The suite's authorization request has no `scope`, and oidc-provider refuses a
+        // request that grants none (access_denied, "authorization request resolved ... but
+        // no scope was granted", lib/actions/authorization/interactions.js): the code
+        // grant's own checks never run against it, so there is nothing to compare.
         if id == "authorization-code-grant" && message.starts_with("Authorization error") {
             eprintln!("authorization-code-grant not compared: {message}");
             continue;
