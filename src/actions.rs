@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::oauth::{Check, Step, TokenKind, Verdict};
+use crate::provider::TokenError;
 use crate::provider::calls::{Answer, Call};
 use crate::provider::exchange::Exchange;
 use crate::state::{AppState, Session};
@@ -135,7 +136,21 @@ async fn refresh(state: &AppState, step: &Step, tokens: &Session) -> StepReport 
     let call = provider.refresh(refresh_token).await;
     let set = match call.result {
         Ok(set) => set,
-        Err(e) => return StepReport::call_failed(step, e.to_string(), call.exchange),
+        Err(e) => {
+            let revoked_with_access = tokens.access_token.is_none()
+                && matches!(&e, TokenError::Provider { error, .. } if error == "invalid_grant");
+            let mut report = StepReport::call_failed(step, e.to_string(), call.exchange);
+            if revoked_with_access {
+                report.hint = Some(
+                    "The access token was revoked earlier in this run (revoke:access), and RFC \
+                     7009 section 2.1 lets the provider revoke the refresh token of the same \
+                     grant with it (django-oauth-toolkit does): run refresh before \
+                     revoke:access, or revoke only the refresh token at the end."
+                        .into(),
+                );
+            }
+            return report;
+        }
     };
     let status = call
         .exchange

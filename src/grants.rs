@@ -16,6 +16,7 @@ use crate::config::{Config, WorkloadAssertion};
 use crate::oauth::Grant;
 use crate::provider::calls::CallError;
 use crate::provider::device::DeviceAuthorization;
+use crate::provider::refusal::token_refusal_hint;
 use crate::provider::token::TokenCall;
 use crate::provider::workload;
 use crate::provider::{DeviceCode, Provider, TokenError};
@@ -315,7 +316,16 @@ async fn tokens_outcome(
 ) -> Outcome {
     let tokens = match call.result {
         Ok(tokens) => tokens,
-        Err(e) => return token_failure(&e, step),
+        Err(e) => {
+            let mut failed = token_failure(&e, step);
+            if let (true, Outcome::Failed { document, .. }) =
+                (e.refused_without_error(), &mut failed)
+            {
+                let without_user = grant == Grant::ClientCredentials;
+                document["hint"] = token_refusal_hint(without_user, &config.scope_string()).into();
+            }
+            return failed;
+        }
     };
     log::info!(
         "{} grant: tokens received (fields: {})",

@@ -17,6 +17,8 @@ pub mod http;
 pub mod jwks;
 pub mod probe;
 pub mod quirks;
+pub mod refusal;
+pub mod registration;
 pub mod resource;
 pub mod token;
 pub mod token_exchange;
@@ -131,6 +133,13 @@ pub struct Provider {
     /// The metadata's `client_id_metadata_document_supported`: a URL may be the client ID
     /// (draft-ietf-oauth-client-id-metadata-document).
     pub client_id_metadata_document_supported: bool,
+    /// `introspection_endpoint_auth_methods_supported` and
+    /// `revocation_endpoint_auth_methods_supported` (RFC 8414 section 2), by endpoint's
+    /// metadata name, where the metadata lists them.
+    pub endpoint_auth_methods: Vec<(&'static str, Vec<String>)>,
+    /// The client was registered (RFC 7591) by this run or an earlier one: what was asked
+    /// for and what the provider answered, for the hints of a refused client.
+    pub registration: Option<crate::config::registered::Registration>,
     /// The RFC 8707 `resource` the tokens are for: sent on the token and refresh requests too
     /// (section 2.2), not only on the authorization request.
     pub resource_indicator: Option<String>,

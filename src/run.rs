@@ -6,22 +6,23 @@ mod mcp;
 mod open_server;
 mod report;
 mod shutdown;
+mod sign_ins;
 
 use serde_json::{Value, json};
 
-use crate::audit::{Audit, Event, Next};
+use crate::audit::{Audit, Event};
 use crate::cli::Cli;
-use crate::config::{Config, SignIn};
+use crate::config::Config;
 use crate::error::RunError;
 use crate::grants;
-use crate::oauth::{Check, ExitStatus, Grant, Report};
+use crate::oauth::{ExitStatus, Grant, Report};
 use crate::output::Output;
-use crate::signin;
 use crate::startup::{Application, Headless};
 use crate::state::{AppState, Outcome};
 use mcp::{mcp_check, moved_authorization_server};
 use report::finish_report;
 use shutdown::{Shutdown, server_ended};
+use sign_ins::{audit_next, sign_in_again, start_sign_in};
 
 pub async fn run(cli: Cli, output: Output) -> Result<ExitStatus, RunError> {
     if let Some(command) = &cli.command {
@@ -201,7 +202,14 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
                                 }
                             }
                         }
-                        Some(Outcome::Failed { reason, document }) => {
+                        Some(Outcome::Failed { reason, mut document }) => {
+                            // An audit cut short keeps the probes that ran (issue 23).
+                            if let Some(pending) = audit.as_ref().filter(|a| a.started()) {
+                                document["checks"] = json!(pending.cut_short(&format!(
+                                    "the sign-in before it failed ({})",
+                                    crate::redact::untrusted(&reason)
+                                )));
+                            }
                             state.output.json(&document);
                             Err(RunError::Flow(reason))
                         }
@@ -210,7 +218,22 @@ async fn serve(mut app: Application) -> Result<ExitStatus, RunError> {
                         }
                         None => Err(RunError::Flow("the server stopped before a callback".into())),
                     },
-                    _ = &mut deadline => Err(RunError::Timeout(config.timeout.as_secs())),
+                    _ = &mut deadline => {
+                        let secs = config.timeout.as_secs();
+                        if let Some(pending) = audit.as_ref().filter(|a| a.started()) {
+                            let reason = format!(
+                                "the sign-in before it did not end within --timeout ({secs} s)"
+                            );
+                            state.output.json(&json!({
+                                "error": "timeout",
+                                "error_description": null,
+                                "step": "audit",
+                                "message": format!("--audit cut short: {reason}"),
+                                "checks": pending.cut_short(&reason),
+                            }));
+                        }
+                        Err(RunError::Timeout(secs))
+                    }
                     _ = shutdown.recv() => Err(RunError::Interrupted),
                     ended = &mut server => Err(server_ended(ended)),
                 };
@@ -235,75 +258,6 @@ enum Finished {
     Done(Result<ExitStatus, RunError>),
     /// The scopes to ask for next: the ones granted, and those the server asked for.
     StepUp(String),
-}
-
-/// Step-up authorization (MCP authorization, "Step-Up Authorization Flow"): a new sign-in
-/// asking for `scope`, by the sign-in driver when it is configured, else by the person at the
-/// browser.
-fn sign_in_again(state: &actix_web::web::Data<AppState>, config: &Config, scope: &str) {
-    let url = state.login_url(Some(scope));
-    log::warn!(
-        "the MCP server wants more scopes (insufficient_scope): signing in again for {}",
-        crate::redact::untrusted(scope)
-    );
-    match &config.sign_in {
-        Some(sign_in) => start_sign_in(sign_in, config, state.clone(), Some(scope)),
-        None => {
-            eprintln!("Sign in again at {url}");
-            if config.open_browser {
-                let _ = open::that_detached(url.as_str());
-            }
-        }
-    }
-}
-
-/// `--audit`'s next step: a new sign-in (true: wait for it), or the checks, kept in
-/// `audited` once the audit is over.
-fn audit_next(
-    state: &actix_web::web::Data<AppState>,
-    config: &Config,
-    next: Next,
-    audit: &mut Option<Audit>,
-    audited: &mut Vec<Check>,
-) -> bool {
-    if let Some(pending) = audit.as_ref() {
-        *crate::sync::lock(&state.audit_checks) = pending.checks().to_vec();
-    }
-    match next {
-        Next::SignInAgain { why, scope, hold } => {
-            state
-                .hold_next_code
-                .store(hold, std::sync::atomic::Ordering::SeqCst);
-            sign_in_for_audit(state, config, why, scope.as_deref());
-            true
-        }
-        Next::Done(checks) => {
-            *audit = None;
-            *audited = checks;
-            false
-        }
-    }
-}
-
-/// `--audit`: a new sign-in between probes that use tokens up, by the sign-in driver when it
-/// is configured, else by the person at the browser, told what it is for.
-fn sign_in_for_audit(
-    state: &actix_web::web::Data<AppState>,
-    config: &Config,
-    why: &str,
-    scope: Option<&str>,
-) {
-    log::info!("{why}: signing in again");
-    match &config.sign_in {
-        Some(sign_in) => start_sign_in(sign_in, config, state.clone(), scope),
-        None => {
-            let url = state.login_url(scope);
-            eprintln!("{why}: sign in again at {url}");
-            if config.open_browser {
-                let _ = open::that_detached(url.as_str());
-            }
-        }
-    }
 }
 
 /// Where the app listens and where to sign in (stderr), and the browser opened there.
@@ -367,35 +321,4 @@ fn scope_union(token: &Value, asked: &[oauth2::Scope], wanted: &str) -> String {
         }
     }
     scopes.join(" ")
-}
-
-/// `--sign-in`: the driver plays the browser, from `/login` on the redirect URI's host (the
-/// app's cookies must come back with the callback, which arrives there). The callback reports
-/// its own outcome; a sign-in that never reaches it is reported here, as step `sign_in`.
-fn start_sign_in(
-    sign_in: &SignIn,
-    config: &Config,
-    state: actix_web::web::Data<AppState>,
-    scope: Option<&str>,
-) {
-    let callback = state.redirect.url().clone();
-    let start = state.login_url(scope);
-    let target = signin::Target {
-        origins: crate::grants::credential_origins(&state, sign_in, None),
-        start,
-        callback,
-        root_certificates: config.ca.as_ref().map(|c| c.pem.clone()),
-        artifacts: sign_in.artifacts.clone(),
-        ends_on_provider_page: false,
-    };
-    let limits = signin::Limits::within(config.timeout, config.http_timeout);
-    let (credentials, consent) = (sign_in.credentials.clone(), sign_in.consent);
-    tokio::spawn(async move {
-        if let Err(e) = signin::sign_in(target, &credentials, consent, &limits).await {
-            state.finish(Outcome::Failed {
-                reason: e.to_string(),
-                document: e.to_json(),
-            });
-        }
-    });
 }

@@ -49,20 +49,56 @@ pub async fn wrong_secret(state: &AppState) -> Check {
         }
         Ok(a) => Check::fail(
             NAME,
-            format!(
-                "HTTP {}, error {}{}: not invalid_client, so the secret was not checked before \
-                 the request itself",
+            other_answer(
                 a.status,
-                a.error
-                    .as_deref()
-                    .map(|e| untrusted(e).to_string())
-                    .unwrap_or_else(|| "(none)".into()),
-                a.description
-                    .as_deref()
-                    .map(|d| format!(" ({})", untrusted(d)))
-                    .unwrap_or_default()
+                a.error.as_deref(),
+                a.description.as_deref(),
+                basic,
             ),
         ),
     };
     check.source("RFC 6749 §5.2")
+}
+
+/// A refusal that is not `invalid_client`, as observed: its status and error, and what RFC
+/// 6749 section 5.2 asks. Nothing about why: a server that answers `unauthorized_client` here
+/// may well check the secret first (it only names the failure differently).
+fn other_answer(
+    status: u16,
+    error: Option<&str>,
+    description: Option<&str>,
+    basic: bool,
+) -> String {
+    format!(
+        "the wrong secret was refused with HTTP {status}, error {}{}; RFC 6749 §5.2 asks \
+         `invalid_client` for a failed client authentication{}",
+        error
+            .map(|e| format!("`{}`", untrusted(e)))
+            .unwrap_or_else(|| "(none)".into()),
+        description
+            .map(|d| format!(" ({})", untrusted(d)))
+            .unwrap_or_default(),
+        if basic {
+            ", with HTTP 401 when the client authenticated with the Authorization header"
+        } else {
+            " (HTTP 400, or 401)"
+        }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn another_refusal_says_what_was_seen_and_what_the_rfc_asks_and_nothing_more() {
+        let detail = other_answer(403, Some("unauthorized_client"), None, true);
+        assert_eq!(
+            detail,
+            "the wrong secret was refused with HTTP 403, error `unauthorized_client`; RFC 6749 \
+             §5.2 asks `invalid_client` for a failed client authentication, with HTTP 401 when \
+             the client authenticated with the Authorization header"
+        );
+        assert!(!detail.contains("not checked"), "{detail}");
+    }
 }

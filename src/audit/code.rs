@@ -7,8 +7,8 @@ use crate::provider::TokenError;
 use crate::redact::untrusted;
 use crate::state::{AppState, Redeemed};
 
-const NAME: &str = "audit.code_redeemed_twice";
-const SOURCE: &str = "RFC 6749 §4.1.2, §10.5; RFC 9700 §4.5";
+pub(super) const NAME: &str = "audit.code_redeemed_twice";
+pub(super) const SOURCE: &str = "RFC 6749 §4.1.2, §10.5; RFC 9700 §4.5";
 
 pub async fn redeemed_twice(state: &AppState, redeemed: Option<Redeemed>) -> Check {
     let Some(redeemed) = redeemed else {

@@ -6,6 +6,7 @@
 //! One file per group: `metadata` (what the provider advertises and sent), `authorize` (the
 //! authorization endpoint, followed without a browser), `client` (client authentication),
 //! `code` (the code redeemed twice), `tokens` (revocation and refresh-token rotation),
+//! `served` (what the MCP conformance suite's authorization-server scenarios check),
 //! `own_code` (codes the callback keeps for a probe, and an unknown scope: sign-ins of their
 //! own, through the sign-in driver).
 
@@ -14,6 +15,7 @@ mod client;
 mod code;
 mod metadata;
 mod own_code;
+mod served;
 mod tokens;
 
 use oauth2::AccessToken;
@@ -25,6 +27,44 @@ use crate::state::{AppState, Redeemed};
 
 /// The probes that need a sign-in of their own, with the sign-in driver.
 const NEEDS_SIGN_IN: [(&str, &str); 4] = [
+    (own_code::WRONG_VERIFIER, own_code::VERIFIER_SOURCE),
+    (own_code::NO_VERIFIER, own_code::VERIFIER_SOURCE),
+    (own_code::REDIRECT_DIFFERS, own_code::REDIRECT_SOURCE),
+    (own_code::UNKNOWN_SCOPE, own_code::SCOPE_SOURCE),
+];
+
+/// Every probe, in report order, with its source: what an audit cut short reports as not run.
+const PROBES: [(&str, &str); 19] = [
+    ("audit.metadata_document", "RFC 8414 §2, §3.2, §3.3"),
+    (
+        "audit.metadata_cimd",
+        "MCP 2025-11-25 authorization; draft-ietf-oauth-client-id-metadata-document",
+    ),
+    ("audit.pkce_plain", "RFC 9700 §2.1.1"),
+    ("audit.id_token_alg", "OIDC Core §10.1"),
+    ("audit.token_no_store", "RFC 6749 §5.1"),
+    ("audit.token_content_type", "RFC 6749 §5.1"),
+    ("audit.wrong_client_secret", "RFC 6749 §5.2"),
+    (
+        "audit.redirect_uri_extra_path",
+        "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1",
+    ),
+    (
+        "audit.redirect_uri_extra_query",
+        "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1",
+    ),
+    (
+        "audit.redirect_uri_other_host",
+        "RFC 9700 §4.1.3; RFC 6749 §4.1.2.1",
+    ),
+    (
+        "audit.no_code_challenge",
+        "RFC 9700 §2.1.1; OAuth 2.1 §4.1.1",
+    ),
+    ("audit.state_and_iss", "RFC 6749 §4.1.2; RFC 9207"),
+    (code::NAME, code::SOURCE),
+    ("audit.revoked_token", "RFC 7009 §2.2"),
+    ("audit.refresh_rotation", "RFC 9700 §4.14.2"),
     (own_code::WRONG_VERIFIER, own_code::VERIFIER_SOURCE),
     (own_code::NO_VERIFIER, own_code::VERIFIER_SOURCE),
     (own_code::REDIRECT_DIFFERS, own_code::REDIRECT_SOURCE),
@@ -117,6 +157,28 @@ impl Audit {
         &self.checks
     }
 
+    /// The audit cut short (a sign-in that timed out or failed): every probe that ran, and
+    /// the others `not_run` with `reason`, in report order.
+    pub fn cut_short(&self, reason: &str) -> Vec<Check> {
+        PROBES
+            .iter()
+            .map(|(name, source)| {
+                self.checks
+                    .iter()
+                    .find(|c| c.check == *name)
+                    .cloned()
+                    .unwrap_or_else(|| {
+                        Check::not_run(name, format!("not run: {reason}")).source(source)
+                    })
+            })
+            .collect()
+    }
+
+    /// Whether any probe has run (the first sign-in ended).
+    pub fn started(&self) -> bool {
+        self.stage != Stage::First
+    }
+
     /// Whether a refused sign-in is what the current probe waits for (and not the end of the
     /// run).
     pub fn expects_refusal(&self) -> bool {
@@ -128,9 +190,12 @@ impl Audit {
         match (self.stage, event) {
             (Stage::First, _) => {
                 let redeemed = state.take_redeemed();
+                self.checks.extend(served::metadata(state).await);
                 self.checks.push(metadata::pkce_plain(state).await);
                 self.checks.push(metadata::id_token_alg(state));
                 self.checks.push(metadata::no_store(redeemed.as_ref()));
+                self.checks
+                    .push(served::token_content_type(redeemed.as_ref()));
                 self.checks.push(client::wrong_secret(state).await);
                 self.checks.extend(authorize::redirect_uris(state).await);
                 self.checks.push(authorize::no_code_challenge(state).await);

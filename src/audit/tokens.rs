@@ -4,7 +4,7 @@
 use oauth2::{AccessToken, RefreshToken};
 
 use super::{Liveness, liveness};
-use crate::oauth::{Check, TokenKind};
+use crate::oauth::{AuthMethod, Check, TokenKind};
 use crate::provider::TokenError;
 use crate::provider::calls::CallError;
 use crate::redact::untrusted;
@@ -98,13 +98,12 @@ pub async fn rotation(state: &AppState) -> Check {
             let new = tokens.refresh_token.as_ref().map(|t| t.secret().clone());
             state.refreshed(tokens);
             match new {
-                None => Check::warn(
-                    ROTATION,
-                    "the refresh response has no new refresh token: the old one is not rotated \
-                     (a public client's refresh tokens must rotate or be sender-constrained)",
+                None => not_rotated(
+                    provider,
+                    "the refresh response has no new refresh token: the old one is not rotated",
                 ),
-                Some(new) if new == old => Check::warn(
-                    ROTATION,
+                Some(new) if new == old => not_rotated(
+                    provider,
                     "the refresh response returns the same refresh token: not rotated",
                 ),
                 Some(new) => reuse(state, &old, &new).await,
@@ -112,6 +111,37 @@ pub async fn rotation(state: &AppState) -> Check {
         }
     };
     check.source(ROTATION_SOURCE)
+}
+
+/// A refresh token that does not rotate: RFC 9700 §4.14.2 asks rotation or sender-constraining
+/// of a public client's refresh tokens only (a confidential client authenticates each refresh).
+fn not_rotated(provider: &crate::provider::Provider, seen: &str) -> Check {
+    match provider.auth_method {
+        AuthMethod::None if provider.dpop().is_some() => Check::pass(
+            ROTATION,
+            format!(
+                "{seen}; this public client uses DPoP, and RFC 9449 §5 binds a public client's \
+                 refresh tokens to its DPoP key: sender-constrained, which RFC 9700 §4.14.2 \
+                 accepts instead of rotation"
+            ),
+        ),
+        AuthMethod::None => Check::warn(
+            ROTATION,
+            format!(
+                "{seen}; this is a public client, whose refresh tokens must rotate or be \
+                 sender-constrained"
+            ),
+        ),
+        method => Check::pass(
+            ROTATION,
+            format!(
+                "{seen}, which RFC 9700 §4.14.2 allows for a confidential client (this one \
+                 authenticates with {}): rotation or sender-constraining is asked of public \
+                 clients only",
+                method.name()
+            ),
+        ),
+    }
 }
 
 async fn reuse(state: &AppState, old: &str, new: &str) -> Check {

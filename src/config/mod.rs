@@ -14,10 +14,11 @@ mod error;
 mod listen;
 mod params;
 mod provider;
+pub mod registered;
 mod resource;
 mod sign_in;
-mod workload;
 mod steps;
+mod workload;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,8 +39,8 @@ pub use params::{RESERVED_PARAMS, scope_string};
 pub use provider::ProviderSetting;
 pub use resource::Resource;
 pub use sign_in::SignIn;
-pub use workload::{Secret, WorkloadAssertion};
 use steps::{grant, then_steps};
+pub use workload::{Secret, WorkloadAssertion};
 
 use crate::cli::Cli;
 use crate::oauth::{AuthMethod, Grant, Issuer, McpRevision, Step};

@@ -1,10 +1,11 @@
 //! Every call to the provider but discovery, the token endpoint and the JWKS: userinfo
 //! (OpenID Connect Core 5.3), introspection (RFC 7662), revocation (RFC 7009), pushed
 //! authorization requests (RFC 9126), dynamic registration (RFC 7591), and the user's own
-//! resource server (RFC 6750 bearer); with the error each can end in.
+//! resource server (RFC 6750 bearer); with the error each can end in. Dynamic registration
+//! is in `registration`.
 
 use oauth2::basic::BasicErrorResponse;
-use oauth2::{AccessToken, ClientSecret, RedirectUrl, RequestTokenError};
+use oauth2::{AccessToken, RequestTokenError};
 use serde_json::Value;
 use url::Url;
 
@@ -34,6 +35,13 @@ pub enum CallError {
     },
     #[error("HTTP {status}{}", detail.as_deref().map(|d| format!(": {}", untrusted(d))).unwrap_or_default())]
     Status { status: u16, detail: Option<String> },
+    /// A bare 401 or 403 (see `refusal`).
+    #[error("{what} answered HTTP {status} without an OAuth error: it refused the request. {why}")]
+    Unauthorized {
+        status: u16,
+        what: &'static str,
+        why: String,
+    },
     #[error(
         "{answer}. The provider failed on its side (its logs say why), or the {field} in use is \
          not the right URL{fix}",
@@ -72,14 +80,6 @@ fn label(field: &'static str) -> &'static str {
         "pushed_authorization_request_endpoint" => "the pushed authorization request endpoint",
         _ => "the endpoint",
     }
-}
-
-/// A client the provider registered for this app. The secret's `Debug` is redacted.
-#[derive(Debug)]
-pub struct Registered {
-    pub client_id: String,
-    pub client_secret: Option<ClientSecret>,
-    pub auth_method: AuthMethod,
 }
 
 /// A successful answer: its status and body (JSON when it is JSON, text otherwise).
@@ -148,7 +148,7 @@ impl Provider {
             Err(e) => Err(refused(status, e)),
         };
         Call {
-            result,
+            result: result.map_err(|e| self.explain_refusal("introspection_endpoint", e)),
             exchange: http.exchange(),
         }
     }
@@ -176,7 +176,10 @@ impl Provider {
             Ok(response) if response.status().is_success() => {
                 Ok(answer(response.status().as_u16(), response.body()))
             }
-            Ok(response) => Err(oauth_error("revocation_endpoint", &response)),
+            Ok(response) => Err(self.explain_refusal(
+                "revocation_endpoint",
+                oauth_error("revocation_endpoint", &response),
+            )),
             Err(e) => Err(CallError::Http(e)),
         };
         Call {
@@ -251,36 +254,6 @@ impl Provider {
         })
     }
 
-    /// RFC 7591 dynamic client registration for this app's redirect URI: a public client
-    /// (PKCE, `none`) or a confidential one. On success the provider uses the new client.
-    pub async fn register(
-        &mut self,
-        redirect: &RedirectUrl,
-        confidential: bool,
-    ) -> Result<Registered, CallError> {
-        let Some(endpoint) = self.registration_endpoint.clone() else {
-            return Err(CallError::NotAdvertised("registration_endpoint"));
-        };
-        let method = if confidential {
-            AuthMethod::ClientSecretPost
-        } else {
-            AuthMethod::None
-        };
-        let http = Recording::new(self.http());
-        let response = http
-            .send(registration_request(&endpoint, redirect, method)?)
-            .await?;
-        let (registered, stated) = read_registration(&response)?;
-        self.client_id = oauth2::ClientId::new(registered.client_id.clone());
-        self.client_secret = registered.client_secret.clone();
-        self.auth_method = registered.auth_method;
-        // The provider chose the method it registered; only a guessed one is worth a warning.
-        if !stated {
-            self.warn_if_auth_method_unlisted();
-        }
-        Ok(registered)
-    }
-
     /// Calls the user's own API with the access token; any 2xx is success. With `--dpop`
     /// the token goes as `DPoP`, with a proof.
     pub async fn call_resource(&self, url: &Url, method: &str, token: &AccessToken) -> Call {
@@ -349,85 +322,6 @@ impl Provider {
             exchange: http.exchange(),
         }
     }
-}
-
-/// The client metadata for this app's redirect URI (RFC 7591 section 2), as a POST.
-fn registration_request(
-    endpoint: &Url,
-    redirect: &RedirectUrl,
-    method: AuthMethod,
-) -> Result<oauth2::HttpRequest, HttpError> {
-    let loopback = crate::oauth::is_loopback_host(redirect.url());
-    let metadata = serde_json::json!({
-        "client_name": "oauth-test-client",
-        "redirect_uris": [redirect.as_str()],
-        // OpenID Connect Registration 1.0 section 2: loopback redirects are native apps.
-        "application_type": if loopback { "native" } else { "web" },
-        "token_endpoint_auth_method": method.name(),
-        "grant_types": ["authorization_code", "refresh_token"],
-        "response_types": ["code"],
-        // No `scope` (optional, RFC 7591 section 2): servers refuse scopes they do not
-        // list, such as an API's, and leaving it out lets the client ask for any.
-    });
-    oauth2::http::Request::builder()
-        .method("POST")
-        .uri(endpoint.as_str())
-        .header("content-type", "application/json")
-        .header("accept", "application/json")
-        .body(serde_json::to_vec(&metadata).unwrap_or_default())
-        .map_err(|e| HttpError::invalid_request(endpoint.as_str(), e))
-}
-
-/// The client a registration response describes (RFC 7591 section 3.2), and whether it
-/// states the authentication method (else `client_secret_basic` with a secret, RFC 7591
-/// section 2).
-fn read_registration(response: &oauth2::HttpResponse) -> Result<(Registered, bool), CallError> {
-    let field = "registration_endpoint";
-    if !response.status().is_success() {
-        return Err(oauth_error(field, response));
-    }
-    if let Some(e) = CallError::not_json(field, response) {
-        return Err(e);
-    }
-    let refused = |detail: &str| CallError::Status {
-        status: response.status().as_u16(),
-        detail: Some(detail.to_owned()),
-    };
-    let body: Value = serde_json::from_slice(response.body()).unwrap_or_default();
-    let Some(client_id) = body.get("client_id").and_then(Value::as_str) else {
-        return Err(refused(
-            "the registration response has no client_id (RFC 7591 section 3.2.1)",
-        ));
-    };
-    let secret = body.get("client_secret").and_then(Value::as_str);
-    // RFC 6749 appendix A.1, A.2: both are printable ASCII. Anything else (a newline) would
-    // forge lines on stderr and in the saved .env file.
-    if client_id.is_empty() || !is_vschar(client_id) || secret.is_some_and(|s| !is_vschar(s)) {
-        return Err(refused(
-            "the registration response's client_id or client_secret is empty or not \
-             printable ASCII (RFC 6749 appendix A.1, A.2): refused",
-        ));
-    }
-    let stated = body
-        .get("token_endpoint_auth_method")
-        .and_then(Value::as_str)
-        .and_then(AuthMethod::parse);
-    let auth_method = stated.unwrap_or(if secret.is_some() {
-        AuthMethod::ClientSecretBasic
-    } else {
-        AuthMethod::None
-    });
-    let registered = Registered {
-        client_id: client_id.to_owned(),
-        client_secret: secret.map(|s| ClientSecret::new(s.to_owned())),
-        auth_method,
-    };
-    Ok((registered, stated.is_some()))
-}
-
-/// `*VSCHAR`: %x20-7E (RFC 6749 appendix A).
-fn is_vschar(s: &str) -> bool {
-    s.bytes().all(|b| (0x20..=0x7e).contains(&b))
 }
 
 fn not_advertised(endpoint: &'static str) -> Call {
@@ -521,6 +415,8 @@ fn refused(status: u16, e: RequestTokenError<HttpError, BasicErrorResponse>) -> 
 
 #[cfg(test)]
 mod tests {
+    use oauth2::RedirectUrl;
+
     use super::*;
     use crate::cli::Cli;
     use crate::config::Config;
@@ -623,7 +519,8 @@ mod tests {
         );
         let registered = provider.register(&redirect, true).await.unwrap();
         assert_eq!(registered.client_id, "new-id");
-        assert!(!is_vschar("é") && is_vschar(" ~!"));
+        assert!(!super::super::registration::is_vschar("é"));
+        assert!(super::super::registration::is_vschar(" ~!"));
     }
 
     #[tokio::test]

@@ -28,7 +28,57 @@ pub struct TokenAnswer {
     pub description: Option<String>,
 }
 
+/// A metadata document as served: where, its status and `content-type`, its JSON (`None`
+/// when not JSON).
+#[derive(Debug, Clone)]
+pub struct MetadataAnswer {
+    pub url: String,
+    pub status: u16,
+    pub content_type: Option<String>,
+    pub body: Option<Value>,
+}
+
 impl Provider {
+    /// The authorization server metadata the way the MCP conformance suite reads it: the
+    /// RFC 8414 document first (section 3.1, the issuer's path after the well-known part),
+    /// then the OpenID Connect one in both placements; the first that answers 200, else the
+    /// last answer.
+    pub async fn metadata_as_served(&self) -> Result<MetadataAnswer, HttpError> {
+        let issuer = Url::parse(&self.configured_issuer)
+            .map_err(|e| HttpError::invalid_request(&self.configured_issuer, e))?;
+        let origin = issuer.origin().ascii_serialization();
+        let path = issuer.path().trim_end_matches('/');
+        let urls = [
+            format!("{origin}/.well-known/oauth-authorization-server{path}"),
+            format!("{origin}/.well-known/openid-configuration{path}"),
+            format!("{origin}{path}/.well-known/openid-configuration"),
+        ];
+        let mut last = None;
+        for url in urls {
+            let answer = match self.http().get(&url).await {
+                Ok(response) => MetadataAnswer {
+                    status: response.status,
+                    content_type: response
+                        .headers
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned),
+                    body: serde_json::from_slice(&response.body).ok(),
+                    url,
+                },
+                Err(e) => {
+                    last.get_or_insert(Err(e));
+                    continue;
+                }
+            };
+            if answer.status == 200 {
+                return Ok(answer);
+            }
+            last = Some(Ok(answer));
+        }
+        last.unwrap_or_else(|| Err(HttpError::invalid_request(&origin, "no metadata URL")))
+    }
+
     /// An authorization request like the sign-in's, with `redirect`, an S256 challenge or
     /// none (`challenge: None`), and `extra` parameters.
     pub fn probe_authorize_url(

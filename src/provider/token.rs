@@ -44,13 +44,29 @@ pub enum TokenError {
         path: String,
         kind: String,
     },
-    #[error(
-        "{0}. The provider failed on its side (its logs say why), or this is not its token \
-         endpoint: check OAUTH_ISSUER, or OAUTH_TOKEN_URL when it is given by hand"
-    )]
+    #[error("{answer}. {advice}", answer = .0, advice = not_json_advice(.0))]
     NotJson(NotJson),
     #[error("unexpected answer from the token endpoint (HTTP {status}): {}", untrusted(.detail))]
     Other { status: u16, detail: String },
+}
+
+/// What a token endpoint answer that is not JSON says: a bare 401 or 403 is a refusal (the
+/// hint says what to check), anything else a failure or the wrong URL.
+fn not_json_advice(answer: &NotJson) -> &'static str {
+    if super::refusal::is_refusal(answer.status) {
+        "The provider refused the request without an OAuth error (RFC 6749 section 5.2 asks \
+         for one, such as invalid_client)"
+    } else {
+        "The provider failed on its side (its logs say why), or this is not its token \
+         endpoint: check OAUTH_ISSUER, or OAUTH_TOKEN_URL when it is given by hand"
+    }
+}
+
+impl TokenError {
+    /// A bare 401 or 403: refused, without an OAuth error to say why.
+    pub fn refused_without_error(&self) -> bool {
+        matches!(self, Self::NotJson(answer) if super::refusal::is_refusal(answer.status))
+    }
 }
 
 /// Tokens from a successful token response.

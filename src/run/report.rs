@@ -157,4 +157,3 @@ async fn run_steps(state: &AppState, steps: &[Step]) -> (Vec<StepReport>, Vec<St
     }
     (reports, failed)
 }
-

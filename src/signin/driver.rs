@@ -27,8 +27,8 @@ pub enum DriverError {
     Unknown(String),
     #[error(
         "--sign-in-driver browser: this build has no browser driver (the cargo feature `browser` \
-         is off); install with `cargo install --features browser ...`, or use --sign-in-driver \
-         http, which fills in the provider's HTML forms"
+         is off). {} Or use --sign-in-driver http, which fills in the provider's HTML forms",
+        super::error::GET_BROWSER
     )]
     NotBuilt,
     #[cfg(feature = "browser")]

@@ -86,6 +86,8 @@ pub enum SignInError {
         scripts: usize,
         /// Read by the browser driver, after the page's scripts ran.
         browser: bool,
+        /// The password had been sent (so the page may be the provider's last).
+        signed_in: bool,
         page: Box<PageSummary>,
     },
     #[error(
@@ -163,16 +165,32 @@ fn no_form_advice(browser: bool, scripts: usize) -> String {
                 screenshot show what it drew"
             .into();
     }
-    format!(
+    let why = format!(
         "The page may be built by JavaScript ({scripts} <script> elements), which the http \
-         sign-in driver does not run: try --sign-in-driver browser{}",
-        if cfg!(feature = "browser") {
-            ""
-        } else {
-            " (in a build with the `browser` feature: cargo install --features browser)"
-        }
-    )
+         sign-in driver does not run"
+    );
+    if cfg!(feature = "browser") {
+        format!("{why}: try --sign-in-driver browser")
+    } else {
+        format!(
+            "{why}, and this build has no browser driver to try instead (auto is http only \
+             here). {GET_BROWSER}"
+        )
+    }
 }
+
+/// Exactly what to run for a build with the browser driver (the crate, its source, the
+/// feature), for a build without one.
+pub const GET_BROWSER: &str = concat!(
+    "To get the browser driver: cargo install --locked --features browser --git ",
+    env!("CARGO_PKG_REPOSITORY"),
+    " --tag v",
+    env!("CARGO_PKG_VERSION"),
+    " ",
+    env!("CARGO_PKG_NAME"),
+    " (or, in a checkout of the source: cargo install --locked --features browser --path .); \
+     it needs Chromium (Debian: apt-get install -y chromium)"
+);
 
 impl SignInError {
     /// The page the error is about, if it is about one.
@@ -239,9 +257,15 @@ impl SignInError {
                  check (for a Clerk development instance, set CLERK_SECRET_KEY so the browser \
                  driver sends a Testing Token), or a page this driver does not recognise."
             }
+            Self::NoForm { .. } if cfg!(feature = "browser") => {
+                "The http driver reads forms from the HTML the provider sends; a sign-in page drawn \
+                 by JavaScript needs --sign-in-driver browser (auto tries it after http in the \
+                 code flow; in the device grant the user code is used by then)."
+            }
             Self::NoForm { .. } => {
                 "The http driver reads forms from the HTML the provider sends; a sign-in page drawn \
-                 by JavaScript needs --sign-in-driver browser (or auto, which tries it after http)."
+                 by JavaScript needs the browser driver, which this build does not have: see the \
+                 message for the command that installs a build with it."
             }
             Self::NeedsCode { .. } => {
                 "Set OAUTH_TEST_TOTP_SECRET to the base32 secret the test user's authenticator was \

@@ -221,6 +221,16 @@ pub async fn sign_in(
                 &target,
                 http::sign_in(&target, credentials, consent, limits, deadline).await,
             ) {
+                // The device grant: the http driver has used the user code by then, so the
+                // browser cannot start over at verification_uri_complete.
+                (Err(e @ SignInError::NoForm { .. }), last) if target.ends_on_provider_page => {
+                    log::warn!(
+                        "sign-in: the http driver found no usable form; in the device grant it \
+                         has used the user code by then, so the browser driver cannot start \
+                         over: run again with --sign-in-driver browser"
+                    );
+                    (Err(e), last)
+                }
                 // Only a page with nothing to fill in: never after the provider refused the
                 // credentials, which would only be refused again.
                 (Err(e @ SignInError::NoForm { .. }), _) => {
@@ -258,15 +268,20 @@ pub async fn sign_in(
     Err(error)
 }
 
-/// With `ends_on_provider_page`, a page past the first with nothing to act on is the end.
+/// With `ends_on_provider_page`, a page with nothing to act on once the password was sent is
+/// the end. Before that it is a sign-in page the driver could not read (one drawn by
+/// JavaScript, for the http driver): an error, which `auto` answers with the browser.
 fn ended(
     target: &Target,
     result: (Result<Finished, SignInError>, Option<Last>),
 ) -> (Result<Finished, SignInError>, Option<Last>) {
     match result {
-        (Err(SignInError::NoForm { page, .. }), _)
-            if target.ends_on_provider_page && page.url != shown(&target.start) =>
-        {
+        (
+            Err(SignInError::NoForm {
+                page, signed_in, ..
+            }),
+            _,
+        ) if target.ends_on_provider_page && signed_in && page.url != shown(&target.start) => {
             log::info!(
                 "sign-in: ended on {} ({:?}), which has nothing left to do",
                 page.url,
@@ -319,6 +334,7 @@ mod tests {
         let e = SignInError::NoForm {
             scripts: 2,
             browser: false,
+            signed_in: false,
             page,
         };
         let j = e.to_json();
@@ -328,7 +344,11 @@ mod tests {
         let message = j["message"].as_str().unwrap();
         assert!(
             message.contains("https://idp.example/login (title \"Log in\", HTTP 200)")
-                && message.contains("--sign-in-driver browser"),
+                && message.contains(if cfg!(feature = "browser") {
+                    "--sign-in-driver browser"
+                } else {
+                    "cargo install --locked --features browser --git"
+                }),
             "{message}"
         );
     }

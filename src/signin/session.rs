@@ -220,6 +220,7 @@ impl<'a> Session<'a> {
             Problem::NoForm => SignInError::NoForm {
                 scripts: page.scripts,
                 browser: self.driver == "browser",
+                signed_in: self.submitted.contains(&Stage::Password),
                 page: summary,
             },
             Problem::NeedsCode { field } => SignInError::NeedsCode {

@@ -1,6 +1,10 @@
 //! The client's identity at start when none is configured: a Client ID Metadata Document's
 //! URL, else dynamic client registration (RFC 7591), and the private file its secret goes to.
 
+use std::path::Path;
+
+use crate::config::registered;
+pub use crate::config::registered::REGISTERED_FILE;
 use crate::config::{Config, ConfigError};
 use crate::error::RunError;
 use crate::oauth::Check;
@@ -75,14 +79,42 @@ pub async fn client_metadata(
 }
 
 /// RFC 7591: a client for this app's redirect URI, when none is configured (or --register).
-/// The client ID goes to stderr; a secret never does: it is saved to a file only the user
-/// can read.
+/// A client saved by an earlier run for the same issuer and redirect URI is used again,
+/// unless --register asks for a new one. The client ID goes to stderr; a secret never does:
+/// it is saved to a file only the user can read.
 pub async fn register(
     provider: &mut Provider,
     config: &Config,
     port: u16,
     output: &Output,
 ) -> Result<(), RunError> {
+    let redirect = config.redirect_for_port(port);
+    if !config.register
+        && let Some(saved) = registered::find(Path::new("."), &provider.issuer, redirect.as_str())
+    {
+        if let Some(secret) = &saved.client_secret {
+            output.hold_secret(secret.secret());
+        }
+        eprintln!(
+            "Using the {} client registered earlier for {} at {}: CLIENT_ID={} (saved in {}; \
+             --register registers a new one)",
+            if saved.client_secret.is_some() {
+                "confidential"
+            } else {
+                "public"
+            },
+            redirect.as_str(),
+            provider.issuer,
+            saved.client_id,
+            saved
+                .registration
+                .saved
+                .as_deref()
+                .map_or_else(String::new, |p| p.display().to_string()),
+        );
+        provider.use_saved_client(saved);
+        return Ok(());
+    }
     if provider.registration_endpoint.is_none() {
         return Err(if config.client_id.is_none() {
             RunError::Config(ConfigError::NoClientId)
@@ -93,7 +125,6 @@ pub async fn register(
             )
         });
     }
-    let redirect = config.redirect_for_port(port);
     let registered = provider
         .register(&redirect, config.register_confidential)
         .await
@@ -108,38 +139,34 @@ pub async fn register(
         redirect.as_str(),
         registered.client_id
     );
-    if let Some(secret) = registered.client_secret.as_ref().map(|s| s.secret()) {
+    let secret = registered.client_secret.as_ref().map(|s| s.secret());
+    if let Some(secret) = secret {
         output.hold_secret(secret);
-        let text = format!(
-            "# Registered at {issuer} (RFC 7591): this secret is for that issuer only.\n\
-             OAUTH_ISSUER={issuer}\nCLIENT_ID={}\nCLIENT_SECRET={secret}\nOAUTH_AUTH_METHOD={}\n",
-            registered.client_id,
-            registered.auth_method.name(),
-            issuer = provider.issuer,
-        );
-        let path = save_private(std::path::Path::new("."), &text).map_err(|e| {
-            RunError::Flow(format!(
-                "could not save the registered client beside {REGISTERED_FILE}: {e}"
-            ))
-        })?;
-        if path.file_name() != Some(std::ffi::OsStr::new(REGISTERED_FILE)) {
-            eprintln!(
-                "{REGISTERED_FILE} exists already and was left as it is: the new client is in {}",
-                path.display()
-            );
-        }
-        eprintln!(
-            "Its secret is saved in {} (readable by you only): copy the lines into .env to reuse the client",
-            path.display()
-        );
-    } else {
-        eprintln!("Put CLIENT_ID={} in .env to reuse it", registered.client_id);
+    }
+    let text = registered::file_text(
+        &provider.issuer,
+        redirect.as_str(),
+        &registered.client_id,
+        secret.map(String::as_str),
+        registered.auth_method,
+        registered.asked,
+        registered.returned.as_deref(),
+    );
+    let path = save_private(Path::new("."), &text).map_err(|e| {
+        RunError::Flow(format!(
+            "could not save the registered client beside {REGISTERED_FILE}: {e}"
+        ))
+    })?;
+    eprintln!(
+        "It is saved in {} (readable by you only): the next run for this issuer and redirect URI \
+         uses it again",
+        path.display()
+    );
+    if let Some(registration) = provider.registration.as_mut() {
+        registration.saved = Some(path);
     }
     Ok(())
 }
-
-/// Where a registered client's credentials are saved (listed in .gitignore).
-pub const REGISTERED_FILE: &str = "oauth-test-client.registered.env";
 
 /// Writes `text` to a new file in `dir`, readable by the user only: REGISTERED_FILE, or when
 /// that name is taken (by a file, or a link of any kind, which is never followed) the first

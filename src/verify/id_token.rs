@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256, Sha384, Sha512};
 use super::keys::{self, KeySource};
 use crate::oauth::{Check, Verdict};
 
-/// Clock skew allowed on `exp`, `iat` and `nbf`.
-pub const SKEW_SECS: u64 = 60;
-/// An `iat` older than this is reported as a warning.
-const OLD_IAT_SECS: u64 = 24 * 3600;
+mod times;
+
+pub use times::SKEW_SECS;
+use times::{auth_time_check, exp_check, iat_check, nbf_check};
 
 /// What the ID token must say.
 pub struct Expected<'a> {
@@ -257,6 +257,7 @@ pub fn claim_checks(jws: &Jws, expected: &Expected<'_>) -> Vec<Check> {
         Some(exp_check(claims, expected.now)),
         Some(iat_check(claims, expected.now)),
         nbf_check(claims, expected.now),
+        auth_time_check(claims, expected.now),
         nonce_check(claims, expected.nonce),
         at_hash_check(claims, jws.alg(), expected.access_token),
     ]
@@ -337,62 +338,6 @@ fn sub_check(claims: &Claims, original: Option<&str>) -> Check {
             "missing: every ID token names its subject (Core 2)",
         ),
     }
-}
-
-// Times come from the provider: every sum saturates, so u64::MAX is just "far future"
-// (never an overflow panic in debug builds or a wrap-around in release).
-
-/// Step 9, with `SKEW_SECS` of clock skew.
-fn exp_check(claims: &Claims, now: u64) -> Check {
-    match claims.get("exp").and_then(Value::as_u64) {
-        Some(exp) if now <= exp.saturating_add(SKEW_SECS) => Check::pass(
-            "id_token.exp",
-            format!("expires in {} s (step 9)", exp.saturating_sub(now)),
-        ),
-        Some(exp) => Check::fail(
-            "id_token.exp",
-            format!("expired {} s ago", now.saturating_sub(exp)),
-        ),
-        None => Check::fail("id_token.exp", "missing or not a number"),
-    }
-}
-
-/// Step 10: not in the future (beyond the skew); old is a warning.
-fn iat_check(claims: &Claims, now: u64) -> Check {
-    match claims.get("iat").and_then(Value::as_u64) {
-        Some(iat) if iat > now.saturating_add(SKEW_SECS) => Check::fail(
-            "id_token.iat",
-            format!(
-                "{} s in the future: check this machine's clock",
-                iat.saturating_sub(now)
-            ),
-        ),
-        Some(iat) if now.saturating_sub(iat) > OLD_IAT_SECS => Check::warn(
-            "id_token.iat",
-            format!("issued {} s ago (step 10)", now.saturating_sub(iat)),
-        ),
-        Some(iat) => Check::pass(
-            "id_token.iat",
-            format!("issued {} s ago", now.saturating_sub(iat)),
-        ),
-        None => Check::fail("id_token.iat", "missing or not a number"),
-    }
-}
-
-/// RFC 7519 section 4.1.5: not to be accepted before `nbf` (same skew as `iat`).
-fn nbf_check(claims: &Claims, now: u64) -> Option<Check> {
-    let nbf = claims.get("nbf")?;
-    Some(match nbf.as_u64() {
-        Some(nbf) if nbf > now.saturating_add(SKEW_SECS) => Check::fail(
-            "id_token.nbf",
-            format!(
-                "not valid for another {} s (RFC 7519 section 4.1.5): check this machine's clock",
-                nbf.saturating_sub(now)
-            ),
-        ),
-        Some(_) => Check::pass("id_token.nbf", "already valid (RFC 7519 section 4.1.5)"),
-        None => Check::fail("id_token.nbf", format!("{nbf} is not a number of seconds")),
-    })
 }
 
 /// Step 11, when a nonce was sent.

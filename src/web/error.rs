@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use super::Format;
 use super::templates::ErrorPage;
+use crate::config::registered::Registration;
 use crate::flow::StateError;
 use crate::provider::{HttpError, IssError, TokenError};
 use crate::redact::untrusted;
@@ -129,6 +130,26 @@ impl FlowError {
 
     /// What to change, for the mistakes people make most.
     pub fn hint(&self, redirect_uri: &str) -> Option<String> {
+        self.hint_with(redirect_uri, None)
+    }
+
+    /// The hint, knowing how the client came to be when it was registered (RFC 7591): the
+    /// user set neither CLIENT_ID nor CLIENT_SECRET then, so the usual hint would be false.
+    pub fn hint_with(
+        &self,
+        redirect_uri: &str,
+        registration: Option<&Registration>,
+    ) -> Option<String> {
+        if let (Some(r), Self::Token(TokenError::Provider { error, .. })) = (registration, self)
+            && (error == "invalid_client" || error == "unauthorized_client")
+        {
+            return Some(registered_client_refused(error, r));
+        }
+        if let Self::Token(e) = self
+            && e.refused_without_error()
+        {
+            return Some(crate::provider::refusal::token_refusal_hint(false, ""));
+        }
         let (description, _) = self.provider_detail();
         let mentions_redirect =
             description.is_some_and(|d| d.to_ascii_lowercase().contains("redirect"));
@@ -197,6 +218,11 @@ impl FlowError {
 
     /// The JSON form, for `Accept: application/json` and `--once`.
     pub fn to_json(&self, redirect_uri: &str) -> Value {
+        self.to_json_with(redirect_uri, None)
+    }
+
+    /// The JSON form, with the hint for a registered client.
+    pub fn to_json_with(&self, redirect_uri: &str, registration: Option<&Registration>) -> Value {
         let (description, uri) = self.provider_detail();
         json!({
             "error": self.code(),
@@ -204,9 +230,63 @@ impl FlowError {
             "error_uri": uri,
             "step": self.step(),
             "message": self.to_string(),
-            "hint": self.hint(redirect_uri),
+            "hint": self.hint_with(redirect_uri, registration),
         })
     }
+
+    /// A refusal that sets aside a client saved by an earlier run.
+    pub fn refuses_client(&self) -> bool {
+        matches!(self, Self::Token(TokenError::Provider { error, .. })
+            if error == "invalid_client" || error == "unauthorized_client")
+    }
+}
+
+/// The token endpoint refused a client this tool registered: what was asked for and what
+/// the registration response said, compared (RFC 7591 section 3.2.1: the response holds the
+/// metadata as registered), then the likely causes in order.
+fn registered_client_refused(error: &str, r: &Registration) -> String {
+    let asked = r.asked.name();
+    let how = match (&r.saved, r.reused) {
+        (Some(path), true) => format!(
+            "This client was registered by an earlier run (RFC 7591) and read from {}; CLIENT_ID \
+             and CLIENT_SECRET were not set. ",
+            path.display()
+        ),
+        _ => "This client was registered by this run (RFC 7591); CLIENT_ID and CLIENT_SECRET \
+              were not set. "
+            .to_owned(),
+    };
+    let compared = match r.returned.as_deref() {
+        Some(returned) if returned == asked => format!(
+            "The registration asked for token_endpoint_auth_method `{asked}` and the response \
+             returned `{returned}`: the provider registered what was asked, and still refused \
+             the client at the token endpoint ({error}). Most likely it keeps such clients \
+             otherwise than its response says (a public client stored as confidential, say), \
+             or it does not allow registered clients this grant: try --register-confidential, \
+             or register a client by hand and set CLIENT_ID (and CLIENT_SECRET)."
+        ),
+        Some(returned) => format!(
+            "The registration asked for token_endpoint_auth_method `{asked}` but the response \
+             returned `{returned}`: the provider registered the client otherwise than asked, \
+             and refused it at the token endpoint ({error}). Register a client by hand with the \
+             method it expects and set CLIENT_ID (and CLIENT_SECRET), or try \
+             --register-confidential."
+        ),
+        None => format!(
+            "The registration asked for token_endpoint_auth_method `{asked}` and the response \
+             named none (RFC 7591 section 2: `client_secret_basic` by default), and the token \
+             endpoint refused the client ({error}): the provider may not have registered what \
+             was asked; try --register-confidential, or register a client by hand and set \
+             CLIENT_ID (and CLIENT_SECRET)."
+        ),
+    };
+    let aside = if r.reused {
+        " The saved registration is set aside (renamed to end in .refused): the next run \
+         registers a new client."
+    } else {
+        ""
+    };
+    format!("{how}{compared}{aside}")
 }
 
 /// A failed sign-in as the browser (or a client asking for JSON) gets it.
@@ -216,6 +296,8 @@ pub struct Failure {
     pub format: Format,
     /// The redirect URI, for the hints that name it.
     pub redirect: String,
+    /// How the client was registered, when it was (for the hint of a refused client).
+    pub registration: Option<Registration>,
 }
 
 impl std::fmt::Display for Failure {
@@ -232,7 +314,8 @@ impl ResponseError for Failure {
     fn error_response(&self) -> HttpResponse {
         let e = &self.error;
         match self.format {
-            Format::Json => HttpResponse::build(e.status()).json(e.to_json(&self.redirect)),
+            Format::Json => HttpResponse::build(e.status())
+                .json(e.to_json_with(&self.redirect, self.registration.as_ref())),
             Format::Html => {
                 let (description, uri) = e.provider_detail();
                 super::page(
@@ -243,7 +326,7 @@ impl ResponseError for Failure {
                         code: e.code(),
                         description: description.map(str::to_owned),
                         uri: uri.map(str::to_owned),
-                        hint: e.hint(&self.redirect),
+                        hint: e.hint_with(&self.redirect, self.registration.as_ref()),
                     },
                 )
             }

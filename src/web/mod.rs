@@ -18,6 +18,7 @@ use actix_web::http::header::{self, ContentType};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
+use crate::config::registered::Registration;
 use crate::state::{AppState, Outcome};
 use error::{Failure, FlowError};
 
@@ -79,19 +80,37 @@ fn flow_failure(req: &HttpRequest, state: &AppState, e: FlowError) -> Failure {
         e.step(),
         crate::redact::untrusted(&e.to_string())
     );
+    let registration = state.provider.registration.clone();
     if e.ends_run() {
         state.failed(e.to_string());
         state.finish(Outcome::Failed {
             reason: e.to_string(),
-            document: e.to_json(&redirect),
+            document: e.to_json_with(&redirect, registration.as_ref()),
         });
     } else if state.once.is_some() {
         log::warn!("still waiting for the sign-in this run started");
+    }
+    // A saved registration the provider refuses: the next run registers anew.
+    if e.refuses_client()
+        && let Some(Registration {
+            saved: Some(path),
+            reused: true,
+            ..
+        }) = &registration
+    {
+        match crate::config::registered::set_aside(path) {
+            Ok(to) => log::warn!(
+                "the saved registration was refused: moved to {}, the next run registers anew",
+                to.display()
+            ),
+            Err(e) => log::warn!("could not set aside {}: {e}", path.display()),
+        }
     }
     Failure {
         error: e,
         format: Format::of(req),
         redirect,
+        registration,
     }
 }
 

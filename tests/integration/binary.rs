@@ -643,10 +643,11 @@ async fn without_client_id_a_public_client_is_registered_and_signs_in() {
         done.stderr.contains(&format!("CLIENT_ID={aud}")),
         "the ID token is for the new client"
     );
-    assert!(
-        !dir.path().join("oauth-test-client.registered.env").exists(),
-        "no secret, no file"
-    );
+    // Saved without a secret, for the next run to reuse (issue 23 item 10).
+    let saved = std::fs::read_to_string(dir.path().join("oauth-test-client.registered.env"))
+        .expect("the registration is saved");
+    assert!(saved.contains(&format!("CLIENT_ID={aud}")), "{saved}");
+    assert!(!saved.contains("CLIENT_SECRET"), "{saved}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

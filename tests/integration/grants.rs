@@ -324,6 +324,62 @@ async fn a_wrong_password_at_the_verification_page_exits_1_naming_the_sign_in() 
     );
 }
 
+/// Issue 23 item 1: the device grant's sign-in with the default driver (auto) on a login page
+/// drawn by JavaScript. The http driver cannot read it; that is no "page with nothing left to
+/// do" (the password was never sent): the run ends at once on the http driver's error, which
+/// names the browser driver, never at the timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_script_drawn_login_page_in_the_device_grant_is_not_taken_for_its_end() {
+    let provider = LocalProvider::start_with(json!({
+        "device_interval": 1,
+        "interactions": "script_form",
+    }));
+    let started = Instant::now();
+    let done = run(
+        &[
+            "--once",
+            "--grant",
+            "device",
+            "--sign-in",
+            "--timeout",
+            "40",
+        ],
+        &[
+            ("OAUTH_ISSUER", &provider.issuer),
+            ("CLIENT_ID", DEVICE_ID),
+            ("CLIENT_SECRET", DEVICE_SECRET),
+            ("OAUTH_SCOPES", "openid"),
+            ("OAUTH_TEST_USERNAME", crate::signin::USER),
+            ("OAUTH_TEST_PASSWORD", crate::signin::PASSWORD),
+        ],
+    )
+    .await;
+    assert!(
+        !done.stderr.contains("nothing left to do"),
+        "{}",
+        done.stderr
+    );
+    // With the browser driver built, auto cannot start it over (the http driver has used
+    // the user code by then): it says to run with --sign-in-driver browser.
+    assert_eq!(done.code, Some(1), "{}\n{}", done.stdout, done.stderr);
+    let doc = only_document(&done);
+    assert_eq!(doc["step"], "sign_in", "{doc}");
+    assert_eq!(doc["error"], "sign_in_no_form", "{doc}");
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the driver's error ends the run, not the timeout: {:?}",
+        started.elapsed()
+    );
+    if cfg!(feature = "browser") {
+        assert!(
+            done.stderr
+                .contains("run again with --sign-in-driver browser"),
+            "{}",
+            done.stderr
+        );
+    }
+}
+
 /// `--grant client_credentials --dpop` against a provider that asks for DPoP nonces and an API
 /// that takes only DPoP-bound tokens with a proof: the token request carries a proof (and is
 /// sent again with the nonce), the token is bound to this run's key, and the API takes it.

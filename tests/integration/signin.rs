@@ -256,10 +256,16 @@ fn a_one_time_code_page_is_answered_from_the_totp_secret() {
 fn a_form_built_by_a_script_fails_with_the_browser_driver_hint() {
     let provider = LocalProvider::start_with(json!({ "interactions": "script_form" }));
     let artifacts = tempfile::tempdir().unwrap();
-    // auto would go on with the browser driver, where it is built (signin_browser.rs).
+    // auto would go on with the browser driver, where it is built (signin_browser.rs); in a
+    // build without it, auto is http, and this is what a user of that build sees.
+    let driver = if cfg!(feature = "browser") {
+        "http"
+    } else {
+        "auto"
+    };
     let done = run_sign_in(
         &provider,
-        &["--sign-in-driver", "http"],
+        &["--sign-in-driver", driver],
         &[],
         artifacts.path(),
     );
@@ -268,11 +274,24 @@ fn a_form_built_by_a_script_fails_with_the_browser_driver_hint() {
     assert_eq!(doc["error"], "sign_in_no_form", "{doc}");
     let message = doc["message"].as_str().unwrap();
     assert!(
-        message.contains("no usable form")
-            && message.contains("--sign-in-driver browser")
-            && message.contains("1 <script>"),
+        message.contains("no usable form") && message.contains("1 <script>"),
         "{message}"
     );
+    // Issue 23 item 7: a build without the browser driver says exactly what to install.
+    let hint = doc["hint"].as_str().unwrap();
+    if cfg!(feature = "browser") {
+        assert!(message.contains("--sign-in-driver browser"), "{message}");
+    } else {
+        assert!(
+            message.contains(
+                "cargo install --locked --features browser --git \
+                 https://github.com/oauth-test-client/oauth-test-client --tag v"
+            ) && message.contains(" oauth-test-client (or, in a checkout")
+                && message.contains("no browser driver"),
+            "{message}"
+        );
+        assert!(!hint.contains("or auto, which tries it"), "{hint}");
+    }
     assert!(
         files(artifacts.path())
             .iter()

@@ -158,6 +158,22 @@ accepted! {
     eddsa_is_verified: "eddsa", "EdDSA";
 }
 
+/// Issue 23 item 6: `auth_time: 0` says the user signed in in 1970.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auth_time_of_zero_is_a_warning() {
+    let (done, doc) = sign_in(json!({ "misbehave": "auth_time_zero" }), &[]).await;
+    assert_eq!(
+        done.code,
+        Some(0),
+        "a warning, not a failure: {}",
+        done.stderr
+    );
+    let c = check(&doc, "id_token.auth_time");
+    assert_eq!(c["result"], "warn", "{c}");
+    assert!(c["detail"].as_str().unwrap().contains("implausible"), "{c}");
+    assert_eq!(check(&doc, "id_token.signature")["result"], "pass");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_userinfo_sub_that_differs_from_the_id_token_fails_the_step() {
     let (done, doc) = sign_in(

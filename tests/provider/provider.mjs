@@ -7,6 +7,7 @@
 //   options.https      {cert, key}: PEM file paths; serve HTTPS instead of HTTP
 //   options.host       issuer host name (default 127.0.0.1; "localhost" for Clerk mode)
 //   options.clients    array of oidc-provider client metadata (defaults below)
+//   options.extra_clients  array: clients added to those (the conformance suite's own)
 //   options.discovery  false: answer 404 on both discovery documents
 //   options.registration  true: offer dynamic client registration (RFC 7591)
 //   options.jwt_access_tokens  true: access tokens for a resource indicator are JWTs (RFC 9068)
@@ -103,6 +104,22 @@
 //                      "scope_refused"       (not a misbehaviour: the other correct answer) an
 //                                            authorization request with an unknown scope is
 //                                            refused with invalid_scope at the redirect URI
+//   options.revoke_grant_with_access_token  true: revoking an access token revokes its whole
+//                      grant, refresh token included (RFC 7009 section 2.1 allows it; as
+//                      django-oauth-toolkit does)
+//   options.hang_later_codes  true: the token endpoint redeems the first authorization code
+//                      it sees (and that one again), and never answers for any other, as a
+//                      sign-in that times out after the first
+//   options.refuse_public_at_token  true: the token endpoint refuses every request of a
+//                      client without authentication (token_endpoint_auth_method none) with
+//                      unauthorized_client, after registering it as asked (a server that
+//                      stores public clients as confidential)
+//   options.empty_401  true: a request the real provider would answer (introspection and
+//                      revocation without an Authorization header, as a public client sends
+//                      them; client credentials without `scope`) gets HTTP 401 with an empty
+//                      body instead, and the metadata lists
+//                      introspection_endpoint_auth_methods_supported and
+//                      revocation_endpoint_auth_methods_supported ["client_secret_basic"]
 // Prints one JSON line {"issuer": "...", "port": N} on stdout once it listens, and exits
 // when its standard input closes, so a test that dies never leaves it behind.
 import crypto from 'node:crypto';
@@ -231,6 +248,8 @@ const MISBEHAVIOURS = {
   missing_nonce: async ({ nonce, ...c }) => sign(c, 'main'),
   wrong_nonce: async (c) => sign({ ...c, nonce: 'not-the-nonce-you-sent' }, 'main'),
   wrong_at_hash: async (c) => sign({ ...c, at_hash: 'AAAAAAAAAAAAAAAAAAAAAA' }, 'main'),
+  // Seen on a real provider (issue 23): a sign-in "in 1970".
+  auth_time_zero: async (c) => sign({ ...c, auth_time: 0 }, 'main'),
 };
 
 // The JWKS a misbehaving provider serves.
@@ -558,7 +577,7 @@ server.listen(0, '127.0.0.1', () => {
     token_endpoint_auth_method: 'none',
   };
   const provider = new Provider(issuer, {
-    clients: [...(options.clients || defaultClients), ...(cimd ? [cimd] : [])],
+    clients: [...(options.clients || defaultClients), ...(options.extra_clients || []), ...(cimd ? [cimd] : [])],
     cookies: { keys: ['oauth-test-client-tests-only'] },
     jwks: { keys: [keys.main.priv, keys.ec.priv, keys.ed.priv] },
     enabledJWA: {
@@ -623,6 +642,7 @@ server.listen(0, '127.0.0.1', () => {
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');
     },
+    ...(options.revoke_grant_with_access_token && { revokeGrantPolicy: () => true }),
     // Rotate on every use, so the tests see rotation and reuse rejection (RFC 9700 4.14.2).
     rotateRefreshToken: options.rotate_refresh_tokens !== false,
     pkce: {
@@ -662,6 +682,54 @@ server.listen(0, '127.0.0.1', () => {
       }
       if (ctx.path === '/oauth/userinfo' && mode === 'userinfo_sub' && ctx.body?.sub) {
         ctx.body = { ...ctx.body, sub: 'someone-else' };
+      }
+    });
+  }
+
+  if (options.empty_401) {
+    provider.use(async (ctx, next) => {
+      const bare401 = () => {
+        ctx.status = 401;
+        ctx.body = '';
+      };
+      if (['/oauth/token_info', '/oauth/revoke'].includes(ctx.path) && !ctx.get('authorization')) {
+        return bare401();
+      }
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST') {
+        // Read the form here; oidc-provider then takes ctx.request.body as parsed.
+        const chunks = [];
+        for await (const chunk of ctx.req) chunks.push(chunk);
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        if (form.grant_type === 'client_credentials' && !form.scope) return bare401();
+        ctx.request.body = form;
+      }
+      await next();
+    });
+  }
+
+  if (options.hang_later_codes) {
+    let firstCode = null;
+    provider.use(async (ctx, next) => {
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST') {
+        const chunks = [];
+        for await (const chunk of ctx.req) chunks.push(chunk);
+        const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString()));
+        ctx.request.body = form;
+        if (form.grant_type === 'authorization_code') {
+          firstCode ??= form.code;
+          if (form.code !== firstCode) await new Promise(() => {});
+        }
+      }
+      await next();
+    });
+  }
+
+  if (options.refuse_public_at_token) {
+    provider.use(async (ctx, next) => {
+      await next();
+      if (ctx.path === '/oauth/token' && ctx.oidc?.client?.clientAuthMethod === 'none') {
+        ctx.status = 400;
+        ctx.body = { error: 'unauthorized_client', error_description: 'client authentication required' };
       }
     });
   }
@@ -771,7 +839,8 @@ server.listen(0, '127.0.0.1', () => {
 
   // The discovery documents, edited on the way out (split_metadata, listed_auth_methods,
   // cimd, audit_misbehave listed_plain).
-  if (options.split_metadata || options.listed_auth_methods || cimd || audit.has('listed_plain')) {
+  if (options.split_metadata || options.listed_auth_methods || cimd || audit.has('listed_plain')
+    || options.empty_401) {
     provider.use(async (ctx, next) => {
       await next();
       if (!ctx.path.startsWith('/.well-known/') || !ctx.body?.issuer) return;
@@ -783,6 +852,10 @@ server.listen(0, '127.0.0.1', () => {
         doc.token_endpoint_auth_methods_supported = options.listed_auth_methods;
       }
       if (audit.has('listed_plain')) doc.code_challenge_methods_supported = ['plain', 'S256'];
+      if (options.empty_401) {
+        doc.introspection_endpoint_auth_methods_supported = ['client_secret_basic'];
+        doc.revocation_endpoint_auth_methods_supported = ['client_secret_basic'];
+      }
       if (options.split_metadata && ctx.path === '/.well-known/openid-configuration') {
         delete doc.revocation_endpoint;
         delete doc.introspection_endpoint;

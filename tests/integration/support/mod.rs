@@ -1,5 +1,6 @@
 pub mod app;
 pub mod browser;
+pub mod dot;
 pub mod foreign;
 pub mod mcp_server;
 pub mod mcp_standin;
