@@ -95,9 +95,11 @@ errors=$(mktemp)
 trap 'rm -f "$key_file" "$errors"' EXIT
 for _ in 1 2 3; do
   status=0
+  # stderr to a file first, then shown: a `tee` in a process substitution may not have written
+  # it all when the line below reads it (seen: a scenario that never ran a second time).
   "$bin" --once --no-browser --report "${flow[@]}" --port 0 --http-timeout 10 --mcp \
-    --mcp-call '*' --resource-url "$url" 2> >(tee "$errors" >&2) || status=$?
-  wait
+    --mcp-call '*' --resource-url "$url" 2>"$errors" || status=$?
+  cat "$errors" >&2
   [ "$status" -eq 2 ] || break
   issuer=$(sed -n -e 's/.*set OAUTH_ISSUER=\([^ ]*\) (.*/\1/p' \
     -e 's/.*Set OAUTH_ISSUER to exactly "\([^"]*\)".*/\1/p' "$errors" | head -n 1)
