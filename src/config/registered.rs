@@ -158,12 +158,7 @@ mod tests {
 
     fn write(dir: &Path, name: &str, text: &str) {
         use std::io::Write;
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options
-            .open(dir.join(name))
+        crate::private_file::create_new(&dir.join(name))
             .unwrap()
             .write_all(text.as_bytes())
             .unwrap();

@@ -3,13 +3,10 @@
 //! (a venv from the pinned requirements.txt, PyPI only) when tests/dot-provider/.venv is
 //! missing. Fails loudly without Python 3: these tests never pass by skipping.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
-
-use serde_json::Value;
 
 /// The test user and the applications server.py creates.
 pub const DOT_USER: &str = "alice";
@@ -94,24 +91,12 @@ impl DotProvider {
             .stderr(stderr)
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start django-oauth-toolkit ({e})"));
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send(line);
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let line = rx.recv_timeout(Duration::from_secs(90)).unwrap_or_default();
-        let Ok(ready) = serde_json::from_str::<Value>(&line) else {
-            let _ = child.kill();
-            panic!(
-                "django-oauth-toolkit did not start in 90 s; its stderr:\n{}",
-                std::fs::read_to_string(&stderr_path).unwrap_or_default()
-            );
-        };
+        let (ready, stdin) = super::ready::wait_for_ready(
+            &mut child,
+            "django-oauth-toolkit",
+            &stderr_path,
+            Duration::from_secs(90),
+        );
         Self {
             child,
             _stdin: stdin,

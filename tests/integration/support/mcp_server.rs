@@ -5,7 +5,6 @@
 //! v2 (the stateless 2026-07-28 revision).
 //! Fails loudly when Node.js or npm is missing: these tests never pass by skipping.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
@@ -68,24 +67,12 @@ impl McpServer {
             .unwrap_or_else(|e| {
                 panic!("cannot start node ({e}): Node.js 20+ is needed for the test MCP server")
             });
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send(line);
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let Ok(ready) = serde_json::from_str::<Value>(&line) else {
-            let _ = child.kill();
-            panic!(
-                "the test MCP server did not start; its stderr:\n{}",
-                std::fs::read_to_string(&stderr_path).unwrap_or_default()
-            );
-        };
+        let (ready, stdin) = super::ready::wait_for_ready(
+            &mut child,
+            "the test MCP server",
+            &stderr_path,
+            Duration::from_secs(30),
+        );
         Self {
             child,
             _stdin: stdin,

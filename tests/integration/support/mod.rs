@@ -6,5 +6,6 @@ pub mod mcp_server;
 pub mod mcp_standin;
 pub mod npm;
 pub mod provider;
+pub mod ready;
 pub mod resource;
 pub mod standin;

@@ -1,7 +1,6 @@
 //! The real local OpenID provider (panva's oidc-provider, tests/provider/), started per test.
 //! Fails loudly when Node.js or npm is missing: these tests never pass by skipping.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
@@ -61,29 +60,13 @@ impl LocalProvider {
             .unwrap_or_else(|e| {
                 panic!("cannot start node ({e}): Node.js 20+ is needed for the test provider")
             });
-        let stdin = child.stdin.take().expect("stdin");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            let mut line = String::new();
-            let _ = reader.read_line(&mut line);
-            let _ = tx.send(line);
-            // Keep draining: the provider also logs to stdout, and a closed pipe kills it.
-            let _ = std::io::copy(&mut reader, &mut std::io::sink());
-        });
         // Generous: under a heavy load (2 cores, a load average of 13) Node took over 30 s.
-        let line = rx.recv_timeout(Duration::from_secs(90)).unwrap_or_default();
-        let ready: Value = match serde_json::from_str(&line) {
-            Ok(v) => v,
-            Err(_) => {
-                let _ = child.kill();
-                panic!(
-                    "the test provider did not start in 90 s; its stderr:\n{}",
-                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
-                );
-            }
-        };
+        let (ready, stdin) = super::ready::wait_for_ready(
+            &mut child,
+            "the test provider",
+            &stderr_path,
+            Duration::from_secs(90),
+        );
         Self {
             child,
             _stdin: stdin,
