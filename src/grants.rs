@@ -321,7 +321,9 @@ async fn tokens_outcome(
             if let (true, Outcome::Failed { document, .. }) =
                 (e.refused_without_error(), &mut failed)
             {
-                let without_user = grant == Grant::ClientCredentials;
+                // No user, so no default scope from a sign-in: client credentials and the
+                // JWT-bearer grant alike (RFC 6749 section 3.3).
+                let without_user = grant.without_user();
                 document["hint"] = token_refusal_hint(without_user, &config.scope_string()).into();
             }
             return failed;
